@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the system packages the test suite needs on Debian / Raspberry Pi OS:
+# socat (real serial pseudo-terminals), openssl (test certificates), build tools for native addons,
+# systemd (systemd-analyze checks the unit). Skips what is already there.
+set -euo pipefail
+need=()
+command -v socat >/dev/null || need+=(socat)
+command -v openssl >/dev/null || need+=(openssl)
+command -v make >/dev/null || need+=(make)
+command -v g++ >/dev/null || need+=(g++)
+command -v python3 >/dev/null || need+=(python3)
+command -v systemd-analyze >/dev/null || need+=(systemd)
+command -v unshare >/dev/null || need+=(util-linux)
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "installing: ${need[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
