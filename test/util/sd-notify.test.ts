@@ -1,0 +1,216 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { createSdNotifier, watchdogIntervalFromEnv, type ExecFn } from '../../src/util/sd-notify.js';
+import { memoryLogger } from '../../src/util/log.js';
+
+function recordingExec(): { exec: ExecFn; calls: { file: string; args: readonly string[] }[] } {
+  const calls: { file: string; args: readonly string[] }[] = [];
+  return {
+    calls,
+    exec: (file, args) => {
+      calls.push({ file, args });
+      return Promise.resolve();
+    },
+  };
+}
+
+test('without NOTIFY_SOCKET every call is a no-op', async () => {
+  const rec = recordingExec();
+  const n = createSdNotifier({ env: { WATCHDOG_USEC: '60000000' }, exec: rec.exec });
+  assert.equal(n.enabled, false);
+  assert.equal(n.watchdogIntervalMs, undefined);
+  await n.ready('x');
+  await n.status('x');
+  await n.watchdogPing();
+  await n.reloading();
+  await n.stopping();
+  assert.deepEqual(rec.calls, []);
+});
+
+test('sends sd_notify assignments through systemd-notify', async () => {
+  const rec = recordingExec();
+  const n = createSdNotifier({ env: { NOTIFY_SOCKET: '/run/x' }, exec: rec.exec });
+  assert.equal(n.enabled, true);
+  await n.ready('config ok\nINJECTED=1');
+  await n.status('draining 3');
+  await n.watchdogPing();
+  await n.reloading('reloading config');
+  await n.stopping();
+  assert.deepEqual(
+    rec.calls.map((c) => c.args),
+    [
+      ['READY=1', 'STATUS=config ok INJECTED=1'],
+      ['STATUS=draining 3'],
+      ['WATCHDOG=1'],
+      ['RELOADING=1', 'STATUS=reloading config'],
+      ['STOPPING=1'],
+    ],
+  );
+  assert.ok(rec.calls.every((c) => c.file === 'systemd-notify'));
+});
+
+test('watchdog interval is half of WATCHDOG_USEC, only when the watchdog is ours', () => {
+  assert.equal(watchdogIntervalFromEnv({ WATCHDOG_USEC: '60000000' }, 10), 30_000);
+  assert.equal(watchdogIntervalFromEnv({ WATCHDOG_USEC: '60000000', WATCHDOG_PID: '10' }, 10), 30_000);
+  assert.equal(watchdogIntervalFromEnv({ WATCHDOG_USEC: '60000000', WATCHDOG_PID: '11' }, 10), undefined);
+  assert.equal(watchdogIntervalFromEnv({ WATCHDOG_USEC: 'abc' }, 10), undefined);
+  assert.equal(watchdogIntervalFromEnv({ WATCHDOG_USEC: '0' }, 10), undefined);
+  assert.equal(watchdogIntervalFromEnv({}, 10), undefined);
+
+  const log = memoryLogger();
+  const n = createSdNotifier({
+    env: { NOTIFY_SOCKET: '/run/x', WATCHDOG_USEC: '20000000', WATCHDOG_PID: '1' },
+    pid: 2,
+    exec: recordingExec().exec,
+    logger: log,
+  });
+  assert.equal(n.watchdogIntervalMs, undefined);
+  assert.ok(log.lines.some((l) => l.level === 'warn' && l.msg.includes('not ours')));
+  const mine = createSdNotifier({
+    env: { NOTIFY_SOCKET: '/run/x', WATCHDOG_USEC: '20000000' },
+    exec: recordingExec().exec,
+  });
+  assert.equal(mine.watchdogIntervalMs, 10_000);
+});
+
+test('a failing systemd-notify is logged, not thrown', async () => {
+  const log = memoryLogger();
+  const n = createSdNotifier({
+    env: { NOTIFY_SOCKET: '/run/x' },
+    exec: () => Promise.reject(new Error('spawn systemd-notify ENOENT')),
+    logger: log,
+  });
+  await n.ready();
+  const line = log.lines.find((l) => l.level === 'error');
+  assert.ok(line);
+  assert.equal(line.fields['what'], 'ready');
+  assert.match(String(line.fields['error']), /ENOENT/);
+});
+
+test('a watchdog ping is skipped while the previous one still runs', async () => {
+  let release: () => void = () => undefined;
+  let calls = 0;
+  const n = createSdNotifier({
+    env: { NOTIFY_SOCKET: '/run/x' },
+    exec: () => {
+      calls++;
+      return new Promise<void>((resolve) => {
+        release = resolve;
+      });
+    },
+  });
+  const first = n.watchdogPing();
+  await n.watchdogPing(); // returns at once: skipped
+  assert.equal(calls, 1);
+  release();
+  await first;
+  const third = n.watchdogPing();
+  assert.equal(calls, 2);
+  release();
+  await third;
+});
+
+/** Python listener on a unix datagram socket; prints each datagram as a JSON string line. */
+const LISTENER = `
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+print("LISTENING", flush=True)
+while True:
+    # recv() without an ancillary buffer closes the BARRIER=1 pipe fd, which releases systemd-notify.
+    print(json.dumps(s.recv(65536).decode()), flush=True)
+`;
+
+function skipReasonForRealNotify(): string | undefined {
+  if (spawnSync('python3', ['-c', 'pass']).status !== 0) return 'python3 is not installed';
+  const probe = spawnSync('systemd-notify', ['--help']);
+  if (probe.error) return `systemd-notify is not available (${probe.error.message}); install systemd`;
+  return undefined;
+}
+
+async function startListener(
+  path: string,
+): Promise<{ child: ChildProcess; messages: string[]; next: () => Promise<string> }> {
+  const child = spawn('python3', ['-c', LISTENER, path], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const messages: string[] = [];
+  const waiters: ((m: string) => void)[] = [];
+  const rl = createInterface({ input: child.stdout });
+  await new Promise<void>((resolve, reject) => {
+    child.once('error', reject);
+    rl.on('line', (line) => {
+      if (line === 'LISTENING') {
+        resolve();
+        return;
+      }
+      const msg = JSON.parse(line) as string;
+      const w = waiters.shift();
+      if (w) w(msg);
+      else messages.push(msg);
+    });
+  });
+  const next = (): Promise<string> => {
+    const queued = messages.shift();
+    if (queued !== undefined) return Promise.resolve(queued);
+    return new Promise((resolve) => waiters.push(resolve));
+  };
+  return { child, messages, next };
+}
+
+test('real systemd-notify delivers READY, STATUS and WATCHDOG to NOTIFY_SOCKET', async (t) => {
+  const reason = skipReasonForRealNotify();
+  if (reason) {
+    t.skip(reason);
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'm2m-'));
+  const sock = join(dir, 'notify.sock');
+  const listener = await startListener(sock);
+  t.after(() => {
+    listener.child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const log = memoryLogger();
+  const n = createSdNotifier({
+    env: { ...process.env, NOTIFY_SOCKET: sock, WATCHDOG_USEC: '4000000' },
+    logger: log,
+  });
+  assert.equal(n.watchdogIntervalMs, 2000);
+
+  // Not PID 1 here: systemd-notify still sends; it only needs the socket (checked by hand, systemd 252).
+  await n.ready('config valid, outbox open');
+  assert.equal(await listener.next(), 'READY=1\nSTATUS=config valid, outbox open');
+  assert.equal(await listener.next(), 'BARRIER=1');
+  await n.watchdogPing();
+  assert.equal(await listener.next(), 'WATCHDOG=1');
+  assert.equal(await listener.next(), 'BARRIER=1');
+  await n.stopping('flushing outbox');
+  assert.equal(await listener.next(), 'STOPPING=1\nSTATUS=flushing outbox');
+  assert.deepEqual(
+    log.lines.filter((l) => l.level === 'error'),
+    [],
+  );
+});
+
+test('real systemd-notify failing (no listener) is logged', async (t) => {
+  const reason = skipReasonForRealNotify();
+  if (reason) {
+    t.skip(reason);
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'm2m-'));
+  t.after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const log = memoryLogger();
+  const n = createSdNotifier({
+    env: { ...process.env, NOTIFY_SOCKET: join(dir, 'absent.sock') },
+    logger: log,
+  });
+  await n.watchdogPing();
+  assert.ok(log.lines.some((l) => l.level === 'error' && l.fields['what'] === 'watchdog'));
+});
