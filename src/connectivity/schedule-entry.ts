@@ -1,0 +1,182 @@
+/**
+ * Parsing of one oneM2M scheduleElement entry (onem2m-reference.md section 8) into per-field value
+ * sets; the window search lives in `schedule.ts`. Every problem is reported with the field, the
+ * offending value and the allowed range.
+ */
+import type { ScheduleIssue } from './errors.js';
+
+interface FieldSpec {
+  readonly name: string;
+  readonly min: number;
+  readonly max: number;
+}
+
+const FIELDS: readonly FieldSpec[] = [
+  { name: 'second', min: 0, max: 59 },
+  { name: 'minute', min: 0, max: 59 },
+  { name: 'hour', min: 0, max: 23 },
+  { name: 'day-of-month', min: 1, max: 31 },
+  { name: 'month', min: 1, max: 12 },
+  { name: 'day-of-week', min: 0, max: 6 },
+  { name: 'year', min: 2000, max: 9999 },
+];
+/** Field positions within an entry. */
+export const [SEC, MIN, HOUR, DOM, MON, DOW, YEAR] = [0, 1, 2, 3, 4, 5, 6] as const;
+const FIELD_ORDER = FIELDS.map((f) => f.name).join(' ');
+
+/** The allowed values of one field. */
+export class ValueSet {
+  readonly sorted: readonly number[];
+  readonly full: boolean;
+  constructor(
+    private readonly spec: FieldSpec,
+    private readonly bits: Uint8Array,
+  ) {
+    const sorted: number[] = [];
+    for (let v = spec.min; v <= spec.max; v++) if (bits[v] === 1) sorted.push(v);
+    this.sorted = sorted;
+    this.full = sorted.length === spec.max - spec.min + 1;
+  }
+  has(v: number): boolean {
+    return this.bits[v] === 1;
+  }
+  /** The smallest allowed value >= v, or undefined. */
+  next(v: number): number | undefined {
+    let lo = 0;
+    let hi = this.sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((this.sorted[mid] ?? Infinity) < v) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.sorted[lo];
+  }
+  union(o: ValueSet): ValueSet {
+    return new ValueSet(
+      this.spec,
+      this.bits.map((b, i) => b | (o.bits[i] ?? 0)),
+    );
+  }
+  equals(o: ValueSet): boolean {
+    return this.sorted.length === o.sorted.length && this.sorted.every((v, i) => o.sorted[i] === v);
+  }
+}
+
+/** One parsed entry: seven value sets, in field order. */
+export type Entry = readonly ValueSet[];
+
+/** Parses one field; pushes issues and returns undefined when it is wrong. */
+function parseField(
+  text: string,
+  spec: FieldSpec,
+  push: (value: string, msg: string) => void,
+): ValueSet | undefined {
+  const bits = new Uint8Array(spec.max + 1);
+  const range = `${spec.min}-${spec.max}`;
+  const num = (s: string): number | undefined => {
+    if (!/^\d+$/.test(s)) {
+      push(s, `"${s}" is not a number (allowed ${range})`);
+      return undefined;
+    }
+    const n = Number(s);
+    if (n < spec.min || n > spec.max) {
+      push(s, `${n} is outside ${range}`);
+      return undefined;
+    }
+    return n;
+  };
+  let ok = true;
+  for (const item of text.split(',')) {
+    if (item === '') {
+      push(text, `empty list item in "${text}" (allowed ${range})`);
+      ok = false;
+      continue;
+    }
+    const [base = '', stepText, extra] = item.split('/');
+    let step = 1;
+    if (extra !== undefined || stepText !== undefined) {
+      if (extra !== undefined || !/^\d+$/.test(stepText ?? '') || Number(stepText) < 1) {
+        push(item, `step in "${item}" must be a whole number of at least 1 (values ${range})`);
+        ok = false;
+        continue;
+      }
+      step = Number(stepText);
+    }
+    let lo: number | undefined;
+    let hi: number | undefined;
+    if (base === '*') [lo, hi] = [spec.min, spec.max];
+    else if (base.includes('-')) {
+      const [a = '', b = '', more] = base.split('-');
+      if (more !== undefined) {
+        push(item, `"${item}" is not a number, range or step (allowed ${range})`);
+        ok = false;
+        continue;
+      }
+      [lo, hi] = [num(a), num(b)];
+      if (lo !== undefined && hi !== undefined && lo > hi) {
+        push(item, `range ${base} is reversed (allowed ${range}; split a wrap-around into two ranges)`);
+        ok = false;
+        continue;
+      }
+    } else {
+      lo = num(base);
+      hi = stepText === undefined ? lo : spec.max;
+    }
+    if (lo === undefined || hi === undefined) {
+      ok = false;
+      continue;
+    }
+    for (let v = lo; v <= hi; v += step) bits[v] = 1;
+  }
+  return ok ? new ValueSet(spec, bits) : undefined;
+}
+
+/** Gregorian leap year. */
+export function isLeap(y: number): boolean {
+  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+}
+/** Days in month `mo` (1-12) of year `y`. */
+export function daysInMonth(y: number, mo: number): number {
+  return mo === 2 ? (isLeap(y) ? 29 : 28) : [4, 6, 9, 11].includes(mo) ? 30 : 31;
+}
+
+/** Parses one entry, collecting every problem; `index` is its position in the list. */
+export function parseEntry(text: string, index: number): { entry?: Entry; issues: ScheduleIssue[] } {
+  const issues: ScheduleIssue[] = [];
+  const parts = text
+    .trim()
+    .split(/\s+/)
+    .filter((p) => p !== '');
+  if (parts.length !== 7) {
+    const extra = parts.length === 6 ? '; add the year field (`*` for any year)' : '';
+    issues.push({
+      index,
+      field: 'entry',
+      value: text,
+      message: `expected 7 fields (${FIELD_ORDER}), got ${parts.length} in "${text}"${extra}`,
+    });
+    return { issues };
+  }
+  const sets: ValueSet[] = [];
+  FIELDS.forEach((spec, i) => {
+    const set = parseField(parts[i] ?? '', spec, (value, msg) =>
+      issues.push({ index, field: spec.name, value, message: `field ${spec.name}: ${msg}` }),
+    );
+    if (set) sets.push(set);
+  });
+  if (issues.length > 0) return { issues };
+  const [dom, mon, year] = [sets[DOM], sets[MON], sets[YEAR]] as [ValueSet, ValueSet, ValueSet];
+  // A day that exists in none of the allowed months (31 in February) would never open the link.
+  const firstDay = dom.sorted[0] ?? 1;
+  const leapYear = year.sorted.some(isLeap);
+  if (!mon.sorted.some((m) => firstDay <= (m === 2 && leapYear ? 29 : daysInMonth(2001, m)))) {
+    issues.push({
+      index,
+      field: 'day-of-month',
+      value: parts[DOM] ?? '',
+      message: `field day-of-month: ${parts[DOM] ?? ''} never occurs in month ${parts[MON] ?? ''}${firstDay === 29 ? ' (no allowed year is a leap year)' : ''}`,
+    });
+    return { issues };
+  }
+  return { entry: sets, issues };
+}
