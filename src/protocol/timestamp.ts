@@ -18,8 +18,19 @@ export function parseOneM2MTime(s: string): number | undefined {
   if (!m) return undefined;
   const [, y, mo, d, h, mi, se, frac] = m;
   const ms = frac === undefined ? 0 : Math.floor(Number(frac.padEnd(6, '0')) / 1000);
-  const t = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(se), ms);
-  return Number.isNaN(t) ? undefined : t;
+  const f = [y, mo, d, h, mi, se].map(Number) as [number, number, number, number, number, number];
+  const t = Date.UTC(f[0], f[1] - 1, f[2], f[3], f[4], f[5], ms);
+  // Date.UTC rolls over (month 13, 30 February, hour 24) and maps years 0-99 to 19xx: refuse those.
+  const back = new Date(t);
+  const same = [
+    back.getUTCFullYear(),
+    back.getUTCMonth() + 1,
+    back.getUTCDate(),
+    back.getUTCHours(),
+    back.getUTCMinutes(),
+    back.getUTCSeconds(),
+  ];
+  return same.every((v, i) => v === f[i]) ? t : undefined;
 }
 
 /** Resolves an absRelTimestamp (timestamp, or relative ms as number or digit string) to epoch ms. */
