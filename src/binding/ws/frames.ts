@@ -1,0 +1,83 @@
+/**
+ * Primitive <-> WebSocket message. TS-0020 6: one primitive per message, `oneM2M.cbor` in binary
+ * frames (opcode 0x2), `oneM2M.json` / `oneM2M.xml` in text frames (opcode 0x1). Incoming, we are
+ * liberal where it is safe: on a CBOR link a text frame holding JSON is decoded as JSON (ACME sends
+ * notifications that way). Anything else a frame type cannot carry is an error (close 1003).
+ */
+import { jsonCodec, type Codec } from '../../codec/index.js';
+import type { Primitive } from '../../protocol/primitive.js';
+import { WsFrameTypeError, WsMessageMalformedError, type WsError } from './errors.js';
+
+/** An encoded message ready for `ws.send`. */
+export interface OutgoingFrame {
+  readonly data: Buffer;
+  readonly binary: boolean;
+  /** Payload bytes (what `maxMessageBytes` limits). */
+  readonly bytes: number;
+}
+
+/** Encodes one primitive for the link's codec; codec errors propagate. */
+export function encodeFrame(codec: Codec, p: Primitive): OutgoingFrame {
+  const out = codec.encode(p);
+  const data =
+    typeof out === 'string'
+      ? Buffer.from(out, 'utf8')
+      : Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+  return { data, binary: codec.frame === 'binary', bytes: data.length };
+}
+
+/** What came of decoding one incoming message. */
+export type DecodedFrame =
+  | { readonly ok: true; readonly primitive: Primitive; readonly bytes: number }
+  | {
+      readonly ok: false;
+      readonly bytes: number;
+      readonly error: WsError;
+      /** The request identifier, when it could be recovered (then a 4000 response is possible). */
+      readonly rqi: string | undefined;
+      /** RFC 6455 7.4.1: 1003 wrong data type, 1007 data inconsistent with the message type. */
+      readonly closeCode: 1003 | 1007;
+    };
+
+/** Decodes one message (`ws` has already reassembled fragments and checked UTF-8 of text). */
+export function decodeFrame(
+  codec: Codec,
+  subprotocol: string,
+  data: Buffer,
+  isBinary: boolean,
+): DecodedFrame {
+  const bytes = data.length;
+  const frame = isBinary ? 'binary' : 'text';
+  let use: Codec;
+  if (frame === codec.frame) use = codec;
+  else if (codec.frame === 'binary' && frame === 'text') use = jsonCodec;
+  else
+    return {
+      ok: false,
+      bytes,
+      error: new WsFrameTypeError(frame, subprotocol),
+      rqi: undefined,
+      closeCode: 1003,
+    };
+  try {
+    const primitive = use.decode(use.frame === 'text' ? data.toString('utf8') : data);
+    return { ok: true, primitive, bytes };
+  } catch (err) {
+    const rqi = rqiOf(err) ?? (use.frame === 'text' ? recoverRqiFromText(data.toString('utf8')) : undefined);
+    const detail = err instanceof Error ? err.message : String(err);
+    // The codec's own error (CODEC_MALFORMED, PRIMITIVE_INVALID) stays reachable as the cause.
+    return { ok: false, bytes, error: new WsMessageMalformedError(rqi, detail, err), rqi, closeCode: 1007 };
+  }
+}
+
+/** Best effort, for text that failed to decode: `"rqi":"..."` (JSON) or `<rqi>...</rqi>` (XML). */
+export function recoverRqiFromText(text: string): string | undefined {
+  const m = /"rqi"\s*:\s*"((?:[^"\\]|\\.){1,256})"/.exec(text) ?? /<rqi>([^<]{1,256})<\/rqi>/.exec(text);
+  return m?.[1];
+}
+
+function rqiOf(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null || !('rqi' in err)) return undefined;
+  const rqi = err.rqi;
+  return typeof rqi === 'string' ? rqi : undefined;
+}
