@@ -4,6 +4,7 @@
  */
 import type { Codec, Serialization } from '../../codec/index.js';
 import type { Primitive, RequestPrimitive, ResponsePrimitive } from '../../protocol/primitive.js';
+import type { Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
 
 export interface TlsOptions {
@@ -59,6 +60,8 @@ export interface ConnectOptions {
   readonly onRequest?: RequestHandler;
   readonly onFrame?: FrameObserver;
   readonly logger?: Logger;
+  /** Timers for handshake, request timeouts and pings; default the system clock (tests inject one). */
+  readonly clock?: Clock;
 }
 
 export interface RequestOptions {
