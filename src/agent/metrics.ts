@@ -3,6 +3,7 @@
  * (config `metrics.textfile`). The agent renders a snapshot of its counters and writes the file
  * atomically, so the collector never reads half a file.
  */
+import { randomBytes } from 'node:crypto';
 import { chmod, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -148,11 +149,12 @@ export function renderMetrics(snapshot: MetricsSnapshot): string {
  * rewritten every interval and a torn write after a power cut is replaced by the next one, while
  * an fsync per interval would wear the SD card for nothing. Mode 0644 regardless of the service's
  * UMask, so node_exporter (another user) can read it.
- * (Written here rather than with `util/atomic-file.ts`, which did not exist yet and fsyncs.)
+ * Not `util/atomic-file.ts`: its mode goes through the umask (0027 in the unit, so 0640) and a
+ * chmod after its rename would leave a moment where the collector gets EACCES.
  */
 export async function writeMetricsFile(path: string, text: string): Promise<void> {
   const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.tmp`);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
     const fh = await open(tmp, 'w', 0o644);
     try {

@@ -1,12 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { createSdNotifier, watchdogIntervalFromEnv, type ExecFn } from '../../src/util/sd-notify.js';
 import { memoryLogger } from '../../src/util/log.js';
+import { notifyListenerSkipReason, startNotifyListener } from '../systemd/notify-listener.js';
 
 function recordingExec(): { exec: ExecFn; calls: { file: string; args: readonly string[] }[] } {
   const calls: { file: string; args: readonly string[] }[] = [];
@@ -115,63 +114,17 @@ test('a watchdog ping is skipped while the previous one still runs', async () =>
   await third;
 });
 
-/** Python listener on a unix datagram socket; prints each datagram as a JSON string line. */
-const LISTENER = `
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-print("LISTENING", flush=True)
-while True:
-    # recv() without an ancillary buffer closes the BARRIER=1 pipe fd, which releases systemd-notify.
-    print(json.dumps(s.recv(65536).decode()), flush=True)
-`;
-
-function skipReasonForRealNotify(): string | undefined {
-  if (spawnSync('python3', ['-c', 'pass']).status !== 0) return 'python3 is not installed';
-  const probe = spawnSync('systemd-notify', ['--help']);
-  if (probe.error) return `systemd-notify is not available (${probe.error.message}); install systemd`;
-  return undefined;
-}
-
-async function startListener(
-  path: string,
-): Promise<{ child: ChildProcess; messages: string[]; next: () => Promise<string> }> {
-  const child = spawn('python3', ['-c', LISTENER, path], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const messages: string[] = [];
-  const waiters: ((m: string) => void)[] = [];
-  const rl = createInterface({ input: child.stdout });
-  await new Promise<void>((resolve, reject) => {
-    child.once('error', reject);
-    rl.on('line', (line) => {
-      if (line === 'LISTENING') {
-        resolve();
-        return;
-      }
-      const msg = JSON.parse(line) as string;
-      const w = waiters.shift();
-      if (w) w(msg);
-      else messages.push(msg);
-    });
-  });
-  const next = (): Promise<string> => {
-    const queued = messages.shift();
-    if (queued !== undefined) return Promise.resolve(queued);
-    return new Promise((resolve) => waiters.push(resolve));
-  };
-  return { child, messages, next };
-}
-
 test('real systemd-notify delivers READY, STATUS and WATCHDOG to NOTIFY_SOCKET', async (t) => {
-  const reason = skipReasonForRealNotify();
+  const reason = notifyListenerSkipReason();
   if (reason) {
     t.skip(reason);
     return;
   }
   const dir = mkdtempSync(join(tmpdir(), 'm2m-'));
   const sock = join(dir, 'notify.sock');
-  const listener = await startListener(sock);
+  const listener = await startNotifyListener(sock);
   t.after(() => {
-    listener.child.kill();
+    listener.close();
     rmSync(dir, { recursive: true, force: true });
   });
   const log = memoryLogger();
@@ -197,7 +150,7 @@ test('real systemd-notify delivers READY, STATUS and WATCHDOG to NOTIFY_SOCKET',
 });
 
 test('real systemd-notify failing (no listener) is logged', async (t) => {
-  const reason = skipReasonForRealNotify();
+  const reason = notifyListenerSkipReason();
   if (reason) {
     t.skip(reason);
     return;
