@@ -1,0 +1,385 @@
+/**
+ * The in-memory CSE: request checks common to every operation (release version, expiry, parameter
+ * presence, result content, the connection's registration), addressing and routing, then the
+ * per-operation flows. Transport-free: the WebSocket server (or, later, the agent's ASN role)
+ * feeds it requests with a `RequestContext` and supplies a `NotificationSink` for what it sends.
+ */
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { CseType, Operation, RELEASE_VERSIONS, ResourceType } from '../protocol/codes.js';
+import type { RequestPrimitive, ResponsePrimitive } from '../protocol/primitive.js';
+import { resolveAbsRel, toOneM2MTime } from '../protocol/timestamp.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import { describeError } from '../util/errors.js';
+import { silentLogger, type Logger } from '../util/log.js';
+import { normalizeOriginator, resolveAddress, type Target } from './address.js';
+import { aeHandler } from './ae.js';
+import { containerHandler } from './container.js';
+import { contentInstanceHandler } from './content-instance.js';
+import type { CseContext, RequestContext } from './context.js';
+import { refuse, RequestRefusedError } from './errors.js';
+import type { CseEvents } from './events.js';
+import { Notifier, type NotificationSink } from './notifier.js';
+import {
+  createResource,
+  deleteResourceOp,
+  resourceEvent,
+  retrieveResource,
+  updateResource,
+  type HandlerTable,
+  type Outcome,
+} from './operations.js';
+import { resolveQuirks, type Imitation, type Quirks } from './quirks.js';
+import { Attachments, checkConnectionAccess, findRegistration } from './registration.js';
+import { remoteCseHandler } from './remote-cse.js';
+import { effectiveRcn, toWire } from './result-content.js';
+import { scheduleHandler } from './schedule.js';
+import { subscriptionHandler } from './subscription.js';
+import { ResourceTree, type ResourceNode } from './tree.js';
+
+export interface CseOptions {
+  /** SP-relative CSE-ID; default `/id-in` (as ACME). */
+  readonly cseId?: string;
+  /** CSEBase resource name; default `cse-in` (as ACME). */
+  readonly cseName?: string;
+  /** `cst`: 1 IN (default), 2 MN, 3 ASN (an ASN-CSE refuses `<remoteCSE>` creation). */
+  readonly cseType?: number;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** A preset of registrar quirks; `quirks` overrides single switches. */
+  readonly imitate?: Imitation;
+  readonly quirks?: Partial<Quirks>;
+  /** Lifetime of a resource created without `et`; default 5 years. */
+  readonly defaultLifetimeMs?: number;
+  /** Source of the random part of assigned AE-ID stems and resource ids (tests). */
+  readonly random?: () => string;
+}
+
+/** A relayed response keeps its own parameters, but `rqi`/`rvi` are ours to set. */
+function withoutIds(p: Omit<Outcome | ResponsePrimitive, 'rsc'>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(p).filter(([k]) => k !== 'rqi' && k !== 'rvi'));
+}
+
+/** Release answered when the request's own `rvi` cannot be echoed. */
+const DEFAULT_RVI = '3';
+const FIVE_YEARS_MS = 5 * 365 * 24 * 3600 * 1000;
+
+/** A small CSE holding its resources in memory. */
+export class Cse {
+  readonly cseId: string;
+  readonly cseName: string;
+  readonly quirks: Quirks;
+  /** `resource`, `notification` and `attached` events. */
+  readonly events = new EventEmitter<CseEvents>();
+  private readonly tree: ResourceTree;
+  private readonly ctx: CseContext;
+  private readonly handlers: HandlerTable;
+  private readonly notifier = new Notifier();
+  private readonly attachments = new Attachments();
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly random: () => string;
+  private readonly defaultLifetimeMs: number;
+  private nextExpiryMs = Number.POSITIVE_INFINITY;
+
+  constructor(opts: CseOptions = {}) {
+    this.cseId = opts.cseId ?? '/id-in';
+    this.cseName = opts.cseName ?? 'cse-in';
+    if (!/^\/[^/]+$/.test(this.cseId)) throw new TypeError(`cseId must look like /id-in, got ${this.cseId}`);
+    if (!/^[^/#?\s]+$/.test(this.cseName))
+      throw new TypeError(`cseName must be one path segment, got ${this.cseName}`);
+    this.quirks = resolveQuirks(opts.imitate, opts.quirks);
+    this.clock = opts.clock ?? systemClock;
+    this.logger = opts.logger ?? silentLogger;
+    this.random = opts.random ?? (() => randomBytes(6).toString('hex'));
+    this.defaultLifetimeMs = opts.defaultLifetimeMs ?? FIVE_YEARS_MS;
+    const now = toOneM2MTime(this.clock.nowMs());
+    const cseType = opts.cseType ?? CseType.IN;
+    this.tree = new ResourceTree({
+      ty: ResourceType.CSEBase,
+      ri: this.cseId.slice(1),
+      rn: this.cseName,
+      pi: undefined,
+      attrs: {
+        ct: now,
+        lt: now,
+        csi: this.cseId,
+        cst: cseType,
+        srt: [2, 3, 4, 5, 16, 18, 23],
+        srv: RELEASE_VERSIONS.filter((v) => v !== '2'),
+        csz: ['application/json', 'application/cbor', 'application/xml'],
+        poa: [],
+      },
+      children: [],
+      meta: {},
+    });
+    this.handlers = Object.fromEntries(
+      [
+        aeHandler({ randomStem: this.random }),
+        containerHandler,
+        contentInstanceHandler,
+        subscriptionHandler,
+        scheduleHandler,
+        remoteCseHandler,
+      ].map((h) => [h.ty, h]),
+    );
+    this.ctx = {
+      tree: this.tree,
+      cseId: this.cseId,
+      cseName: this.cseName,
+      cseType,
+      clock: this.clock,
+      quirks: this.quirks,
+      logger: this.logger,
+      attachments: this.attachments,
+      notifier: this.notifier,
+      events: this.events,
+      now: () => toOneM2MTime(this.clock.nowMs()),
+      formatTime: (ms) => toOneM2MTime(ms),
+      scheduleExpiry: (ms) => {
+        this.nextExpiryMs = Math.min(this.nextExpiryMs, ms);
+      },
+      newRi: (prefix) => this.newRi(prefix),
+      deleteResource: (node, originator) => this.deleteResource(node, originator),
+    };
+  }
+
+  /** Supplies the transport that delivers notifications and forwarded requests. */
+  setSink(sink: NotificationSink): void {
+    this.notifier.setSink(sink);
+  }
+
+  /** Sets the CSEBase's `poa` (the server calls this once it listens). */
+  setPointOfAccess(poa: readonly string[]): void {
+    this.tree.root.attrs.poa = [...poa];
+  }
+
+  /** Handles one request; always resolves with a response carrying `rqi` and `rvi`. */
+  async handle(req: RequestPrimitive, rctx: RequestContext = {}): Promise<ResponsePrimitive> {
+    let outcome: Outcome | ResponsePrimitive;
+    try {
+      outcome = await this.dispatch(req, rctx);
+    } catch (err) {
+      if (err instanceof RequestRefusedError) {
+        this.logger.debug('request refused', { rqi: req.rqi, rsc: err.rsc, reason: err.message });
+        outcome = { rsc: err.rsc, pc: { 'm2m:dbg': err.message } };
+      } else {
+        this.logger.error('request failed inside the CSE', { rqi: req.rqi, error: describeError(err) });
+        outcome = { rsc: 5000, pc: { 'm2m:dbg': `internal error: ${describeError(err)}` } };
+      }
+    }
+    const { rsc, ...rest } = outcome;
+    return { rsc, rqi: req.rqi, rvi: this.responseRvi(req), ...withoutIds(rest) };
+  }
+
+  /** Binds an originator to a connection (ACME: the `X-M2M-Origin` of a new connection). */
+  attach(originator: string, connectionId: string): void {
+    const id = this.normalize(originator);
+    if (findRegistration(this.tree, id) === undefined) return;
+    if (this.attachments.attach(id, connectionId))
+      this.events.emit('attached', { originator: id, connectionId });
+  }
+
+  /** Forgets a closed connection; returns the originators that were bound to it. */
+  detach(connectionId: string): string[] {
+    return this.attachments.detachConnection(connectionId);
+  }
+
+  /** The connection an originator (any AE-ID / CSE-ID form) is bound to, if any. */
+  connectionOf(originator: string): string | undefined {
+    return this.attachments.connectionOf(this.normalize(originator));
+  }
+
+  /** Originators bound to a connection. */
+  originatorsOn(connectionId: string): readonly string[] {
+    return this.attachments.originatorsOn(connectionId);
+  }
+
+  /** Attributes of the `<AE>`/`<remoteCSE>` registered for `originator` (wire form), if any. */
+  registree(originator: string): Readonly<Record<string, unknown>> | undefined {
+    const ri = findRegistration(this.tree, this.normalize(originator));
+    const node = ri === undefined ? undefined : this.tree.get(ri);
+    return node ? toWire(node) : undefined;
+  }
+
+  /** A resource by address (any form `to` accepts), in wire form; undefined if there is none. */
+  resource(address: string): Readonly<Record<string, unknown>> | undefined {
+    try {
+      const t = resolveAddress(address, this.addressContext());
+      return t.kind === 'local' ? toWire(t.node) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** `/id-in/Cabc` → `Cabc`, as used for bindings and `nu` targets. */
+  normalize(originator: string): string {
+    return normalizeOriginator(originator, this.cseId);
+  }
+
+  /** Resolves once every notification sent so far has settled. */
+  idle(): Promise<void> {
+    return this.notifier.idle();
+  }
+
+  private async dispatch(req: RequestPrimitive, rctx: RequestContext): Promise<Outcome | ResponsePrimitive> {
+    this.checkRelease(req);
+    this.checkParameters(req);
+    const rcn = effectiveRcn(req.op, req.rcn);
+    this.sweepExpired();
+    const originator = req.fr === undefined || req.fr === '' ? undefined : this.normalize(req.fr);
+    const isAeCreate = req.op === Operation.Create && req.ty === ResourceType.AE;
+    if (originator === undefined && !isAeCreate) throw refuse(4000, 'fr (originator) is mandatory');
+    if (this.quirks.refuseBareCseId && req.to.trim() === this.cseId)
+      throw refuse(4000, `to ${req.to} (the bare CSE-ID) is refused: address the CSEBase as ${this.cseName}`);
+    const bind = checkConnectionAccess(req, originator, rctx, {
+      tree: this.tree,
+      attachments: this.attachments,
+      originHeaderIdentification: this.quirks.originHeaderIdentification,
+      normalize: (fr) => this.normalize(fr),
+    });
+    if (
+      bind !== undefined &&
+      rctx.connectionId !== undefined &&
+      this.attachments.attach(bind, rctx.connectionId)
+    )
+      this.events.emit('attached', { originator: bind, connectionId: rctx.connectionId });
+    const target = resolveAddress(req.to, this.addressContext());
+    if (target.kind === 'remote') return this.forward(req, target.cseId);
+    switch (req.op) {
+      case Operation.Create:
+        return createResource(
+          this.ctx,
+          this.handlers,
+          req,
+          target,
+          originator,
+          rctx,
+          rcn,
+          this.defaultLifetimeMs,
+        );
+      case Operation.Retrieve:
+        return retrieveResource(this.ctx, req, target, rcn);
+      case Operation.Update:
+        return updateResource(this.ctx, this.handlers, req, target, originator, rcn);
+      case Operation.Delete:
+        return deleteResourceOp(this.ctx, target, originator, rcn);
+      case Operation.Notify:
+        return this.relayNotify(req, target);
+    }
+  }
+
+  /** TS-0004 6.4.1: `rvi` is mandatory from Release 2 on; a request without it is Release 1. */
+  private checkRelease(req: RequestPrimitive): void {
+    if (req.rvi === undefined) {
+      if (this.quirks.rejectMissingRvi)
+        throw refuse(4001, 'rvi is missing: Release-1 requests are not supported');
+      return;
+    }
+    if (!this.quirks.acceptAnyRvi && !(RELEASE_VERSIONS as readonly string[]).includes(req.rvi))
+      throw refuse(4001, `release version ${req.rvi} is not supported (${RELEASE_VERSIONS.join(', ')})`);
+  }
+
+  private checkParameters(req: RequestPrimitive): void {
+    const isCreate = req.op === Operation.Create;
+    if (req.ty !== undefined && !isCreate) throw refuse(4000, 'ty is only permitted in CREATE');
+    if (req.fc !== undefined && isCreate) throw refuse(4000, 'fc is not permitted in CREATE');
+    if (req.pc === undefined && (isCreate || req.op === Operation.Update || req.op === Operation.Notify))
+      throw refuse(4000, 'pc (content) is mandatory in this operation');
+    if (req.rqet !== undefined) {
+      const nowMs = this.clock.nowMs();
+      const at = resolveAbsRel(req.rqet, nowMs);
+      if (at === undefined) throw refuse(4000, `rqet ${String(req.rqet)} is not a timestamp`);
+      if (at < nowMs) throw refuse(4008, `the request expired at ${String(req.rqet)} (rqet)`);
+    }
+    if (req.rt !== undefined) {
+      if (req.rt.nu !== undefined && req.rt.rtv !== 2)
+        throw refuse(4000, 'rt.nu is only permitted with rtv 2');
+      if (req.rt.rtv === 1) throw refuse(5206, 'non-blocking synchronous requests are not supported');
+      if (req.rt.rtv === 2) throw refuse(5001, 'non-blocking asynchronous requests are not implemented');
+    }
+  }
+
+  private responseRvi(req: RequestPrimitive): string {
+    if (this.quirks.responseRvi !== undefined) return this.quirks.responseRvi;
+    if (req.rvi === undefined) return DEFAULT_RVI;
+    if (this.quirks.acceptAnyRvi || (RELEASE_VERSIONS as readonly string[]).includes(req.rvi)) return req.rvi;
+    return DEFAULT_RVI;
+  }
+
+  private addressContext(): Parameters<typeof resolveAddress>[1] {
+    return {
+      tree: this.tree,
+      cseId: this.cseId,
+      cseName: this.cseName,
+      isRemoteCse: (id) =>
+        this.tree.children(this.tree.root, ResourceType.RemoteCSE).some((n) => n.attrs.csi === id),
+    };
+  }
+
+  /** A request for a registered remote CSE goes over its connection (TS-0020 clause 7). */
+  private async forward(req: RequestPrimitive, cseId: string): Promise<ResponsePrimitive> {
+    const sink = this.notifier.getSink();
+    if (!sink.forward) throw refuse(5103, `${cseId} cannot be reached from here`);
+    const rsp = await sink.forward(cseId, { ...req, rqi: this.notifier.nextRqi() });
+    if (!rsp) throw refuse(5103, `${cseId} is not connected`);
+    return { ...rsp, rqi: req.rqi };
+  }
+
+  /** A NOTIFY addressed to a registered AE is relayed over its connection; others are not for us. */
+  private async relayNotify(req: RequestPrimitive, target: Target): Promise<ResponsePrimitive | Outcome> {
+    if (target.kind !== 'local' || target.node.ty !== ResourceType.AE || target.virtual || target.attribute)
+      throw refuse(4005, 'NOTIFY can only be sent to a registered AE through this registrar');
+    const delivery = await this.notifier
+      .getSink()
+      .notify(target.node.ri, { ...req, rqi: this.notifier.nextRqi() }, { queueIfOffline: false });
+    if (delivery.outcome !== 'delivered' || !delivery.response)
+      throw refuse(5103, `${target.node.ri} is not reachable: ${delivery.reason ?? 'not connected'}`);
+    return { ...delivery.response, rqi: req.rqi };
+  }
+
+  private newRi(prefix: string): string {
+    for (;;) {
+      const ri = `${prefix}${this.random()}`;
+      if (!this.tree.has(ri)) return ri;
+    }
+  }
+
+  private deleteResource(node: ResourceNode, originator: string | undefined): ResourceNode[] {
+    if (!this.tree.has(node.ri)) return [];
+    const parent = this.tree.parent(node);
+    const path = new Map<string, string>();
+    for (const n of this.subtree(node)) path.set(n.ri, this.tree.structuredPath(n));
+    this.notifier.deleted(this.ctx, node);
+    const removed = this.tree.remove(node);
+    for (const r of removed) {
+      const p = r.pi === undefined ? undefined : this.tree.get(r.pi);
+      this.handlers[r.ty]?.afterDelete?.(this.ctx, r, p);
+      const event = resourceEvent(this.ctx, 'deleted', r, originator);
+      this.events.emit('resource', { ...event, path: path.get(r.ri) ?? event.path });
+    }
+    if (parent) this.notifier.childDeleted(this.ctx, parent, node);
+    return removed;
+  }
+
+  private subtree(node: ResourceNode): ResourceNode[] {
+    const out = [node];
+    for (const c of this.tree.children(node)) out.push(...this.subtree(c));
+    return out;
+  }
+
+  /** Removes expired resources (`et` passed); cheap unless something is due. */
+  private sweepExpired(): void {
+    const nowMs = this.clock.nowMs();
+    if (nowMs < this.nextExpiryMs) return;
+    for (const n of [...this.tree.all()]) {
+      if (n.meta.etMs !== undefined && n.meta.etMs <= nowMs && this.tree.has(n.ri)) {
+        this.logger.info('resource expired', { ri: n.ri, et: n.attrs.et });
+        this.deleteResource(n, undefined);
+      }
+    }
+    let next = Number.POSITIVE_INFINITY;
+    for (const n of this.tree.all()) if (n.meta.etMs !== undefined) next = Math.min(next, n.meta.etMs);
+    this.nextExpiryMs = next;
+  }
+}

@@ -1,0 +1,207 @@
+/**
+ * CREATE, RETRIEVE, UPDATE and DELETE on local resources (TS-0001 10.1.2-10.1.5), shared by every
+ * resource type; the per-type rules live in the `TypeHandler`s. Each returns the status code and
+ * content of the response; refusals are thrown as `RequestRefusedError`.
+ */
+import { ResourceType } from '../protocol/codes.js';
+import type { Content, RequestPrimitive } from '../protocol/primitive.js';
+import { parseOneM2MTime } from '../protocol/timestamp.js';
+import { isPlainObject } from '../protocol/validate.js';
+import type { Target } from './address.js';
+import { checkAttributes } from './attributes.js';
+import { bumpStateTag, enforceLimits, virtualInstance } from './container.js';
+import type { CseContext, CreateInput, RequestContext, TypeHandler } from './context.js';
+import { refuse } from './errors.js';
+import type { ResourceEvent } from './events.js';
+import { createResult, representation, shortNameOf, toWire, updateResult, wrap } from './result-content.js';
+import type { ResourceNode } from './tree.js';
+
+/** Status code and content of a response, before `rqi`/`rvi` are added. */
+export interface Outcome {
+  readonly rsc: number;
+  readonly pc?: Content;
+}
+
+type LocalTarget = Extract<Target, { kind: 'local' }>;
+
+/** Handlers by resource type. */
+export type HandlerTable = Readonly<Record<number, TypeHandler>>;
+
+/** The attributes under the single `m2m:<short>` member of `pc`, or 4000. */
+function contentOf(pc: RequestPrimitive['pc'], short: string): Record<string, unknown> {
+  const key = `m2m:${short}`;
+  const body = pc?.[key];
+  if (!pc || !isPlainObject(body)) throw refuse(4000, `pc must hold the resource as "${key}"`);
+  const others = Object.keys(pc).filter((k) => k !== key);
+  if (others.length > 0) throw refuse(4000, `unexpected member ${others.join(', ')} in pc`);
+  return body;
+}
+
+function checkFutureEt(c: CseContext, et: unknown): number | undefined {
+  if (typeof et !== 'string') return undefined;
+  const ms = parseOneM2MTime(et);
+  if (ms === undefined || ms <= c.clock.nowMs())
+    throw refuse(4000, `expirationTime ${et} is not in the future`);
+  return ms;
+}
+
+/** CREATE of a child of the target. */
+export async function createResource(
+  c: CseContext,
+  handlers: HandlerTable,
+  req: RequestPrimitive,
+  target: LocalTarget,
+  originator: string | undefined,
+  rctx: RequestContext,
+  rcn: number,
+  defaultLifetimeMs: number,
+): Promise<Outcome> {
+  if (target.virtual !== undefined || target.attribute !== undefined)
+    throw refuse(4005, 'CREATE cannot target a virtual resource or an attribute');
+  if (req.ty === undefined) throw refuse(4000, 'ty (resource type) is mandatory in CREATE');
+  const handler = handlers[req.ty];
+  if (!handler) throw refuse(5001, `resource type ${req.ty} is not implemented by this registrar`);
+  const parent = target.node;
+  if (!handler.parents.includes(parent.ty))
+    throw refuse(4108, `a ${shortNameOf(req.ty)} cannot be created under a ${shortNameOf(parent.ty)}`);
+  const body = contentOf(req.pc, handler.short);
+  checkAttributes(body, handler.policy, 'c', `m2m:${handler.short}`);
+  const { rn, ...attrs } = body;
+  if (rn !== undefined) checkResourceName(rn);
+  const etMs = checkFutureEt(c, attrs.et);
+  const input: CreateInput = { req, originator, parent, rn: rn as string | undefined, attrs, rctx };
+  const prepared = await handler.prepareCreate(c, input);
+  // The tree may have changed while the handler waited (subscription verification).
+  if (!c.tree.has(parent.ri)) throw refuse(4004, 'the parent resource was deleted meanwhile');
+  const ri = prepared.ri ?? c.newRi(handler.short);
+  if (c.tree.has(ri)) throw refuse(4105, `resource id ${ri} is already in use`);
+  const name = input.rn ?? prepared.defaultRn ?? ri;
+  if (c.tree.child(parent, name))
+    throw refuse(4105, `a resource named ${name} already exists under ${c.tree.structuredPath(parent)}`);
+  const now = c.now();
+  const expiresMs = etMs ?? c.clock.nowMs() + defaultLifetimeMs;
+  const typeAttrs = { ...prepared.attrs };
+  if (typeAttrs.cr === null) {
+    if (originator === undefined) delete typeAttrs.cr;
+    else typeAttrs.cr = originator;
+  }
+  const node: ResourceNode = {
+    ty: handler.ty,
+    ri,
+    rn: name,
+    pi: parent.ri,
+    attrs: { ct: now, lt: now, et: attrs.et ?? c.formatTime(expiresMs), ...typeAttrs },
+    children: [],
+    meta: { creator: originator, rvi: req.rvi, etMs: expiresMs },
+  };
+  c.tree.add(node);
+  handler.afterCreate?.(c, node, input);
+  c.scheduleExpiry(expiresMs);
+  if (c.tree.has(node.ri)) {
+    c.events.emit('resource', resourceEvent(c, 'created', node, originator));
+    c.notifier.childCreated(c, parent, node);
+  }
+  return { rsc: 2001, pc: createResult(c.tree, node, rcn, body) };
+}
+
+function checkResourceName(rn: unknown): void {
+  if (typeof rn !== 'string' || rn === '' || /[/#?\s]/.test(rn))
+    throw refuse(4000, `rn ${JSON.stringify(rn)} is not a valid resource name`);
+  if (rn === 'la' || rn === 'ol') throw refuse(4000, `rn ${rn} is reserved for a virtual resource`);
+}
+
+/** The node a RETRIEVE/DELETE acts on: the target, or the instance `la`/`ol` stands for. */
+function actualNode(c: CseContext, target: LocalTarget): ResourceNode {
+  if (target.virtual === undefined) return target.node;
+  const cin = virtualInstance(c, target.node, target.virtual);
+  if (!cin) throw refuse(4004, `the container has no content instance (${target.virtual})`);
+  return cin;
+}
+
+/** RETRIEVE of the target, of `la`/`ol`, or of one attribute (`#attr`). */
+export function retrieveResource(
+  c: CseContext,
+  req: RequestPrimitive,
+  target: LocalTarget,
+  rcn: number,
+): Outcome {
+  if (req.fc !== undefined)
+    throw refuse(5001, 'filter criteria (discovery, conditional retrieval) are not implemented');
+  const node = actualNode(c, target);
+  if (target.attribute !== undefined) {
+    const wire = toWire(node);
+    if (!(target.attribute in wire)) throw refuse(4004, `attribute ${target.attribute} is not present`);
+    return { rsc: 2000, pc: wrap(node.ty, { [target.attribute]: wire[target.attribute] }) };
+  }
+  return { rsc: 2000, pc: representation(c.tree, node, rcn) };
+}
+
+/** UPDATE of the target's attributes; `null` deletes an optional attribute. */
+export function updateResource(
+  c: CseContext,
+  handlers: HandlerTable,
+  req: RequestPrimitive,
+  target: LocalTarget,
+  originator: string | undefined,
+  rcn: number,
+): Outcome {
+  if (target.virtual !== undefined) throw refuse(4005, 'a virtual resource cannot be updated');
+  if (target.attribute !== undefined) throw refuse(4000, 'UPDATE addresses the resource, not one attribute');
+  const node = target.node;
+  const handler = handlers[node.ty];
+  if (node.ty === ResourceType.CSEBase) throw refuse(4005, 'the CSEBase cannot be updated here');
+  if (!handler) throw refuse(5001, `resource type ${node.ty} is not implemented by this registrar`);
+  if (!handler.updatable) throw refuse(4005, `a ${handler.short} cannot be updated (TS-0001)`);
+  const changes = contentOf(req.pc, handler.short);
+  checkAttributes(changes, handler.policy, 'u', `m2m:${handler.short}`);
+  const etMs = checkFutureEt(c, changes.et);
+  handler.checkUpdate?.(c, node, changes);
+  for (const [k, v] of Object.entries(changes)) {
+    if (v === null) Reflect.deleteProperty(node.attrs, k);
+    else node.attrs[k] = v;
+  }
+  node.attrs.lt = c.now();
+  bumpStateTag(node);
+  if (etMs !== undefined) {
+    node.meta.etMs = etMs;
+    c.scheduleExpiry(etMs);
+  }
+  const modified = [...Object.keys(changes), 'lt', ...(typeof node.attrs.st === 'number' ? ['st'] : [])];
+  c.events.emit('resource', resourceEvent(c, 'updated', node, originator));
+  c.notifier.updated(c, node, Object.keys(changes));
+  // New limits apply at once: the oldest instances beyond them go (TS-0001 9.6.6).
+  if (node.ty === ResourceType.Container) enforceLimits(c, node);
+  return { rsc: 2004, pc: updateResult(node, rcn, modified) };
+}
+
+/** DELETE of the target (or of the instance `la`/`ol` stands for), with its descendants. */
+export function deleteResourceOp(
+  c: CseContext,
+  target: LocalTarget,
+  originator: string | undefined,
+  rcn: number,
+): Outcome {
+  if (target.attribute !== undefined) throw refuse(4000, 'DELETE addresses the resource, not one attribute');
+  const node = actualNode(c, target);
+  if (node.ty === ResourceType.CSEBase) throw refuse(4005, 'the CSEBase cannot be deleted');
+  const pc = representation(c.tree, node, rcn);
+  c.deleteResource(node, originator);
+  return { rsc: 2002, ...(pc === undefined ? {} : { pc }) };
+}
+
+/** The `resource` event for a node. */
+export function resourceEvent(
+  c: CseContext,
+  kind: 'created' | 'updated' | 'deleted',
+  node: ResourceNode,
+  originator: string | undefined,
+): ResourceEvent {
+  return {
+    kind,
+    ty: node.ty,
+    ri: node.ri,
+    path: c.tree.structuredPath(node),
+    resource: toWire(node),
+    originator,
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * `<remoteCSE>` (ty 16): registration of a CSE (an ASN- or MN-CSE) with this one (TS-0001
+ * 10.2.2.3, onem2m-reference section 9). `fr` is the registree's SP-relative CSE-ID and `csi`
+ * equals it; an AE-ID as `fr` is 4005; a CSE already registered is 4117 (ACME: 4105). An ASN-CSE
+ * accepts no `<remoteCSE>` (4005). The `ri` is the CSE-ID without its slash, as ACME does, so
+ * `id-asn` addresses the `<remoteCSE>` here while `/id-asn/...` is forwarded to that CSE.
+ */
+import { CseType, ResourceType } from '../protocol/codes.js';
+import { REMOTE_CSE_POLICY } from './attributes.js';
+import { checkSrv } from './ae.js';
+import type { CseContext, CreateInput, Prepared, TypeHandler } from './context.js';
+import { refuse } from './errors.js';
+import { findRegistration } from './registration.js';
+import type { ResourceNode } from './tree.js';
+
+/** The `<remoteCSE>` handler. */
+export const remoteCseHandler: TypeHandler = {
+  ty: ResourceType.RemoteCSE,
+  short: 'csr',
+  policy: REMOTE_CSE_POLICY,
+  parents: [ResourceType.CSEBase],
+  updatable: true,
+  prepareCreate(c: CseContext, input: CreateInput): Prepared {
+    if (c.cseType === CseType.ASN) throw refuse(4005, 'an ASN-CSE does not accept <remoteCSE> registration');
+    const fr = input.originator;
+    if (fr === undefined || fr === '') throw refuse(4000, 'fr must be the registering CSE-ID');
+    if (!/^\/[^/]+$/.test(fr) || fr === c.cseId)
+      throw refuse(4005, `fr ${fr} is not a CSE-ID: only a CSE may create a <remoteCSE>`);
+    const csi = input.attrs.csi;
+    if (csi !== undefined && csi !== fr) throw refuse(4000, `csi ${JSON.stringify(csi)} must equal fr ${fr}`);
+    checkSrv(input.attrs.srv);
+    if (findRegistration(c.tree, fr) !== undefined)
+      throw refuse(c.quirks.duplicateRemoteCseRsc, `CSE ${fr} has already registered`);
+    const stem = fr.slice(1);
+    const ri = c.tree.has(stem) ? c.newRi('csr') : stem;
+    return { ri, defaultRn: ri, attrs: { ...input.attrs, csi: fr } };
+  },
+  afterCreate(c: CseContext, node: ResourceNode, input: CreateInput): void {
+    const conn = input.rctx.connectionId;
+    const csi = node.attrs.csi as string;
+    if (conn !== undefined && c.attachments.attach(csi, conn))
+      c.events.emit('attached', { originator: csi, connectionId: conn });
+  },
+  checkUpdate(_c: CseContext, _node: ResourceNode, changes: Readonly<Record<string, unknown>>): void {
+    if (changes.srv !== undefined) checkSrv(changes.srv);
+  },
+  afterDelete(c: CseContext, node: ResourceNode): void {
+    if (typeof node.attrs.csi === 'string') c.attachments.detachOriginator(node.attrs.csi);
+  },
+};
