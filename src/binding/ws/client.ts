@@ -81,22 +81,24 @@ export async function connect(opts: ConnectOptions): Promise<Connection> {
           ? tls.connect({ socket, host, ...tlsClientOptions(opts.tls), ...sni(host, opts.tls) })
           : socket;
     }
-    const ws = await handshake(url, offered, wsOptions, deadline.signal, `${host}:${port}`);
-    const subprotocol = ws.protocol;
-    const codec = checkSelection(offered, subprotocol);
-    logger.info('link open', { subprotocol, offered });
-    return new WsConnection({
-      ws,
-      subprotocol,
-      codec,
-      clock,
-      logger,
-      maxMessageBytes,
-      requestTimeoutMs: opts.requestTimeoutMs ?? 30_000,
-      pingIntervalMs: opts.pingIntervalMs ?? 30_000,
-      pongTimeoutMs: opts.pongTimeoutMs ?? 10_000,
-      onRequest: opts.onRequest,
-      onFrame: opts.onFrame,
+    // Built inside ws's 'open' event: a message right behind the 101 must find its listeners.
+    return await handshake(url, offered, wsOptions, deadline.signal, `${host}:${port}`, (ws) => {
+      const subprotocol = ws.protocol;
+      const codec = checkSelection(offered, subprotocol);
+      logger.info('link open', { subprotocol, offered });
+      return new WsConnection({
+        ws,
+        subprotocol,
+        codec,
+        clock,
+        logger,
+        maxMessageBytes,
+        requestTimeoutMs: opts.requestTimeoutMs ?? 30_000,
+        pingIntervalMs: opts.pingIntervalMs ?? 30_000,
+        pongTimeoutMs: opts.pongTimeoutMs ?? 10_000,
+        onRequest: opts.onRequest,
+        onFrame: opts.onFrame,
+      });
     });
   } catch (err) {
     tunnel?.destroy();
@@ -158,8 +160,9 @@ function handshake(
   options: ClientOptions,
   signal: AbortSignal,
   address: string,
-): Promise<WebSocket> {
-  return new Promise<WebSocket>((resolve, reject) => {
+  onOpen: (ws: WebSocket) => Connection,
+): Promise<Connection> {
+  return new Promise<Connection>((resolve, reject) => {
     let verdict: WsError | undefined;
     let key: string | undefined;
     let settled = false;
@@ -197,7 +200,12 @@ function handshake(
     });
     ws.once('open', () => {
       done();
-      resolve(ws);
+      try {
+        resolve(onOpen(ws));
+      } catch (err) {
+        ws.terminate();
+        reject(err instanceof WsError ? err : new WsHandshakeFailedError(101, String(err), err));
+      }
     });
     ws.on('error', (err: Error & { code?: string }) => {
       if (settled) return; // after 'open' the connection's own listener reports errors

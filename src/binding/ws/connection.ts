@@ -19,6 +19,7 @@ import type { Logger } from '../../util/log.js';
 import { Correlator } from './correlator.js';
 import { WsLinkClosedError, WsMessageTooLargeError, WsProtocolError, type WsError } from './errors.js';
 import { decodeFrame, encodeFrame, type DecodedFrame, type OutgoingFrame } from './frames.js';
+import { answerRequest } from './incoming.js';
 import { Liveness } from './liveness.js';
 import type { CloseInfo, Connection, FrameObserver, RequestHandler, RequestOptions } from './types.js';
 
@@ -197,28 +198,8 @@ export class WsConnection implements Connection {
     this.fail(d.error, d.closeCode);
   }
 
-  /** Runs the handler; a throw or rejection becomes 5000, a missing handler 5001; never throws. */
   private async answer(req: RequestPrimitive): Promise<void> {
-    let rsp: ResponsePrimitive;
-    const handler = this.s.onRequest;
-    if (!handler) {
-      rsp = errorResponse(req, Rsc.NOT_IMPLEMENTED, 'this node does not accept requests');
-    } else {
-      try {
-        rsp = await handler(req);
-        if (typeof rsp !== 'object' || typeof (rsp as { rsc?: unknown }).rsc !== 'number') {
-          throw new TypeError('request handler returned no response primitive');
-        }
-      } catch (err) {
-        this.s.logger.error('request handler failed: answered 5000', {
-          rqi: req.rqi,
-          op: req.op,
-          error: describeError(err),
-        });
-        rsp = errorResponse(req, Rsc.INTERNAL_SERVER_ERROR, `request handler failed: ${describeError(err)}`);
-      }
-    }
-    this.sendResponse(rsp);
+    this.sendResponse(await answerRequest(this.s.onRequest, req, this.s.logger));
   }
 
   /** Sends a response if the socket still allows it; failures are logged, never thrown. */

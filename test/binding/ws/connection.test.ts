@@ -390,6 +390,31 @@ describe('framing', () => {
     }
   });
 
+  test('a message sent right behind the 101 reply (same TCP segment) is not lost', async () => {
+    const notify = Buffer.from(JSON.stringify({ op: 5, to: 'Cbarn', fr: '/id-in', rqi: 'early', rvi: '3' }));
+    const raw = await RawServer.start((socket, headers) => {
+      const reply = upgradeReply(acceptFor(headers['sec-websocket-key'] ?? ''), 'oneM2M.json');
+      socket.write(Buffer.concat([Buffer.from(reply, 'latin1'), serverFrame(0x1, notify)]));
+    });
+    try {
+      const seen: string[] = [];
+      const c = await connect({
+        url: raw.url,
+        serializations: ['json'],
+        onRequest: (r) => {
+          seen.push(r.rqi);
+          return responseTo(r, 2000);
+        },
+      });
+      for (let i = 0; i < 20 && seen.length === 0; i++) await tick();
+      assert.deepEqual(seen, ['early']);
+      for (const s of raw.sockets) s.destroy();
+      await c.closed;
+    } finally {
+      await raw.close();
+    }
+  });
+
   test('onFrame sees direction, payload bytes and the primitive; a throwing observer is contained', async () => {
     const events: { direction: string; bytes: number; rqi: string }[] = [];
     const onFrame = (e: { direction: 'in' | 'out'; bytes: number; primitive: Primitive }): void => {
