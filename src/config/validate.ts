@@ -1,0 +1,251 @@
+/**
+ * Validation of the whole configuration: first the schema pass (`schema/config.schema.json`:
+ * unknown keys with "did you mean", types, required keys, ranges, defaults), then the checks a
+ * schema cannot express (URL scheme, readable TLS files, scheduleElement syntax, serializations
+ * after mapping legacy names, devices). Every problem is collected; nothing stops at the first.
+ */
+import { accessSync, constants, statSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import { isSerialization, serializationOf, type Serialization } from '../codec/subprotocol.js';
+import { validateScheduleEntry } from '../connectivity/schedule.js';
+import { joinPath, type Issue } from '../util/issues.js';
+import { resolveCompat } from './compat.js';
+import { buildDevices, checkDevices, type RawDevice } from './devices.js';
+import { applyDefaults, isPlainObject, validateJson } from './json-schema.js';
+import type { DeviceModel } from './models.js';
+import { configSchema } from './schemas.js';
+import type { AgentConfig, BufferConfig, ContentFormat, LinkConfig, NodeConfig, TlsConfig } from './types.js';
+
+export interface ValidateOptions {
+  /** Where the configuration came from (kept in `AgentConfig.source`). */
+  readonly source?: string;
+  /** Relative paths (TLS files, stateDir, metrics) are resolved against this (the config file's directory). */
+  readonly baseDir?: string;
+  /** Returns why a file cannot be read, or undefined if it can (injected by tests). */
+  readonly unreadable?: (path: string) => string | undefined;
+}
+
+/** The configuration after the schema pass and defaults (the schema guarantees this shape). */
+interface RawConfig {
+  readonly registrar: {
+    readonly url: string;
+    readonly cseId: string;
+    readonly cseName: string;
+    readonly tls?: TlsConfig;
+    readonly proxy?: string | null;
+    readonly compat: unknown;
+  };
+  readonly node: NodeConfig;
+  readonly serializations: readonly string[];
+  readonly releaseVersion: string;
+  readonly stateDir: string;
+  readonly schedule?: readonly string[];
+  readonly buffer: BufferConfig;
+  readonly link: LinkConfig;
+  readonly trustedOriginators: readonly string[];
+  readonly contentFormat: ContentFormat;
+  readonly logLevel: AgentConfig['logLevel'];
+  readonly metrics?: { readonly textfile: string };
+  readonly devices: readonly RawDevice[];
+}
+
+/** `cbor`, or a subprotocol name (`oneM2M.R2.0.json` is a legacy name for json). */
+function toSerialization(s: unknown): Serialization | undefined {
+  if (typeof s !== 'string') return undefined;
+  return isSerialization(s) ? s : serializationOf(s);
+}
+
+function defaultUnreadable(path: string): string | undefined {
+  try {
+    accessSync(path, constants.R_OK);
+    return statSync(path).isFile() ? undefined : 'not a regular file';
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code ?? String(err);
+  }
+}
+
+/** Reads `obj.a.b` without trusting the shape. */
+function get(obj: unknown, ...keys: string[]): unknown {
+  let cur = obj;
+  for (const k of keys) cur = isPlainObject(cur) ? cur[k] : undefined;
+  return cur;
+}
+
+/** Checks the keys that need more than the schema; appends to `issues`. */
+function crossCheck(
+  raw: Record<string, unknown>,
+  models: ReadonlyMap<string, DeviceModel>,
+  issues: Issue[],
+  opts: ValidateOptions,
+): void {
+  const url = get(raw, 'registrar', 'url');
+  let scheme: string | undefined;
+  if (typeof url === 'string' && url !== '') {
+    try {
+      scheme = new URL(url).protocol;
+      if (scheme !== 'ws:' && scheme !== 'wss:') {
+        issues.push({
+          path: 'registrar.url',
+          message: `${JSON.stringify(url)} is not a WebSocket URL`,
+          hint: 'the oneM2M WebSocket binding (TS-0020) needs ws:// or wss://, e.g. wss://in-cse.example.net:8443/',
+        });
+      }
+    } catch {
+      issues.push({
+        path: 'registrar.url',
+        message: `${JSON.stringify(url)} is not a valid URL`,
+        hint: 'e.g. ws://127.0.0.1:8080/',
+      });
+    }
+  }
+  const tls = get(raw, 'registrar', 'tls');
+  if (scheme === 'wss:' && isPlainObject(tls)) {
+    const unreadable = opts.unreadable ?? defaultUnreadable;
+    for (const key of ['ca', 'cert', 'key'] as const) {
+      const p = tls[key];
+      if (typeof p !== 'string' || p === '') continue;
+      const full = opts.baseDir === undefined ? p : resolvePath(opts.baseDir, p);
+      const why = unreadable(full);
+      if (why !== undefined) {
+        issues.push({
+          path: `registrar.tls.${key}`,
+          message: `cannot read ${full}: ${why}`,
+          hint: 'give the path of a PEM file the agent can read',
+        });
+      }
+    }
+    if ((tls.cert === undefined) !== (tls.key === undefined)) {
+      issues.push({
+        path: tls.cert === undefined ? 'registrar.tls.cert' : 'registrar.tls.key',
+        message: 'missing: a client certificate needs its key, and a key its certificate',
+        hint: 'set both registrar.tls.cert and registrar.tls.key, or neither',
+      });
+    }
+  }
+  const proxy = get(raw, 'registrar', 'proxy');
+  if (typeof proxy === 'string' && !URL.canParse(proxy)) {
+    issues.push({
+      path: 'registrar.proxy',
+      message: `${JSON.stringify(proxy)} is not a valid URL`,
+      hint: 'e.g. http://proxy:3128',
+    });
+  }
+  if (get(raw, 'node', 'role') === 'asn' && get(raw, 'node', 'cseId') === undefined) {
+    issues.push({
+      path: 'node.cseId',
+      message: 'missing: role asn needs its own CSE-ID',
+      hint: 'e.g. /id-barn-gw-1',
+    });
+  }
+  const sers = raw.serializations;
+  const mapped = Array.isArray(sers) ? sers.map(toSerialization) : [];
+  mapped.forEach((s, i) => {
+    if (s !== undefined && mapped.indexOf(s) < i) {
+      issues.push({
+        path: joinPath('serializations', i),
+        message: `${JSON.stringify(Array.isArray(sers) ? sers[i] : '')} means ${s}, already listed at serializations[${mapped.indexOf(s)}]`,
+        hint: 'list each serialization once',
+      });
+    }
+  });
+  const compat = resolveCompat(get(raw, 'registrar', 'compat'));
+  if (
+    compat.switches.subprotocolOffer === 'legacy-json-first' &&
+    Array.isArray(sers) &&
+    !mapped.includes('json')
+  ) {
+    issues.push({
+      path: 'serializations',
+      message: 'the legacy-json-first offer (mobius preset) needs json among the serializations',
+      hint: 'add "json": Mobius speaks JSON only',
+    });
+  }
+  const schedule = raw.schedule;
+  if (Array.isArray(schedule)) {
+    schedule.forEach((entry, i) => {
+      if (typeof entry !== 'string') return;
+      for (const message of validateScheduleEntry(entry)) {
+        issues.push({
+          path: joinPath('schedule', i),
+          message,
+          hint: '7 fields, UTC: second minute hour day-of-month month day-of-week year, e.g. "* 0-4 * * * * *"',
+        });
+      }
+    });
+  }
+  const floor = get(raw, 'link', 'backoffFloorMs');
+  const cap = get(raw, 'link', 'backoffCapMs');
+  if (typeof floor === 'number' && typeof cap === 'number' && cap < floor) {
+    issues.push({
+      path: 'link.backoffCapMs',
+      message: `${cap} is below link.backoffFloorMs (${floor})`,
+      hint: 'the cap must be >= the floor',
+    });
+  }
+  issues.push(...checkDevices(raw.devices, models));
+}
+
+/** Builds the typed configuration from a raw value that passed every check. */
+function build(r: RawConfig, models: ReadonlyMap<string, DeviceModel>, opts: ValidateOptions): AgentConfig {
+  const abs = (p: string): string => (opts.baseDir === undefined ? p : resolvePath(opts.baseDir, p));
+  const compat = resolveCompat(r.registrar.compat);
+  const tls = r.registrar.tls;
+  const tlsConfig: TlsConfig | undefined =
+    tls === undefined
+      ? undefined
+      : {
+          ...(tls.ca === undefined ? {} : { ca: abs(tls.ca) }),
+          ...(tls.cert === undefined ? {} : { cert: abs(tls.cert) }),
+          ...(tls.key === undefined ? {} : { key: abs(tls.key) }),
+          ...(tls.insecure === undefined ? {} : { insecure: tls.insecure }),
+        };
+  const node: NodeConfig = {
+    role: r.node.role,
+    name: r.node.name,
+    appId: r.node.appId,
+    ...(r.node.originator === undefined ? {} : { originator: r.node.originator }),
+    ...(r.node.cseId === undefined ? {} : { cseId: r.node.cseId }),
+  };
+  return {
+    registrar: {
+      url: r.registrar.url,
+      cseId: r.registrar.cseId,
+      cseName: r.registrar.cseName,
+      ...(tlsConfig === undefined ? {} : { tls: tlsConfig }),
+      ...(typeof r.registrar.proxy === 'string' ? { proxy: r.registrar.proxy } : {}),
+      compatPreset: compat.preset,
+      compat: compat.switches,
+    },
+    node,
+    serializations: r.serializations.map((s) => toSerialization(s) as Serialization),
+    releaseVersion: r.releaseVersion,
+    stateDir: abs(r.stateDir),
+    ...(r.schedule === undefined ? {} : { schedule: [...r.schedule] }),
+    buffer: { ...r.buffer },
+    link: { ...r.link },
+    trustedOriginators: [...r.trustedOriginators],
+    contentFormat: r.contentFormat,
+    devices: buildDevices(r.devices, models, r.contentFormat),
+    logLevel: r.logLevel,
+    ...(r.metrics === undefined ? {} : { metrics: { textfile: abs(r.metrics.textfile) } }),
+    source: opts.source ?? '(inline)',
+  };
+}
+
+/**
+ * Validates a parsed configuration against the schema and the cross-field rules, with device
+ * models from `loadDeviceModels`. Returns every issue; `config` only when there are none.
+ */
+export function validateConfig(
+  raw: unknown,
+  models: ReadonlyMap<string, DeviceModel>,
+  opts: ValidateOptions = {},
+): { config?: AgentConfig; issues: Issue[] } {
+  const schema = configSchema();
+  const issues = validateJson(schema, raw);
+  if (!isPlainObject(raw)) return { issues };
+  const filled = applyDefaults(schema, raw) as Record<string, unknown>;
+  crossCheck(filled, models, issues, opts);
+  if (issues.length > 0) return { issues };
+  return { config: build(filled as unknown as RawConfig, models, opts), issues };
+}
