@@ -86,6 +86,12 @@ export type ContentFormat = 'senml+json' | 'senml+cbor';
 export interface DeviceConfig {
   readonly name: string;
   readonly model: string;
+  /** From the model file: the driver that runs it (`sim`, `gpio-input`, `pms5003`, ...). */
+  readonly driver: string;
+  /** From the model file: actuators get a command container and a subscription. */
+  readonly kind: 'sensor' | 'actuator';
+  /** From the model file: the readings it produces, with SenML units. */
+  readonly readings: readonly { readonly name: string; readonly unit?: string }[];
   /** Model defaults merged with the device's own params. */
   readonly params: Readonly<Record<string, unknown>>;
   /** Six-field cron (seconds first) for periodic sampling; undefined: event-driven only. */
