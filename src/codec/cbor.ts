@@ -24,8 +24,8 @@ export const cborCodec: Codec = {
   frame: 'binary',
   mediaType: 'application/cbor',
   encode(p: Primitive): Uint8Array {
-    // JSON round trip drops `undefined` members, which cbor-x would otherwise encode as 0xf7.
-    return encoder.encode(JSON.parse(JSON.stringify(p)) as unknown);
+    // `undefined` members would go out as 0xf7; drop them (copying only when there are any).
+    return encoder.encode(hasUndefined(p) ? (JSON.parse(JSON.stringify(p)) as unknown) : p);
   },
   decode(data: string | Uint8Array): Primitive {
     if (typeof data === 'string') throw new CodecMalformedError('cbor', 'a CBOR primitive must arrive as bytes');
@@ -36,9 +36,23 @@ export const cborCodec: Codec = {
     } catch (err) {
       throw new CodecMalformedError('cbor', `not CBOR (${(err as Error).message})`, undefined, err);
     }
-    return validatePrimitive(normalize(parsed));
+    return validatePrimitive(hasMap(parsed) ? normalize(parsed) : parsed);
   },
 };
+
+function hasUndefined(v: unknown): boolean {
+  if (v === undefined) return true;
+  if (Array.isArray(v)) return v.some(hasUndefined);
+  if (v !== null && typeof v === 'object' && !(v instanceof Uint8Array)) return Object.values(v).some(hasUndefined);
+  return false;
+}
+
+function hasMap(v: unknown): boolean {
+  if (v instanceof Map) return true;
+  if (Array.isArray(v)) return v.some(hasMap);
+  if (v !== null && typeof v === 'object' && !(v instanceof Uint8Array)) return Object.values(v).some(hasMap);
+  return false;
+}
 
 /** Map objects (non-string keys) become plain objects; anything else passes through. */
 function normalize(v: unknown): unknown {
