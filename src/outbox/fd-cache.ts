@@ -1,0 +1,84 @@
+/**
+ * A small cache of open file descriptors (read fds of segments, append fds of ack files), so
+ * reading back and acknowledging do not open and close a file per record, while the number of
+ * open files stays bounded however many segments a long backlog spans. Tracks which fds have
+ * unsynced writes: those are fsynced before being closed.
+ */
+import type { Logger } from '../util/log.js';
+import type { FileOps, OpenFlags } from './file-ops.js';
+
+export class FdCache {
+  /** key `path|flags` → fd, in least-recently-used order. */
+  private readonly open = new Map<string, number>();
+  private readonly dirty = new Set<number>();
+
+  constructor(
+    private readonly ops: FileOps,
+    private readonly maxOpen: number,
+    private readonly log: Logger,
+  ) {}
+
+  /** An fd for `path` opened with `flags`, opening it (and closing the least recently used) if needed. */
+  async get(path: string, flags: OpenFlags): Promise<number> {
+    const key = `${path}|${flags}`;
+    const hit = this.open.get(key);
+    if (hit !== undefined) {
+      this.open.delete(key);
+      this.open.set(key, hit);
+      return hit;
+    }
+    const fd = await this.ops.open(path, flags);
+    this.open.set(key, fd);
+    while (this.open.size > this.maxOpen) {
+      const [oldKey, oldFd] = this.open.entries().next().value as [string, number];
+      this.open.delete(oldKey);
+      await this.closeFd(oldFd, true);
+    }
+    return fd;
+  }
+
+  /** Notes that `fd` has writes not yet fsynced. */
+  markDirty(fd: number): void {
+    this.dirty.add(fd);
+  }
+
+  /** Fsyncs one fd if it is dirty. */
+  async syncFd(fd: number): Promise<void> {
+    if (!this.dirty.delete(fd)) return;
+    try {
+      await this.ops.fsync(fd);
+    } catch (err) {
+      this.log.error('outbox fsync failed; the last writes may not survive a power cut', { err });
+    }
+  }
+
+  /** Fsyncs every dirty fd (cached or not, e.g. the active segment's). */
+  async syncDirty(): Promise<void> {
+    for (const fd of [...this.dirty]) await this.syncFd(fd);
+  }
+
+  /** Closes the fds of `path` without syncing (the file is about to be deleted). */
+  async drop(path: string): Promise<void> {
+    for (const [key, fd] of [...this.open]) {
+      if (key.slice(0, key.lastIndexOf('|')) !== path) continue;
+      this.open.delete(key);
+      await this.closeFd(fd, false);
+    }
+  }
+
+  /** Syncs and closes everything. */
+  async closeAll(): Promise<void> {
+    for (const [key, fd] of [...this.open]) {
+      this.open.delete(key);
+      await this.closeFd(fd, true);
+    }
+  }
+
+  private async closeFd(fd: number, sync: boolean): Promise<void> {
+    if (sync) await this.syncFd(fd);
+    else this.dirty.delete(fd);
+    await this.ops.close(fd).catch((err: unknown) => {
+      this.log.warn('outbox close failed', { err });
+    });
+  }
+}

@@ -1,0 +1,380 @@
+/**
+ * Durable outbox store: append-only segment files of length-prefixed, CRC-32-checked records in
+ * one directory, acknowledgements in an ack file beside each segment, an in-memory index of
+ * headers (payloads stay on disk). Format and recovery rules: record-codec.ts and README.md.
+ *
+ * Durability: a record is written (write(2), so into the kernel's page cache) before `append`
+ * resolves, so a crash of the process loses nothing; fsyncs are batched every `fsyncIntervalMs`,
+ * so a power cut loses at most that interval. Every operation runs in one queue, in call order.
+ */
+import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
+import { silentLogger, type Logger } from '../util/log.js';
+import { OutboxClosedError, OutboxRecordError, errCode } from './errors.js';
+import { nodeFileOps, readWholeFile, replaceFile, type FileOps } from './file-ops.js';
+import { QuarantineFile } from './quarantine-file.js';
+import { MAX_BODY_BYTES, dataFrameBytes, encodeFrame, readFrame } from './record-codec.js';
+import { RecordIndex } from './record-index.js';
+import { recoverDirectory } from './segment-recovery.js';
+import { SegmentSet, mapError, type FrameToWrite } from './segment-set.js';
+import {
+  metaOf,
+  type NewRecord,
+  type OutboxStore,
+  type QuarantinedRecord,
+  type RecordFilter,
+  type RecordMeta,
+  type RemoveCause,
+  type StoreStats,
+  type StoredRecord,
+} from './store.js';
+
+export interface FileOutboxStoreOptions {
+  /** Fsync batching interval (default 1000 ms); 0 fsyncs before every append resolves. */
+  fsyncIntervalMs?: number;
+  /** A segment is closed and a new one started past this size (default 4 MiB, minimum 4 KiB). */
+  segmentBytes?: number;
+  /** Size of one quarantine generation (default 1 MiB; two are kept). */
+  maxQuarantineBytes?: number;
+  /** Ids reserved durably at a time, so ids are never reused even after a power cut (default 4096). */
+  idReserveBlock?: number;
+  /** The filesystem (tests inject faults here). */
+  fileOps?: FileOps;
+  /** Timers for the fsync batching and the quarantine timestamp (default the system clock). */
+  clock?: Clock;
+  logger?: Logger;
+}
+
+interface PendingAppend extends FrameToWrite {
+  readonly rec: NewRecord;
+  readonly resolve: (id: number) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+const SEQ_FILE = 'seq';
+type Counters = Record<RemoveCause | 'quarantined' | 'torn' | 'corrupt', number>;
+
+/** The durable {@link OutboxStore}; open it with {@link FileOutboxStore.open}. */
+export class FileOutboxStore implements OutboxStore {
+  private readonly ops: FileOps;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly fsyncIntervalMs: number;
+  private readonly reserveBlock: number;
+  private readonly index = new RecordIndex();
+  private readonly segs: SegmentSet;
+  private readonly quarantineFile: QuarantineFile;
+  private readonly counters: Counters = {
+    ...{ delivered: 0, evicted: 0, expired: 0, replaced: 0, dropped: 0 },
+    ...{ quarantined: 0, torn: 0, corrupt: 0 },
+  };
+  private nextId = 1;
+  private reservedUpTo = 0;
+  private pending: PendingAppend[] = [];
+  private queue: Promise<unknown> = Promise.resolve();
+  private syncTimer: TimerHandle | undefined;
+  private closed = false;
+
+  private constructor(
+    /** The directory holding the segments. */
+    readonly dir: string,
+    opts: FileOutboxStoreOptions,
+  ) {
+    this.ops = opts.fileOps ?? nodeFileOps;
+    this.clock = opts.clock ?? systemClock;
+    this.log = (opts.logger ?? silentLogger).child({ component: 'outbox-store' });
+    this.fsyncIntervalMs = Math.max(0, opts.fsyncIntervalMs ?? 1000);
+    this.reserveBlock = Math.max(1, opts.idReserveBlock ?? 4096);
+    const segmentBytes = Math.max(4096, opts.segmentBytes ?? 4 * 1024 * 1024);
+    this.segs = new SegmentSet(this.ops, dir, segmentBytes, this.log);
+    const maxQ = opts.maxQuarantineBytes ?? 1024 * 1024;
+    this.quarantineFile = new QuarantineFile(this.ops, dir, maxQ, this.log);
+  }
+
+  /** Opens (creating if needed) the store in `dir`: checks it is writable, replays and repairs it. */
+  static async open(dir: string, opts: FileOutboxStoreOptions = {}): Promise<FileOutboxStore> {
+    const store = new FileOutboxStore(dir, opts);
+    await store.recover();
+    return store;
+  }
+
+  append(rec: NewRecord): Promise<number> {
+    if (this.closed) return Promise.reject(new OutboxClosedError());
+    const tooBig =
+      Buffer.byteLength(rec.bootId) > 0xff ||
+      Buffer.byteLength(rec.stream) > 0xffff ||
+      rec.payload.length > MAX_BODY_BYTES - 0x20000;
+    if (tooBig)
+      return Promise.reject(new OutboxRecordError(`record for "${rec.stream.slice(0, 64)}" too large`));
+    const id = this.nextId++;
+    const frame = encodeFrame(id, rec);
+    return new Promise<number>((resolve, reject) => {
+      this.pending.push({ id, rec, frame, resolve, reject });
+      // Appends arriving while a write is in progress are coalesced into the next single write.
+      if (this.pending.length === 1) void this.run(() => this.flushAppends());
+    });
+  }
+
+  peek(n: number, filter?: RecordFilter): Promise<StoredRecord[]> {
+    return this.run(async () => {
+      const out: StoredRecord[] = [];
+      const exclude = new Set<number>();
+      while (out.length < n) {
+        const ids = this.collectIds(n - out.length, filter, exclude);
+        if (ids.length === 0) break;
+        for (const id of ids) {
+          exclude.add(id);
+          const rec = await this.readRecord(id);
+          if (rec) out.push(rec);
+        }
+      }
+      return out;
+    });
+  }
+
+  scan(visit: (meta: RecordMeta) => boolean | undefined, filter?: RecordFilter): void {
+    for (const pos of this.index.positions()) {
+      if (this.passes(pos, filter) && visit(this.index.metaAt(pos)) === false) return;
+    }
+  }
+
+  meta(id: number): RecordMeta | undefined {
+    const pos = this.index.find(id);
+    return pos < 0 ? undefined : this.index.metaAt(pos);
+  }
+
+  remove(ids: Iterable<number>, cause: RemoveCause = 'delivered'): Promise<number> {
+    const list = [...ids];
+    return this.run(() => this.removeNow(list, cause));
+  }
+
+  quarantine(id: number, reason: string): Promise<boolean> {
+    return this.run(async () => {
+      const rec = await this.readRecord(id);
+      if (!rec) return false;
+      try {
+        await this.quarantineFile.append(encodeFrame(id, rec, { reason, atWallMs: this.clock.nowMs() }));
+      } catch (err) {
+        // Refused for good: it leaves the queue either way, and this log line keeps the trace.
+        this.log.error('could not write the quarantine file; record dropped', {
+          id,
+          stream: rec.stream,
+          reason,
+          err,
+        });
+      }
+      await this.removeNow([id], 'quarantined');
+      return true;
+    });
+  }
+
+  readQuarantine(): Promise<QuarantinedRecord[]> {
+    return this.run(() => this.quarantineFile.readAll());
+  }
+
+  sizeOf(rec: NewRecord): number {
+    return dataFrameBytes(rec);
+  }
+
+  stats(): StoreStats {
+    const first = this.index.positions().next();
+    const { torn, ...c } = this.counters;
+    return {
+      depth: this.index.count,
+      bytes: this.index.bytes,
+      oldestCreatedWallMs: first.done ? undefined : this.index.metaAt(first.value).createdWallMs,
+      byEc: {
+        immediate: this.index.countOf('immediate'),
+        bestEffort: this.index.countOf('bestEffort'),
+        latest: this.index.countOf('latest'),
+      },
+      ...c,
+      tornRecovered: torn,
+    };
+  }
+
+  /** Segment files currently on disk (for status output and tests). */
+  segmentCount(): number {
+    return this.segs.count;
+  }
+
+  /** Approximate memory held by the in-memory index, in bytes. */
+  indexMemoryBytes(): number {
+    return this.index.memoryBytes;
+  }
+
+  sync(): Promise<void> {
+    return this.run(() => this.segs.sync());
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.syncTimer) this.clock.clearTimeout(this.syncTimer);
+    this.syncTimer = undefined;
+    const last = this.run(async () => {
+      await this.segs.close();
+      await this.quarantineFile.close().catch((err: unknown) => {
+        this.log.warn('outbox close failed', { err });
+      });
+    });
+    this.closed = true;
+    await last;
+  }
+
+  // ---- internals ------------------------------------------------------------------------------
+
+  private run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new OutboxClosedError());
+    const p = this.queue.then(fn);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  private async recover(): Promise<void> {
+    const { maxId, report } = await recoverDirectory(this.ops, this.dir, this.log, (got) => {
+      const seg = this.segs.add(got.name, got.firstId, got.fileBytes, got.ackBytes);
+      for (const { meta, offset } of got.live) {
+        if (meta.id <= this.index.lastId) continue; // impossible in a sane directory; never index twice
+        this.index.add(meta, { segment: seg.no, offset });
+        seg.live++;
+      }
+    });
+    this.counters.torn = report.torn;
+    this.counters.corrupt = report.corrupt;
+    this.reservedUpTo = await this.readSeq();
+    this.nextId = Math.max(this.reservedUpTo, maxId + 1, 1);
+    try {
+      await this.reserveIds(this.nextId);
+      await this.segs.start(this.nextId);
+    } catch (err) {
+      // A full disk must not stop the agent from starting: appends retry this (and policy evicts).
+      this.log.warn('outbox could not prepare a new segment at start; will retry on append', { err });
+    }
+    await this.segs.deleteEmpty();
+    await this.segs.sync();
+    this.log.info('outbox opened', {
+      dir: this.dir,
+      depth: this.index.count,
+      bytes: this.index.bytes,
+      segments: this.segs.count,
+      ...report,
+    });
+  }
+
+  private async readSeq(): Promise<number> {
+    try {
+      const text = new TextDecoder().decode(await readWholeFile(this.ops, `${this.dir}/${SEQ_FILE}`));
+      const n = Number(text.trim());
+      if (Number.isSafeInteger(n) && n >= 0) return n;
+      this.log.warn('outbox id reservation file unreadable; continuing from the highest stored id');
+    } catch (err) {
+      if (errCode(err) !== 'ENOENT') this.log.warn('outbox id reservation file unreadable', { err });
+    }
+    return 0;
+  }
+
+  /** Durably reserves ids below `fromId + block`, so no id handed out is reused after a power cut. */
+  private async reserveIds(fromId: number): Promise<void> {
+    const upTo = fromId + this.reserveBlock;
+    try {
+      await replaceFile(this.ops, this.dir, SEQ_FILE, new TextEncoder().encode(`${upTo}\n`));
+    } catch (err) {
+      throw mapError('reserving ids', err);
+    }
+    this.reservedUpTo = upTo;
+  }
+
+  private async flushAppends(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    let i = 0;
+    try {
+      const lastId = batch[batch.length - 1]?.id ?? 0;
+      if (lastId >= this.reservedUpTo) await this.reserveIds(lastId + 1);
+      while (i < batch.length) {
+        const { count, segment, offset } = await this.segs.writeSome(batch, i);
+        for (let k = i, off = offset; k < i + count; k++) {
+          const a = batch[k];
+          if (!a) continue;
+          this.index.add(metaOf({ ...a.rec, id: a.id, sizeBytes: a.frame.length }), {
+            segment: segment.no,
+            offset: off,
+          });
+          off += a.frame.length;
+        }
+        await this.afterWrite();
+        for (let k = i; k < i + count; k++) batch[k]?.resolve(batch[k]?.id ?? 0);
+        i += count;
+      }
+    } catch (err) {
+      for (let k = i; k < batch.length; k++) batch[k]?.reject(err);
+    }
+  }
+
+  private async removeNow(ids: readonly number[], cause: keyof Counters): Promise<number> {
+    const bySeg = new Map<number, number[]>();
+    for (const id of ids) {
+      const pos = this.index.find(id);
+      if (pos < 0) continue;
+      const { segment } = this.index.kill(pos);
+      const list = bySeg.get(segment);
+      if (list) list.push(id);
+      else bySeg.set(segment, [id]);
+    }
+    let n = 0;
+    for (const [no, list] of bySeg) {
+      n += list.length;
+      await this.segs.release(no, list);
+    }
+    this.counters[cause] += n;
+    if (n > 0) await this.afterWrite();
+    return n;
+  }
+
+  /** Fsync now (`fsyncIntervalMs` 0) or make sure a batched fsync is scheduled. */
+  private async afterWrite(): Promise<void> {
+    if (this.fsyncIntervalMs === 0) {
+      await this.segs.sync();
+      return;
+    }
+    if (this.syncTimer || this.closed) return;
+    this.syncTimer = this.clock.setTimeout(() => {
+      this.syncTimer = undefined;
+      if (this.closed) return;
+      this.run(() => this.segs.sync()).catch((err: unknown) => {
+        this.log.error('outbox fsync failed', { err });
+      });
+    }, this.fsyncIntervalMs);
+    this.syncTimer.unref?.();
+  }
+
+  private passes(pos: number, filter: RecordFilter | undefined): boolean {
+    if (!filter) return true;
+    if (filter.skip?.has(this.index.idAt(pos))) return false;
+    if (filter.ec !== undefined && this.index.ecAt(pos) !== filter.ec) return false;
+    if (filter.stream !== undefined && this.index.streamAt(pos) !== filter.stream) return false;
+    return true;
+  }
+
+  private collectIds(n: number, filter: RecordFilter | undefined, exclude: ReadonlySet<number>): number[] {
+    const ids: number[] = [];
+    for (const pos of this.index.positions()) {
+      if (ids.length >= n) break;
+      const id = this.index.idAt(pos);
+      if (!exclude.has(id) && this.passes(pos, filter)) ids.push(id);
+    }
+    return ids;
+  }
+
+  /** Reads a held record back; one failing its checksum now (disk rot) is dropped and counted. */
+  private async readRecord(id: number): Promise<StoredRecord | undefined> {
+    const pos = this.index.find(id);
+    if (pos < 0) return undefined;
+    const { segment, offset } = this.index.locationAt(pos);
+    const buf = await this.segs.read(segment, offset, this.index.sizeAt(pos));
+    const r = readFrame(buf, 0, buf.length);
+    if (r.kind === 'ok' && r.record.id === id && !('reason' in r.record)) return r.record;
+    this.log.error('outbox record failed its checksum when read back; dropped', { id, segment, offset });
+    await this.removeNow([id], 'corrupt');
+    return undefined;
+  }
+}

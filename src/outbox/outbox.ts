@@ -1,0 +1,352 @@
+/**
+ * The outbox policy over an {@link OutboxStore}: bounds (`maxBytes`, `maxAgeSeconds`), eviction by
+ * event category, `latest` replacement, expiry that ignores wall-clock jumps, and disk-full
+ * handling. The uplink drives it: `next` → send → `ack` / `reject`; a transport failure just
+ * leaves the entry for the next `next`. See README.md for the rules and their limits.
+ */
+import { correctedWallMs, elapsedMs, readBootId, bootClock, type TimeStamp } from '../util/clock-jump.js';
+import type { Clock } from '../util/clock.js';
+import { silentLogger, type Logger } from '../util/log.js';
+import { OutboxClosedError, OutboxFullError, OutboxNoSpaceError } from './errors.js';
+import type { EventCategory, NewRecord, OutboxStore, RecordMeta, StoreStats, StoredRecord } from './store.js';
+
+export interface OutboxOptions {
+  /** Upper bound of the stored bytes (`buffer.maxBytes`). */
+  maxBytes: number;
+  /** Entries older than this expire (`buffer.maxAgeSeconds`; 0: no age limit). */
+  maxAgeSeconds: number;
+  /** Must have a boot-relative monotonic clock (default `bootClock`); see util/clock-jump.ts. */
+  clock?: Clock;
+  /** Id of the current boot (default: the kernel's boot_id). */
+  bootId?: string;
+  logger?: Logger;
+}
+
+/** What a producer appends. The sampling stamp defaults to now. */
+export interface OutboxInput {
+  readonly stream: string;
+  readonly ec: EventCategory;
+  readonly payload: Uint8Array;
+  /** When the reading was taken, if earlier than the append. */
+  readonly sampledAt?: TimeStamp;
+  /** Absolute expiry on the same wall clock as the sampling stamp (e.g. the request's `rqet`). */
+  readonly expiresAtWallMs?: number;
+}
+
+/** An entry handed to the uplink, with its creation time corrected for wall-clock jumps. */
+export interface OutboxEntry extends StoredRecord {
+  readonly correctedCreatedWallMs: number;
+}
+
+/** Store statistics plus the policy's own counters. */
+export interface OutboxStats extends StoreStats {
+  /** Age of the oldest entry (jump-corrected), undefined when empty. */
+  readonly oldestAgeSeconds: number | undefined;
+  /** Appends refused with `OUTBOX_FULL`. */
+  readonly refusedFull: number;
+  /** Entries evicted because the disk was full (also counted in `evicted`). */
+  readonly evictedForSpace: number;
+}
+
+/** Which categories an incoming entry may push out, in eviction order: never a higher priority than its own. */
+const EVICTABLE: Readonly<Record<EventCategory, readonly EventCategory[]>> = {
+  bestEffort: ['bestEffort'],
+  latest: ['bestEffort', 'latest'],
+  immediate: ['bestEffort', 'latest', 'immediate'],
+};
+const EMPTY: ReadonlySet<number> = new Set();
+const LOG_EVERY_MS = 60_000;
+
+/** The durable, bounded buffer of pending uploads. */
+export class Outbox {
+  private readonly clock: Clock;
+  private readonly bootId: string;
+  private readonly log: Logger;
+  private readonly maxAgeMs: number;
+  private inFlight: ReadonlySet<number> = EMPTY;
+  private appendChain: Promise<unknown> = Promise.resolve();
+  private readonly listeners = new Set<(meta: RecordMeta) => void>();
+  private readonly waiters = new Set<{ resolve: () => void; reject: (e: Error) => void }>();
+  private refusedFull = 0;
+  private evictedForSpace = 0;
+  private closed = false;
+  private lastEvictLogMs = -Infinity;
+  private evictedSinceLog = 0;
+
+  constructor(
+    private readonly store: OutboxStore,
+    private readonly opts: OutboxOptions,
+  ) {
+    this.clock = opts.clock ?? bootClock;
+    this.bootId = opts.bootId ?? readBootId();
+    this.log = (opts.logger ?? silentLogger).child({ component: 'outbox' });
+    this.maxAgeMs = Math.max(0, opts.maxAgeSeconds) * 1000;
+  }
+
+  /** The current time stamp (for producers that stamp readings themselves). */
+  now(): TimeStamp {
+    return { wallMs: this.clock.nowMs(), monoMs: this.clock.monotonicMs(), bootId: this.bootId };
+  }
+
+  /**
+   * Stores an entry durably and returns its id. Makes room first (evicting per category), and on
+   * a full disk evicts and retries; fails with `OUTBOX_FULL` only when nothing may be evicted.
+   * For `latest`, older entries of the same stream that are not in flight are then removed.
+   */
+  append(input: OutboxInput): Promise<number> {
+    if (this.closed) return Promise.reject(new OutboxClosedError());
+    const run = this.appendChain.then(() => this.appendNow(input));
+    this.appendChain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Up to `n` oldest entries not in `inFlight`, expired ones removed on the way. `inFlight` is kept by reference. */
+  async next(n: number, inFlight: ReadonlySet<number> = EMPTY): Promise<OutboxEntry[]> {
+    this.inFlight = inFlight;
+    const now = this.now();
+    for (;;) {
+      const recs = await this.store.peek(n, { skip: inFlight });
+      const expired = recs.filter((r) => this.isExpired(r, now)).map((r) => r.id);
+      if (expired.length === 0)
+        return recs.map((r) => ({ ...r, correctedCreatedWallMs: correctedWallMs(stampOf(r), now) }));
+      await this.removeExpired(expired);
+    }
+  }
+
+  /** The entry was delivered: remove it. */
+  ack(id: number): Promise<boolean> {
+    return this.store.remove([id], 'delivered').then((n) => n > 0);
+  }
+
+  /** The entry was refused for good: set it aside in quarantine with the reason. */
+  async reject(id: number, reason: string): Promise<boolean> {
+    const meta = this.store.meta(id);
+    const done = await this.store.quarantine(id, reason);
+    if (done) this.log.warn('upload refused permanently; quarantined', { id, stream: meta?.stream, reason });
+    return done;
+  }
+
+  /** Removes every entry past its expiry or `maxAgeSeconds` (not those in flight); returns the count. */
+  async expireDue(): Promise<number> {
+    const now = this.now();
+    const ids: number[] = [];
+    this.store.scan((m) => {
+      if (!this.inFlight.has(m.id) && this.isExpired(m, now)) ids.push(m.id);
+      return true;
+    });
+    return ids.length === 0 ? 0 : this.removeExpired(ids);
+  }
+
+  /** True when an `immediate` entry is waiting (the link opens outside its windows for it). */
+  hasImmediate(): boolean {
+    return this.store.stats().byEc.immediate > 0;
+  }
+
+  stats(): OutboxStats {
+    const s = this.store.stats();
+    let oldest: RecordMeta | undefined;
+    this.store.scan((m) => {
+      oldest = m;
+      return false;
+    });
+    return {
+      ...s,
+      oldestAgeSeconds: oldest && Math.floor(elapsedMs(stampOf(oldest), this.now()) / 1000),
+      refusedFull: this.refusedFull,
+      evictedForSpace: this.evictedForSpace,
+    };
+  }
+
+  /** Calls `fn` after every successful append; returns the unsubscribe function. */
+  onAppended(fn: (meta: RecordMeta) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Resolves once the outbox holds anything (at once if it does); rejects on abort or close. */
+  whenNonEmpty(signal?: AbortSignal): Promise<void> {
+    if (this.closed) return Promise.reject(new OutboxClosedError());
+    if (this.store.stats().depth > 0) return Promise.resolve();
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        this.waiters.delete(w);
+        reject(abortReason(signal));
+      };
+      const w = {
+        resolve: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        reject: (e: Error) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      };
+      this.waiters.add(w);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Waits for pending appends, wakes waiters with `OUTBOX_CLOSED`, closes the store. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.appendChain;
+    for (const w of this.waiters) w.reject(new OutboxClosedError());
+    this.waiters.clear();
+    await this.store.close();
+  }
+
+  // ---- internals ------------------------------------------------------------------------------
+
+  private async appendNow(input: OutboxInput): Promise<number> {
+    const stamp = input.sampledAt ?? this.now();
+    const rec: NewRecord = {
+      stream: input.stream,
+      ec: input.ec,
+      createdWallMs: stamp.wallMs,
+      createdMonoMs: stamp.monoMs,
+      bootId: stamp.bootId,
+      ...(input.expiresAtWallMs === undefined ? {} : { expiresAtWallMs: input.expiresAtWallMs }),
+      payload: input.payload,
+    };
+    // `latest`: older unsent entries of the stream are superseded; their room counts as free.
+    const superseded: number[] = [];
+    let supersededBytes = 0;
+    if (rec.ec === 'latest') {
+      this.store.scan(
+        (m) => {
+          if (!this.inFlight.has(m.id)) {
+            superseded.push(m.id);
+            supersededBytes += m.sizeBytes;
+          }
+          return true;
+        },
+        { stream: rec.stream, ec: 'latest' },
+      );
+    }
+    await this.makeRoom(rec, this.store.sizeOf(rec) - supersededBytes, new Set(superseded));
+    const id = await this.appendWithSpaceRetry(rec);
+    if (superseded.length > 0) await this.store.remove(superseded, 'replaced');
+    const meta = this.store.meta(id);
+    if (meta) for (const fn of this.listeners) this.notify(fn, meta);
+    for (const w of this.waiters) w.resolve();
+    this.waiters.clear();
+    return id;
+  }
+
+  /** Evicts, oldest first in category order, until `needBytes` more fit under `maxBytes`. */
+  private async makeRoom(rec: NewRecord, needBytes: number, spare: ReadonlySet<number>): Promise<void> {
+    const ec = rec.ec;
+    const over = this.store.stats().bytes + needBytes - this.opts.maxBytes;
+    if (over <= 0) return;
+    const victims: number[] = [];
+    let freed = 0;
+    for (const cls of EVICTABLE[ec]) {
+      this.store.scan(
+        (m) => {
+          if (freed >= over) return false;
+          if (!this.inFlight.has(m.id) && !spare.has(m.id)) {
+            victims.push(m.id);
+            freed += m.sizeBytes;
+          }
+          return true;
+        },
+        { ec: cls },
+      );
+      if (freed >= over) break;
+    }
+    if (freed < over) {
+      this.refusedFull++;
+      this.log.error('outbox full: entry refused', { stream: rec.stream, ec, maxBytes: this.opts.maxBytes });
+      throw new OutboxFullError(
+        `outbox full (${this.opts.maxBytes} bytes) and nothing of lower or equal priority than "${ec}" to evict`,
+      );
+    }
+    const n = await this.store.remove(victims, 'evicted');
+    this.noteEvicted(n, 'maxBytes');
+  }
+
+  /** Appends; on a full disk evicts 1, 2, 4, ... oldest evictable entries between retries. */
+  private async appendWithSpaceRetry(rec: NewRecord): Promise<number> {
+    for (let batch = 1; ; batch *= 2) {
+      try {
+        return await this.store.append(rec);
+      } catch (err) {
+        if (!(err instanceof OutboxNoSpaceError)) throw err;
+        const victims = this.pickOldest(batch, rec.ec);
+        if (victims.length === 0) {
+          this.refusedFull++;
+          this.log.error('disk full and nothing left to evict: entry refused', {
+            stream: rec.stream,
+            ec: rec.ec,
+          });
+          throw new OutboxFullError('disk full and nothing left to evict', err);
+        }
+        const n = await this.store.remove(victims, 'evicted');
+        this.evictedForSpace += n;
+        this.noteEvicted(n, 'disk full');
+      }
+    }
+  }
+
+  private pickOldest(n: number, ec: EventCategory): number[] {
+    const ids: number[] = [];
+    for (const cls of EVICTABLE[ec]) {
+      this.store.scan(
+        (m) => {
+          if (!this.inFlight.has(m.id)) ids.push(m.id);
+          return ids.length < n;
+        },
+        { ec: cls },
+      );
+      if (ids.length >= n) break;
+    }
+    return ids;
+  }
+
+  private isExpired(m: RecordMeta, now: TimeStamp): boolean {
+    const age = elapsedMs(stampOf(m), now);
+    if (this.maxAgeMs > 0 && age > this.maxAgeMs) return true;
+    // rqet is absolute, but both it and the creation stamp came from the same (possibly wrong)
+    // clock, so their difference is a true time-to-live: compare it with the jump-proof age.
+    return m.expiresAtWallMs !== undefined && age >= m.expiresAtWallMs - m.createdWallMs;
+  }
+
+  private async removeExpired(ids: number[]): Promise<number> {
+    const n = await this.store.remove(ids, 'expired');
+    if (n > 0) this.log.info('outbox entries expired', { count: n });
+    return n;
+  }
+
+  /** One log line per minute at most while evictions continue, with the count since the last line. */
+  private noteEvicted(n: number, why: string): void {
+    this.evictedSinceLog += n;
+    const nowMono = this.clock.monotonicMs();
+    if (nowMono - this.lastEvictLogMs < LOG_EVERY_MS) return;
+    this.log.warn(`outbox ${why}: evicted oldest entries`, {
+      count: this.evictedSinceLog,
+      totalEvicted: this.store.stats().evicted,
+    });
+    this.lastEvictLogMs = nowMono;
+    this.evictedSinceLog = 0;
+  }
+
+  private notify(fn: (meta: RecordMeta) => void, meta: RecordMeta): void {
+    try {
+      fn(meta);
+    } catch (err) {
+      this.log.error('outbox append listener threw', { err });
+    }
+  }
+}
+
+function abortReason(signal: AbortSignal | undefined): Error {
+  const r: unknown = signal?.reason;
+  return r instanceof Error ? r : new Error('aborted');
+}
+
+function stampOf(m: RecordMeta): TimeStamp {
+  return { wallMs: m.createdWallMs, monoMs: m.createdMonoMs, bootId: m.bootId };
+}

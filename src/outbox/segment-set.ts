@@ -1,0 +1,264 @@
+/**
+ * The file store's segment files: the active one being appended to, older ones being drained,
+ * their ack files, rotation at `segmentBytes`, and deletion once every record in a segment is
+ * gone (deleting a file is the only thing that frees disk space, so it also works on a full disk).
+ * Not concurrency-safe by itself: the store calls it from its single operation queue.
+ */
+import type { Logger } from '../util/log.js';
+import { FdCache } from './fd-cache.js';
+import { OutboxClosedError, OutboxIoError, OutboxNoSpaceError, errCode, isNoSpace } from './errors.js';
+import type { FileOps } from './file-ops.js';
+import { ACK_ENTRY_BYTES, SEGMENT_MAGIC, encodeAcks } from './record-codec.js';
+import { ackFileName, segmentFileName, unlinkLogged } from './segment-recovery.js';
+
+/** One segment file and its bookkeeping. */
+export interface Segment {
+  /** Process-local number (the index refers to segments by it). */
+  readonly no: number;
+  readonly firstId: number;
+  readonly path: string;
+  readonly ackPath: string;
+  /** Records of this segment still held. */
+  live: number;
+  fileBytes: number;
+  ackBytes: number;
+  /** Acks that could not be written (disk full); retried with the next ones. */
+  pendingAcks: number[];
+}
+
+/** A frame waiting to be written. */
+export interface FrameToWrite {
+  readonly id: number;
+  readonly frame: Uint8Array;
+}
+
+export class SegmentSet {
+  private readonly segments = new Map<number, Segment>();
+  private readonly fds: FdCache;
+  private active: Segment | undefined;
+  private activeFd: number | undefined;
+  private activeBroken = false;
+  private nextNo = 0;
+  private dirDirty = false;
+
+  constructor(
+    private readonly ops: FileOps,
+    private readonly dir: string,
+    private readonly segmentBytes: number,
+    private readonly log: Logger,
+  ) {
+    this.fds = new FdCache(ops, 16, log);
+  }
+
+  get count(): number {
+    return this.segments.size;
+  }
+  get(no: number): Segment | undefined {
+    return this.segments.get(no);
+  }
+  all(): Segment[] {
+    return [...this.segments.values()];
+  }
+  isActive(seg: Segment): boolean {
+    return seg === this.active;
+  }
+
+  /** Registers a segment found on disk at start-up. */
+  add(name: string, firstId: number, fileBytes: number, ackBytes: number): Segment {
+    const seg: Segment = {
+      no: this.nextNo++,
+      firstId,
+      path: `${this.dir}/${name}`,
+      ackPath: `${this.dir}/${ackFileName(name)}`,
+      live: 0,
+      fileBytes,
+      ackBytes,
+      pendingAcks: [],
+    };
+    this.segments.set(seg.no, seg);
+    return seg;
+  }
+
+  /** Starts a new active segment named after `firstId`; the previous one is synced and closed. */
+  async start(firstId: number): Promise<void> {
+    const name = segmentFileName(firstId);
+    const path = `${this.dir}/${name}`;
+    let fd: number;
+    try {
+      // Append mode: after a failed write is trimmed by ftruncate, the next write must land at the
+      // new end, not at the old file position (which would leave a hole of zeros).
+      fd = await this.ops.open(path, 'ax').catch(async (err: unknown) => {
+        if (errCode(err) !== 'EEXIST') throw err;
+        await this.ops.unlink(path); // a stale empty file: ids are never reused, so nothing of value
+        return this.ops.open(path, 'ax');
+      });
+    } catch (err) {
+      throw mapError('starting a segment', err);
+    }
+    try {
+      await this.ops.write(fd, SEGMENT_MAGIC);
+    } catch (err) {
+      await this.ops.close(fd).catch(() => undefined);
+      await unlinkLogged(this.ops, path, this.log);
+      throw mapError('starting a segment', err);
+    }
+    const [old, oldFd] = [this.active, this.activeFd];
+    this.active = this.add(name, firstId, SEGMENT_MAGIC.length, 0);
+    this.activeFd = fd;
+    this.activeBroken = false;
+    this.dirDirty = true;
+    this.fds.markDirty(fd);
+    if (oldFd !== undefined) {
+      await this.fds.syncFd(oldFd);
+      await this.ops.close(oldFd).catch((err: unknown) => {
+        this.log.warn('outbox close failed', { err });
+      });
+    }
+    if (old?.live === 0) await this.delete(old);
+  }
+
+  /**
+   * Writes `frames[from..]`, as many as fit in the active segment, in one write (rotating first
+   * if the active segment is full or broken). Returns how many were written and where the first
+   * landed; on failure nothing of this call remains in the file and the error is thrown.
+   */
+  async writeSome(
+    frames: readonly FrameToWrite[],
+    from: number,
+  ): Promise<{ count: number; segment: Segment; offset: number }> {
+    const first = frames[from];
+    if (!first) throw new RangeError('writeSome: nothing to write');
+    let seg = this.active;
+    if (
+      !seg ||
+      this.activeFd === undefined ||
+      this.activeBroken ||
+      (seg.fileBytes > SEGMENT_MAGIC.length && seg.fileBytes + first.frame.length > this.segmentBytes)
+    ) {
+      await this.start(first.id);
+      seg = this.active;
+    }
+    if (!seg || this.activeFd === undefined) throw new OutboxClosedError();
+    let to = from + 1;
+    let bytes = first.frame.length;
+    for (
+      let f = frames[to];
+      f && seg.fileBytes + bytes + f.frame.length <= this.segmentBytes;
+      f = frames[++to]
+    ) {
+      bytes += f.frame.length;
+    }
+    const chunk = new Uint8Array(bytes);
+    for (let k = from, p = 0; k < to; k++) {
+      const f = frames[k];
+      if (f) chunk.set(f.frame, p);
+      p += f?.frame.length ?? 0;
+    }
+    try {
+      await this.ops.write(this.activeFd, chunk);
+    } catch (err) {
+      // A short write leaves part of a frame; cut it off so the next frame starts where expected.
+      await this.ops.ftruncate(this.activeFd, seg.fileBytes).catch((e: unknown) => {
+        this.activeBroken = true;
+        this.log.warn('could not trim a failed outbox write; starting a new segment', { err: e });
+      });
+      throw mapError('appending a record', err);
+    }
+    const offset = seg.fileBytes;
+    seg.fileBytes += bytes;
+    seg.live += to - from;
+    this.fds.markDirty(this.activeFd);
+    return { count: to - from, segment: seg, offset };
+  }
+
+  /** Records that `ids` of segment `no` are gone: deletes the segment when empty, else writes acks. */
+  async release(no: number, ids: readonly number[]): Promise<void> {
+    const seg = this.segments.get(no);
+    if (!seg) return;
+    seg.live -= ids.length;
+    if (seg.live <= 0 && seg !== this.active) await this.delete(seg);
+    else await this.writeAcks(seg, ids);
+  }
+
+  /** Reads `size` bytes at `offset` of segment `no` (fewer at the end of the file, none if it is gone). */
+  async read(no: number, offset: number, size: number): Promise<Uint8Array> {
+    const seg = this.segments.get(no);
+    const buf = new Uint8Array(size);
+    if (!seg) return buf.subarray(0, 0);
+    try {
+      const n = await this.ops.read(await this.fds.get(seg.path, 'r'), buf, offset);
+      return buf.subarray(0, n);
+    } catch (err) {
+      throw mapError('reading a record', err);
+    }
+  }
+
+  /** Deletes every segment without live records except the active one. */
+  async deleteEmpty(): Promise<void> {
+    for (const seg of this.all()) if (seg.live <= 0 && seg !== this.active) await this.delete(seg);
+  }
+
+  /** Fsyncs every file with unsynced writes, and the directory if entries changed. */
+  async sync(): Promise<void> {
+    await this.fds.syncDirty();
+    if (this.dirDirty) {
+      this.dirDirty = false;
+      await this.ops.fsyncDir(this.dir).catch((err: unknown) => {
+        this.log.warn('outbox directory fsync failed', { err });
+      });
+    }
+  }
+
+  /** Syncs and closes every file. */
+  async close(): Promise<void> {
+    await this.sync();
+    const fd = this.activeFd;
+    this.activeFd = undefined;
+    this.active = undefined;
+    if (fd !== undefined) {
+      await this.ops.close(fd).catch((err: unknown) => {
+        this.log.warn('outbox close failed', { err });
+      });
+    }
+    await this.fds.closeAll();
+  }
+
+  private async writeAcks(seg: Segment, ids: readonly number[]): Promise<void> {
+    const all = seg.pendingAcks.length > 0 ? seg.pendingAcks.concat(ids) : [...ids];
+    let fd: number | undefined;
+    try {
+      fd = await this.fds.get(seg.ackPath, 'a');
+      await this.ops.write(fd, encodeAcks(all));
+      seg.ackBytes += all.length * ACK_ENTRY_BYTES;
+      seg.pendingAcks = [];
+      this.fds.markDirty(fd);
+    } catch (err) {
+      seg.pendingAcks = all;
+      if (fd !== undefined) await this.ops.ftruncate(fd, seg.ackBytes).catch(() => undefined);
+      // Not fatal: the removal holds in memory; if the process dies first the records are resent.
+      this.log.warn('could not record acknowledgements; will retry', {
+        segment: seg.path,
+        count: all.length,
+        err,
+      });
+    }
+  }
+
+  private async delete(seg: Segment): Promise<void> {
+    await this.fds.drop(seg.path);
+    await this.fds.drop(seg.ackPath);
+    this.segments.delete(seg.no);
+    // The segment goes first: without it its acks mean nothing, and a leftover ack file is cleaned at start.
+    if (await unlinkLogged(this.ops, seg.path, this.log)) await unlinkLogged(this.ops, seg.ackPath, this.log);
+    this.dirDirty = true;
+  }
+}
+
+/** Maps a filesystem error to the store's named errors. */
+export function mapError(what: string, err: unknown): Error {
+  if (err instanceof OutboxClosedError || err instanceof OutboxNoSpaceError || err instanceof OutboxIoError) {
+    return err;
+  }
+  if (isNoSpace(err)) return new OutboxNoSpaceError(`no space left ${what}`, err);
+  return new OutboxIoError(what, err);
+}
