@@ -9,7 +9,7 @@ export interface RecordingContext extends DriverContext {
   readonly emitted: Reading[][];
   readonly faults: Error[];
   readonly log: ReturnType<typeof memoryLogger>;
-  /** Resolves when `pred` holds over the emitted batches (checked at each emit), or rejects after `timeoutMs`. */
+  /** Resolves when `pred` holds (checked at each emit or fault and every 10 ms), or rejects after `timeoutMs`. */
   waitFor(pred: () => boolean, timeoutMs?: number): Promise<void>;
 }
 
@@ -36,7 +36,12 @@ export function recordingContext(clock: Clock = systemClock): RecordingContext {
     },
     waitFor(pred, timeoutMs = 5000) {
       return new Promise<void>((resolve, reject) => {
+        // Checked at each emit or fault, and every 10 ms for conditions on other state (log lines).
+        const poll = setInterval(() => {
+          check();
+        }, 10);
         const timer = setTimeout(() => {
+          clearInterval(poll);
           waiters.delete(check);
           reject(
             new Error(
@@ -47,6 +52,7 @@ export function recordingContext(clock: Clock = systemClock): RecordingContext {
         const check = (): void => {
           if (!pred()) return;
           clearTimeout(timer);
+          clearInterval(poll);
           waiters.delete(check);
           resolve();
         };

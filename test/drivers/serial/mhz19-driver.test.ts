@@ -1,0 +1,49 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Mhz19Driver } from '../../../src/drivers/serial/mhz19-driver.js';
+import { AgentError } from '../../../src/util/errors.js';
+import * as F from '../../fixtures/serial/mhz19.js';
+import { needsSocat, onPty } from './pty-driver.js';
+
+test(
+  'each sample sends the datasheet read command and decodes the answer',
+  { skip: needsSocat },
+  async (t) => {
+    const { driver, peer } = await onPty(t, (path) => new Mhz19Driver({ path, timeoutMs: 5000 }, {}));
+    const first = driver.sample();
+    assert.deepEqual(new Uint8Array(await peer.take(9)), F.READ_CO2_REQUEST);
+    await peer.write(F.RESPONSE_608);
+    const [r] = await first;
+    assert.equal(r?.n, 'co2');
+    assert.equal(r?.v, 608);
+    assert.equal(r?.u, 'ppm');
+
+    // The answer split across two writes, after some garbage.
+    const second = driver.sample();
+    await peer.take(9);
+    await peer.write(Buffer.concat([Uint8Array.of(0x00, 0x13), F.RESPONSE_1234.subarray(0, 5)]));
+    await new Promise((res) => setTimeout(res, 30));
+    await peer.write(F.RESPONSE_1234.subarray(5));
+    assert.equal((await second)[0]?.v, 1234);
+  },
+);
+
+test(
+  'a corrupted answer fails that sample with SERIAL_BAD_CHECKSUM; no answer times out',
+  { skip: needsSocat },
+  async (t) => {
+    const { driver, peer } = await onPty(t, (path) => new Mhz19Driver({ path, timeoutMs: 300 }, {}));
+    const bad = driver.sample();
+    await peer.take(9);
+    await peer.write(F.RESPONSE_BAD_CHECKSUM);
+    await assert.rejects(bad, (e: unknown) => e instanceof AgentError && e.code === 'SERIAL_BAD_CHECKSUM');
+    const silent = driver.sample();
+    await peer.take(9);
+    await assert.rejects(silent, (e: unknown) => e instanceof AgentError && e.code === 'SENSOR_TIMEOUT');
+    // After a timeout the next request works again.
+    const ok = driver.sample();
+    await peer.take(9);
+    await peer.write(F.RESPONSE_608);
+    assert.equal((await ok)[0]?.v, 608);
+  },
+);
