@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { CseType, Operation, RELEASE_VERSIONS, ResourceType } from '../protocol/codes.js';
 import type { RequestPrimitive, ResponsePrimitive } from '../protocol/primitive.js';
-import { resolveAbsRel, toOneM2MTime } from '../protocol/timestamp.js';
+import { toOneM2MTime } from '../protocol/timestamp.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { describeError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
@@ -19,11 +19,11 @@ import { contentInstanceHandler } from './content-instance.js';
 import type { CseContext, RequestContext } from './context.js';
 import { refuse, RequestRefusedError } from './errors.js';
 import type { CseEvents } from './events.js';
+import { ResourceLifecycle } from './lifecycle.js';
 import { Notifier, type NotificationSink } from './notifier.js';
 import {
   createResource,
   deleteResourceOp,
-  resourceEvent,
   retrieveResource,
   updateResource,
   type HandlerTable,
@@ -32,10 +32,11 @@ import {
 import { resolveQuirks, type Imitation, type Quirks } from './quirks.js';
 import { Attachments, checkConnectionAccess, findRegistration } from './registration.js';
 import { remoteCseHandler } from './remote-cse.js';
+import { checkParameters, checkRelease, responseRvi } from './request-checks.js';
 import { effectiveRcn, toWire } from './result-content.js';
 import { scheduleHandler } from './schedule.js';
 import { subscriptionHandler } from './subscription.js';
-import { ResourceTree, type ResourceNode } from './tree.js';
+import { ResourceTree } from './tree.js';
 
 export interface CseOptions {
   /** SP-relative CSE-ID; default `/id-in` (as ACME). */
@@ -60,8 +61,6 @@ function withoutIds(p: Omit<Outcome | ResponsePrimitive, 'rsc'>): Record<string,
   return Object.fromEntries(Object.entries(p).filter(([k]) => k !== 'rqi' && k !== 'rvi'));
 }
 
-/** Release answered when the request's own `rvi` cannot be echoed. */
-const DEFAULT_RVI = '3';
 const FIVE_YEARS_MS = 5 * 365 * 24 * 3600 * 1000;
 
 /** A small CSE holding its resources in memory. */
@@ -80,7 +79,10 @@ export class Cse {
   private readonly logger: Logger;
   private readonly random: () => string;
   private readonly defaultLifetimeMs: number;
-  private nextExpiryMs = Number.POSITIVE_INFINITY;
+  private readonly lifecycle = new ResourceLifecycle(
+    () => this.ctx,
+    () => this.handlers,
+  );
 
   constructor(opts: CseOptions = {}) {
     this.cseId = opts.cseId ?? '/id-in';
@@ -137,10 +139,10 @@ export class Cse {
       now: () => toOneM2MTime(this.clock.nowMs()),
       formatTime: (ms) => toOneM2MTime(ms),
       scheduleExpiry: (ms) => {
-        this.nextExpiryMs = Math.min(this.nextExpiryMs, ms);
+        this.lifecycle.scheduleExpiry(ms);
       },
       newRi: (prefix) => this.newRi(prefix),
-      deleteResource: (node, originator) => this.deleteResource(node, originator),
+      deleteResource: (node, originator) => this.lifecycle.delete(node, originator),
     };
   }
 
@@ -169,7 +171,7 @@ export class Cse {
       }
     }
     const { rsc, ...rest } = outcome;
-    return { rsc, rqi: req.rqi, rvi: this.responseRvi(req), ...withoutIds(rest) };
+    return { rsc, rqi: req.rqi, rvi: responseRvi(req, this.quirks), ...withoutIds(rest) };
   }
 
   /** Binds an originator to a connection (ACME: the `X-M2M-Origin` of a new connection). */
@@ -223,10 +225,10 @@ export class Cse {
   }
 
   private async dispatch(req: RequestPrimitive, rctx: RequestContext): Promise<Outcome | ResponsePrimitive> {
-    this.checkRelease(req);
-    this.checkParameters(req);
+    checkRelease(req, this.quirks);
+    checkParameters(req, this.clock.nowMs());
     const rcn = effectiveRcn(req.op, req.rcn);
-    this.sweepExpired();
+    this.lifecycle.sweep(this.clock.nowMs());
     const originator = req.fr === undefined || req.fr === '' ? undefined : this.normalize(req.fr);
     const isAeCreate = req.op === Operation.Create && req.ty === ResourceType.AE;
     if (originator === undefined && !isAeCreate) throw refuse(4000, 'fr (originator) is mandatory');
@@ -269,44 +271,6 @@ export class Cse {
     }
   }
 
-  /** TS-0004 6.4.1: `rvi` is mandatory from Release 2 on; a request without it is Release 1. */
-  private checkRelease(req: RequestPrimitive): void {
-    if (req.rvi === undefined) {
-      if (this.quirks.rejectMissingRvi)
-        throw refuse(4001, 'rvi is missing: Release-1 requests are not supported');
-      return;
-    }
-    if (!this.quirks.acceptAnyRvi && !(RELEASE_VERSIONS as readonly string[]).includes(req.rvi))
-      throw refuse(4001, `release version ${req.rvi} is not supported (${RELEASE_VERSIONS.join(', ')})`);
-  }
-
-  private checkParameters(req: RequestPrimitive): void {
-    const isCreate = req.op === Operation.Create;
-    if (req.ty !== undefined && !isCreate) throw refuse(4000, 'ty is only permitted in CREATE');
-    if (req.fc !== undefined && isCreate) throw refuse(4000, 'fc is not permitted in CREATE');
-    if (req.pc === undefined && (isCreate || req.op === Operation.Update || req.op === Operation.Notify))
-      throw refuse(4000, 'pc (content) is mandatory in this operation');
-    if (req.rqet !== undefined) {
-      const nowMs = this.clock.nowMs();
-      const at = resolveAbsRel(req.rqet, nowMs);
-      if (at === undefined) throw refuse(4000, `rqet ${String(req.rqet)} is not a timestamp`);
-      if (at < nowMs) throw refuse(4008, `the request expired at ${String(req.rqet)} (rqet)`);
-    }
-    if (req.rt !== undefined) {
-      if (req.rt.nu !== undefined && req.rt.rtv !== 2)
-        throw refuse(4000, 'rt.nu is only permitted with rtv 2');
-      if (req.rt.rtv === 1) throw refuse(5206, 'non-blocking synchronous requests are not supported');
-      if (req.rt.rtv === 2) throw refuse(5001, 'non-blocking asynchronous requests are not implemented');
-    }
-  }
-
-  private responseRvi(req: RequestPrimitive): string {
-    if (this.quirks.responseRvi !== undefined) return this.quirks.responseRvi;
-    if (req.rvi === undefined) return DEFAULT_RVI;
-    if (this.quirks.acceptAnyRvi || (RELEASE_VERSIONS as readonly string[]).includes(req.rvi)) return req.rvi;
-    return DEFAULT_RVI;
-  }
-
   private addressContext(): Parameters<typeof resolveAddress>[1] {
     return {
       tree: this.tree,
@@ -343,43 +307,5 @@ export class Cse {
       const ri = `${prefix}${this.random()}`;
       if (!this.tree.has(ri)) return ri;
     }
-  }
-
-  private deleteResource(node: ResourceNode, originator: string | undefined): ResourceNode[] {
-    if (!this.tree.has(node.ri)) return [];
-    const parent = this.tree.parent(node);
-    const path = new Map<string, string>();
-    for (const n of this.subtree(node)) path.set(n.ri, this.tree.structuredPath(n));
-    this.notifier.deleted(this.ctx, node);
-    const removed = this.tree.remove(node);
-    for (const r of removed) {
-      const p = r.pi === undefined ? undefined : this.tree.get(r.pi);
-      this.handlers[r.ty]?.afterDelete?.(this.ctx, r, p);
-      const event = resourceEvent(this.ctx, 'deleted', r, originator);
-      this.events.emit('resource', { ...event, path: path.get(r.ri) ?? event.path });
-    }
-    if (parent) this.notifier.childDeleted(this.ctx, parent, node);
-    return removed;
-  }
-
-  private subtree(node: ResourceNode): ResourceNode[] {
-    const out = [node];
-    for (const c of this.tree.children(node)) out.push(...this.subtree(c));
-    return out;
-  }
-
-  /** Removes expired resources (`et` passed); cheap unless something is due. */
-  private sweepExpired(): void {
-    const nowMs = this.clock.nowMs();
-    if (nowMs < this.nextExpiryMs) return;
-    for (const n of [...this.tree.all()]) {
-      if (n.meta.etMs !== undefined && n.meta.etMs <= nowMs && this.tree.has(n.ri)) {
-        this.logger.info('resource expired', { ri: n.ri, et: n.attrs.et });
-        this.deleteResource(n, undefined);
-      }
-    }
-    let next = Number.POSITIVE_INFINITY;
-    for (const n of this.tree.all()) if (n.meta.etMs !== undefined) next = Math.min(next, n.meta.etMs);
-    this.nextExpiryMs = next;
   }
 }

@@ -29,6 +29,7 @@ export type {
   QuirkEvent,
   RegistrarEvents,
 } from './registrar-events.js';
-export { Registrar, startRegistrar, type RegistrarOptions, type RegistrarTlsOptions } from './server.js';
+export { Registrar } from './registrar.js';
+export { startRegistrar, type RegistrarOptions, type RegistrarTlsOptions } from './server.js';
 export { RegistrarStartError } from './errors.js';
 export { chooseSubprotocol, offeredSubprotocols } from './subprotocol-choice.js';

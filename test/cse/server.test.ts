@@ -3,22 +3,30 @@
  * driven by the independent plain-`ws` client.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { cborCodec, jsonCodec } from '../../src/codec/index.js';
 import { parseOneM2MTime } from '../../src/protocol/timestamp.js';
 import { startRegistrar, type NotificationEvent, type Registrar } from '../../src/cse/index.js';
 import type { RequestPrimitive } from '../../src/protocol/primitive.js';
 import { PlainClient } from '../helpers/plain-client.js';
+import { makeTestPki } from '../helpers/tls.js';
 import { aeCreate, body, create, del, MATRIX, offer, omit, register, retrieve } from './support/flows.js';
 
 interface AnnexStep {
   readonly request: Record<string, unknown>;
   readonly response: { readonly pc: Record<string, Record<string, unknown>> };
 }
-const annex = JSON.parse(
-  readFileSync(new URL('../fixtures/vectors/annex-a.json', import.meta.url), 'utf8'),
-) as {
+/** test/fixtures, found from here whether the test runs from source or from dist/. */
+function fixtures(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir))
+    if (existsSync(join(dir, 'test', 'fixtures'))) return join(dir, 'test', 'fixtures');
+  throw new Error('test/fixtures not found');
+}
+const annex = JSON.parse(readFileSync(join(fixtures(), 'vectors', 'annex-a.json'), 'utf8')) as {
   steps: AnnexStep[];
 };
 
@@ -234,4 +242,57 @@ for (const { s, skip } of MATRIX) {
         assert.deepEqual([(rsp as { rsc: number }).rsc, (rsp as { rqi: string }).rqi], [4103, 'j1']);
       });
   });
+}
+
+describe('server', () => {
+  test('plain HTTP gets 426; a busy port is a named error', async () => {
+    const reg = await startRegistrar();
+    try {
+      const http = await fetch(reg.url.replace('ws://', 'http://'));
+      assert.equal(http.status, 426);
+      await http.text();
+      await assert.rejects(startRegistrar({ port: reg.port }), (err: unknown) => {
+        assert.equal((err as { code?: string }).code, 'REGISTRAR_START_FAILED');
+        return true;
+      });
+    } finally {
+      await reg.close();
+    }
+  });
+
+  test('wss:// with a certificate and key, and mutual TLS', { skip: opensslSkip() }, async () => {
+    const pki = makeTestPki();
+    const tls = { cert: pki.serverCert, key: pki.serverKey };
+    const reg = await startRegistrar({ tls });
+    const mutual = await startRegistrar({ tls: { ...tls, ca: pki.ca, requestCert: true } });
+    try {
+      assert.match(reg.url, /^wss:\/\/127\.0\.0\.1:\d+\/$/);
+      const c = await PlainClient.connect(reg.url, { protocols: 'oneM2M.cbor', ca: pki.ca });
+      const aei = await register(c, 'secure');
+      assert.equal((await c.request(retrieve('cse-in/secure', aei))).rsc, 2000);
+      await c.close();
+      // Mutual TLS (TS-0003 security association): no client certificate, no connection.
+      await assert.rejects(PlainClient.connect(mutual.url, { protocols: 'oneM2M.json', ca: pki.ca }));
+      const m = await PlainClient.connect(mutual.url, {
+        protocols: 'oneM2M.json',
+        ca: pki.ca,
+        cert: pki.clientCert,
+        key: pki.clientKey,
+      });
+      assert.equal(m.protocol, 'oneM2M.json');
+      await m.close();
+    } finally {
+      await reg.close();
+      await mutual.close();
+    }
+  });
+});
+
+function opensslSkip(): string | false {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    return false;
+  } catch {
+    return 'openssl is not installed: cannot make a test certificate';
+  }
 }

@@ -76,8 +76,8 @@ export function rawHandshake(
 }
 
 /** Encodes one masked client frame (RFC 6455 5.2). */
-export function clientFrame(opcode: number, payload: Buffer | string): Buffer {
-  const data = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
+export function clientFrame(opcode: number, payload: Uint8Array | string): Buffer {
+  const data = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : Buffer.from(payload);
   const mask = randomBytes(4);
   let header: Buffer;
   if (data.length < 126) {
