@@ -150,3 +150,5 @@ export async function startRegistrar(opts: RegistrarOptions = {}): Promise<Regis
   logger.info('registrar listening', { url, cseId: cse.cseId, cseName: cse.cseName });
   return registrar;
 }
+
+export { Registrar } from './registrar.js';
