@@ -1,0 +1,311 @@
+/**
+ * `DeviceRunner` runs one device: opens its driver (retrying with backoff), samples it on its
+ * schedule, passes on event readings, applies commands, and isolates every failure. A driver that
+ * throws, hangs or returns garbage is counted and shown in `status()`; after repeated sample
+ * failures it is closed and reopened with backoff; nothing it does reaches other devices or
+ * crashes the process.
+ */
+import type { ActuatorCommand, DeviceDriver, DriverContext, Reading } from './types.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import { systemClock } from '../util/clock.js';
+import type { Logger } from '../util/log.js';
+import { silentLogger } from '../util/log.js';
+import { AgentError, describeError } from '../util/errors.js';
+import { DriverNotOpenError, NotAnActuatorError } from './errors.js';
+import { callWithTimeout } from './timeout.js';
+import { checkReadings } from './reading.js';
+import { DeadbandFilter } from './deadband.js';
+import type { SampleTrigger } from './trigger.js';
+import { cronTrigger, intervalTrigger } from './trigger.js';
+
+/** Backoff before reopen attempt `attempt` (0-based): 1 s doubling to 5 min, ±20 % jitter. */
+export function driverOpenBackoffMs(attempt: number, random: () => number = Math.random): number {
+  const base = Math.min(300_000, 1000 * 2 ** Math.min(attempt, 20));
+  return Math.round(base * (0.8 + 0.4 * random()));
+}
+
+/** Where a runner is in its life. */
+export type RunnerState = 'idle' | 'opening' | 'backingOff' | 'running' | 'stopped';
+
+/** What `status` shows per device (design.md, `status --json`). */
+export interface DeviceStatus {
+  readonly state: RunnerState;
+  /** The newest reading the driver produced (also when the deadband held it back). */
+  readonly lastReading?: Reading;
+  /** `describeError` text of the newest failure. */
+  readonly lastError?: string;
+  readonly lastErrorCode?: string;
+  readonly lastErrorAtMs?: number;
+  /** Failures counted since start: open, sample, command failures, timeouts, garbage, driver faults. */
+  readonly errors: number;
+  /** Readings delivered to `onReadings`. */
+  readonly delivered: number;
+}
+
+/** What a `DeviceRunner` needs. */
+export interface DeviceRunnerOptions {
+  /** Device name (logs, errors). */
+  name: string;
+  driver: DeviceDriver;
+  /** Six-field cron expression (seconds first); absent with no `intervalMs`: event-driven only. */
+  sample?: string;
+  /** Sample every this many ms on `clock` instead of a cron expression. */
+  intervalMs?: number;
+  /** Overrides `sample`/`intervalMs` (tests). */
+  trigger?: SampleTrigger;
+  /** Report-on-change: see `DeadbandFilter`. Absent: every reading is reported. */
+  deadband?: number;
+  /** Receives readings to upload. A throw here is logged, never propagated to the driver. */
+  onReadings(readings: readonly Reading[]): void;
+  clock?: Clock;
+  log?: Logger;
+  /** Limit for one `open` (default 30 s). */
+  openTimeoutMs?: number;
+  /** Limit for one `sample` (default 30 s). */
+  sampleTimeoutMs?: number;
+  /** Limit for one `actuate` (default 10 s). */
+  actuateTimeoutMs?: number;
+  /** Consecutive sample failures after which the driver is closed and reopened (default 5). */
+  reopenAfterFailures?: number;
+  /** Backoff between open attempts (default `driverOpenBackoffMs`). */
+  openBackoffMs?: (attempt: number) => number;
+}
+
+/** Runs one device's driver; see the file comment. */
+export class DeviceRunner {
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly filter: DeadbandFilter;
+  private readonly trigger: SampleTrigger | undefined;
+  private state: RunnerState = 'idle';
+  private generation = 0;
+  private attempt = 0;
+  private failures = 0;
+  private retryTimer: TimerHandle | undefined;
+  private sampling = false;
+  private errors = 0;
+  private delivered = 0;
+  private lastReading: Reading | undefined;
+  private lastError: { text: string; code: string | undefined; atMs: number } | undefined;
+  private lastErrorKind: string | undefined;
+  private lastWarnMonoMs = -Infinity;
+
+  constructor(private readonly opts: DeviceRunnerOptions) {
+    this.clock = opts.clock ?? systemClock;
+    this.log = (opts.log ?? silentLogger).child({ device: opts.name });
+    this.filter = new DeadbandFilter(opts.deadband);
+    this.trigger =
+      opts.trigger ??
+      (opts.intervalMs !== undefined
+        ? intervalTrigger(opts.intervalMs, this.clock)
+        : opts.sample !== undefined
+          ? cronTrigger(opts.sample, this.log)
+          : undefined);
+  }
+
+  /** True when the driver takes commands. */
+  get isActuator(): boolean {
+    return typeof this.opts.driver.actuate === 'function';
+  }
+
+  /** Opens the driver (in the background, retrying) and starts the schedule. */
+  start(): void {
+    if (this.state !== 'idle') return;
+    this.trigger?.start(() => {
+      void this.sampleNow();
+    });
+    void this.openDriver();
+  }
+
+  /** Samples now; resolves with the readings delivered (after the deadband), never rejects. */
+  async sampleNow(): Promise<readonly Reading[]> {
+    const driver = this.opts.driver;
+    if (this.state !== 'running' || !driver.sample) return [];
+    if (this.sampling) {
+      this.log.debug('previous sample still running, skipped');
+      return [];
+    }
+    this.sampling = true;
+    const gen = this.generation;
+    try {
+      const sample = driver.sample.bind(driver);
+      const readings = checkReadings(await this.timed(sample, this.opts.sampleTimeoutMs ?? 30_000, 'sample'));
+      if (gen !== this.generation) return [];
+      this.failures = 0;
+      return this.deliver(readings, true);
+    } catch (err) {
+      if (gen !== this.generation) return [];
+      this.recordError(err, 'sample failed');
+      if (++this.failures >= (this.opts.reopenAfterFailures ?? 5)) {
+        this.log.warn('driver keeps failing, reopening', { failures: this.failures });
+        this.failures = 0;
+        void this.restart();
+      }
+      return [];
+    } finally {
+      this.sampling = false;
+    }
+  }
+
+  /**
+   * Applies a command and delivers the resulting state (past the deadband: every change of an
+   * actuator is reported). Rejects with a named error when it failed; the failure is counted.
+   */
+  async actuate(cmd: ActuatorCommand): Promise<readonly Reading[]> {
+    const driver = this.opts.driver;
+    if (!driver.actuate) throw new NotAnActuatorError(this.opts.name);
+    if (this.state !== 'running') throw new DriverNotOpenError(this.opts.name);
+    try {
+      const actuate = driver.actuate.bind(driver);
+      const readings = checkReadings(
+        await this.timed(() => actuate(cmd), this.opts.actuateTimeoutMs ?? 10_000, 'command'),
+      );
+      return this.deliver(readings, false);
+    } catch (err) {
+      this.recordError(err, 'command failed');
+      throw err;
+    }
+  }
+
+  /** The device's state for `status`. */
+  status(): DeviceStatus {
+    return {
+      state: this.state,
+      errors: this.errors,
+      delivered: this.delivered,
+      ...(this.lastReading ? { lastReading: this.lastReading } : {}),
+      ...(this.lastError
+        ? {
+            lastError: this.lastError.text,
+            ...(this.lastError.code === undefined ? {} : { lastErrorCode: this.lastError.code }),
+            lastErrorAtMs: this.lastError.atMs,
+          }
+        : {}),
+    };
+  }
+
+  /** Stops the schedule and retries and closes the driver. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
+    const wasOpen = this.state === 'running';
+    this.state = 'stopped';
+    this.generation++;
+    this.trigger?.stop();
+    if (this.retryTimer) this.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    if (wasOpen) await this.closeDriver();
+  }
+
+  private async openDriver(): Promise<void> {
+    const gen = ++this.generation;
+    this.state = 'opening';
+    try {
+      await this.timed(
+        () => this.opts.driver.open(this.context(gen)),
+        this.opts.openTimeoutMs ?? 30_000,
+        'open',
+      );
+    } catch (err) {
+      if (gen !== this.generation) return;
+      this.recordError(err, 'open failed');
+      await this.closeDriver(); // release whatever a half-done open holds
+      if (gen === this.generation) this.scheduleRetry(); // unless stop() ran meanwhile
+      return;
+    }
+    if (gen !== this.generation) {
+      // stopped (or restarted) while opening: the open we just finished is not wanted
+      await this.closeDriver();
+      return;
+    }
+    this.state = 'running';
+    this.attempt = 0;
+    this.log.info('device open');
+  }
+
+  private scheduleRetry(): void {
+    const delayMs = (this.opts.openBackoffMs ?? driverOpenBackoffMs)(this.attempt++);
+    this.state = 'backingOff';
+    this.log.debug('retrying open', { delayMs, attempt: this.attempt });
+    this.retryTimer = this.clock.setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.state === 'backingOff') void this.openDriver();
+    }, delayMs);
+  }
+
+  private async restart(): Promise<void> {
+    this.generation++;
+    this.state = 'backingOff'; // no samples or commands reach the driver while it closes
+    await this.closeDriver();
+    if ((this.state as RunnerState) === 'stopped') return; // stop() may have run meanwhile
+    this.scheduleRetry();
+  }
+
+  private async closeDriver(): Promise<void> {
+    try {
+      await this.timed(() => this.opts.driver.close(), 10_000, 'close');
+    } catch (err) {
+      this.log.warn('driver close failed', { err: describeError(err) });
+    }
+  }
+
+  /** The context handed to `open`; events from an older generation (before a reopen) are ignored. */
+  private context(gen: number): DriverContext {
+    return {
+      emit: (readings) => {
+        if (gen !== this.generation) return;
+        try {
+          this.deliver(checkReadings(readings), true);
+        } catch (err) {
+          this.recordError(err, 'bad event readings');
+        }
+      },
+      fault: (err) => {
+        if (gen === this.generation) this.recordError(err, 'driver fault');
+      },
+      log: this.log,
+      clock: this.clock,
+    };
+  }
+
+  private deliver(readings: readonly Reading[], filtered: boolean): Reading[] {
+    const last = readings[readings.length - 1];
+    if (last) this.lastReading = last;
+    let out: Reading[];
+    if (filtered) {
+      out = this.filter.filter(readings);
+    } else {
+      this.filter.note(readings);
+      out = [...readings];
+    }
+    if (out.length === 0) return out;
+    this.delivered += out.length;
+    try {
+      this.opts.onReadings(out);
+    } catch (err) {
+      this.log.error('reading consumer failed', { err: describeError(err) });
+    }
+    return out;
+  }
+
+  private recordError(err: unknown, what: string): void {
+    this.errors++;
+    const code = err instanceof AgentError ? err.code : undefined;
+    const text = describeError(err);
+    const kind = code ?? text;
+    const mono = this.clock.monotonicMs();
+    // The first failure of a kind is a warning; repeats of it are debug lines, at most one warning a minute.
+    const loud = kind !== this.lastErrorKind || mono - this.lastWarnMonoMs >= 60_000;
+    this.lastErrorKind = kind;
+    this.lastError = { text, code, atMs: this.clock.nowMs() };
+    if (loud) {
+      this.lastWarnMonoMs = mono;
+      this.log.warn(what, { err: text, errors: this.errors });
+    } else {
+      this.log.debug(what, { err: text, errors: this.errors });
+    }
+  }
+
+  private timed<T>(fn: () => T | Promise<T>, timeoutMs: number, what: string): Promise<T> {
+    return callWithTimeout(this.clock, fn, timeoutMs, `${this.opts.name}: ${what}`);
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * The `sim` driver (design.md, "Simulated devices"): no hardware, used by `demo`, tests and anyone
+ * trying a configuration. Waveforms: `counter` (0, 1, 2, … continuing across restarts), `sine`,
+ * `random`, and `step`, a simulated switch that takes commands.
+ */
+import type { ActuatorCommand, DeviceDriver, DriverContext, Reading } from './types.js';
+import { ParamReader } from './params.js';
+import { makeReading } from './reading.js';
+import { commandLevel } from './command.js';
+import { readStateFile, stateFilePath, writeStateFile } from './state-file.js';
+import { DriverNotOpenError } from './errors.js';
+import { describeError } from '../util/errors.js';
+
+/** The waveforms `params.waveform` accepts. */
+export const SIM_WAVEFORMS = ['counter', 'sine', 'random', 'step'] as const;
+export type SimWaveform = (typeof SIM_WAVEFORMS)[number];
+
+/** Where the sim driver keeps its state and what it names its reading. */
+export interface SimOptions {
+  /** Directory for the counter / step state file; absent: state lives in memory only. */
+  stateDir?: string;
+  /** Key of the state file (the device name). */
+  stateKey?: string;
+  readingName?: string;
+  /** Unit used when `params.unit` is absent (the model's reading unit). */
+  defaultUnit?: string;
+  /** Random source in [0, 1) (tests). */
+  random?: () => number;
+}
+
+/** Simulated sensor or switch; `actuate` exists for every waveform but only `step` is an actuator model. */
+export class SimDriver implements DeviceDriver {
+  readonly waveform: SimWaveform;
+  private readonly unit: string | undefined;
+  private readonly name: string;
+  private readonly periodMs: number;
+  private readonly amplitude: number;
+  private readonly offset: number;
+  private readonly min: number;
+  private readonly max: number;
+  private readonly stateFile: string | undefined;
+  private ctx: DriverContext | undefined;
+  /** counter: the last value produced (start - 1 before the first); step: the current level. */
+  private state = 0;
+
+  constructor(
+    params: Readonly<Record<string, unknown>>,
+    private readonly opts: SimOptions = {},
+  ) {
+    const p = new ParamReader(params);
+    this.waveform = p.oneOf('waveform', SIM_WAVEFORMS, 'counter');
+    this.unit = p.optionalString('unit') ?? opts.defaultUnit;
+    this.name = opts.readingName ?? 'value';
+    this.periodMs = p.number('periodSeconds', 60, { min: 0.001 }) * 1000;
+    this.amplitude = p.number('amplitude', 1);
+    this.offset = p.number('offset', 0);
+    this.min = p.number('min', 0);
+    this.max = p.number('max', 100);
+    if (this.max < this.min) throw p.fail('max', 'must not be below params.min');
+    const start = p.integer('start', 0, { min: 0 });
+    this.state = this.waveform === 'step' ? p.level('initial', 0) : start - 1;
+    this.stateFile =
+      opts.stateDir !== undefined && (this.waveform === 'counter' || this.waveform === 'step')
+        ? stateFilePath(opts.stateDir, `sim-${opts.stateKey ?? 'default'}`)
+        : undefined;
+    if (this.waveform === 'step') this.actuate = (cmd) => this.setStep(commandLevel(cmd));
+  }
+
+  /** Present only for `step`: sets the level and reports it. */
+  actuate?: (cmd: ActuatorCommand) => Promise<readonly Reading[]>;
+
+  async open(ctx: DriverContext): Promise<void> {
+    this.ctx = ctx;
+    if (this.stateFile === undefined) return;
+    try {
+      const saved = await readStateFile(this.stateFile);
+      const last = (saved as { last?: unknown } | undefined)?.last;
+      if (this.waveform === 'counter' && typeof last === 'number' && Number.isInteger(last)) {
+        this.state = Math.max(this.state, last);
+      } else if (this.waveform === 'step' && (last === 0 || last === 1)) {
+        this.state = last;
+      }
+    } catch (err) {
+      ctx.log.warn('sim state file unreadable, starting afresh', {
+        file: this.stateFile,
+        err: describeError(err),
+      });
+    }
+    if (this.waveform === 'step') ctx.emit([this.reading(this.state)]);
+  }
+
+  async sample(): Promise<readonly Reading[]> {
+    const ctx = this.requireOpen();
+    switch (this.waveform) {
+      case 'counter': {
+        this.state += 1;
+        await this.persist(ctx);
+        return [this.reading(this.state)];
+      }
+      case 'sine': {
+        const phase = (2 * Math.PI * (ctx.clock.nowMs() % this.periodMs)) / this.periodMs;
+        return [this.reading(this.offset + this.amplitude * Math.sin(phase))];
+      }
+      case 'random': {
+        const r = (this.opts.random ?? Math.random)();
+        return [this.reading(this.min + r * (this.max - this.min))];
+      }
+      case 'step':
+        // A sampled switch toggles by itself at each sample (design.md).
+        return this.setStep(this.state === 1 ? 0 : 1);
+    }
+  }
+
+  close(): Promise<void> {
+    this.ctx = undefined;
+    return Promise.resolve();
+  }
+
+  private async setStep(level: 0 | 1): Promise<readonly Reading[]> {
+    const ctx = this.requireOpen();
+    this.state = level;
+    await this.persist(ctx);
+    return [this.reading(level)];
+  }
+
+  /** Saves the state; a failure is reported as a fault but the reading still goes out. */
+  private async persist(ctx: DriverContext): Promise<void> {
+    if (this.stateFile === undefined) return;
+    try {
+      await writeStateFile(this.stateFile, { last: this.state });
+    } catch (err) {
+      ctx.log.warn('cannot save sim state', { file: this.stateFile, err: describeError(err) });
+      ctx.fault(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  private reading(value: number): Reading {
+    return makeReading(this.requireOpen().clock, this.name, value, this.unit);
+  }
+
+  private requireOpen(): DriverContext {
+    if (!this.ctx) throw new DriverNotOpenError('sim');
+    return this.ctx;
+  }
+}
