@@ -210,6 +210,7 @@ export class Cse {
       const t = resolveAddress(address, this.addressContext());
       return t.kind === 'local' ? toWire(t.node) : undefined;
     } catch {
+      // A lookup helper: "no such resource" (4004) and a malformed address (4000) both mean none.
       return undefined;
     }
   }

@@ -285,6 +285,7 @@ function rqiOfBinary(data: Buffer): string | undefined {
   try {
     return cborCodec.decode(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)).rqi;
   } catch {
+    // Not CBOR: try JSON text. The caller logs the refused frame either way.
     return recoverRqi(data.toString('utf8'));
   }
 }
