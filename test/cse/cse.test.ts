@@ -289,6 +289,25 @@ describe('subscriptions and routing', () => {
     await ok(retrieve('//sp/id-asn/cse-asn/dev', 'Capp'), 5103);
   });
 
+  test('a NOTIFY addressed to a registered AE is relayed to it; other targets are 4005', async () => {
+    const note: RequestPrimitive = {
+      op: 5,
+      to: '/id-in/Capp',
+      fr: '/id-asn',
+      rqi: 'nn',
+      rvi: '3',
+      pc: { 'm2m:sgn': {} },
+    };
+    const rsp = await ok(note, 2000);
+    assert.equal(sink.sent[0]?.target, 'Capp');
+    assert.equal(sink.sent[0]?.queue, false);
+    assert.notEqual(sink.sent[0]?.req.rqi, 'nn');
+    assert.equal(rsp.rqi, 'nn');
+    sink.answer = () => ({ outcome: 'undeliverable', reason: 'offline' });
+    await ok({ ...note, rqi: 'n2' }, 5103);
+    await ok({ ...note, rqi: 'n3', to: 'cse-in/app/box' }, 4005);
+  });
+
   test('events: created, updated and deleted with structured paths', async () => {
     const events: ResourceEvent[] = [];
     cse.events.on('resource', (e) => events.push(e));
