@@ -1,0 +1,174 @@
+/**
+ * The agent: devices produce readings, readings go to the outbox first, the link manager opens
+ * the connection when it should, and each session registers (once), then drains the outbox and
+ * serves the registrar's requests. Concrete parts are injected by the composition root.
+ */
+import type { Connection } from '../binding/ws/types.js';
+import { EVENT_CATEGORY_BY_NAME, type EventCategoryName } from '../protocol/codes.js';
+import type { AgentConfig } from '../config/types.js';
+import type { ActuatorCommand, Reading } from '../drivers/types.js';
+import type { Link } from '../connectivity/link.js';
+import type { Clock } from '../util/clock.js';
+import { describeError } from '../util/errors.js';
+import type { Logger } from '../util/log.js';
+import { encodePending, type PendingUpload } from './pending.js';
+import type { Registration } from './registration.js';
+import type { Uplink } from './uplink.js';
+import { CommandPoller } from './command-poller.js';
+
+/** A running device, as the agent sees it (implemented over `drivers/sampler.ts`). */
+export interface AgentDevice {
+  readonly name: string;
+  readonly kind: 'sensor' | 'actuator';
+  readonly eventCategory: EventCategoryName;
+  start(onReadings: (readings: readonly Reading[]) => void): Promise<void>;
+  /** Applies a command; the resulting state also goes to the `onReadings` callback given to `start`. */
+  actuate?(cmd: ActuatorCommand): Promise<readonly Reading[]>;
+  stop(): Promise<void>;
+  status(): DeviceStatus;
+}
+
+export interface DeviceStatus {
+  readonly lastReading?: { readonly time: string; readonly values: Record<string, unknown> };
+  readonly lastError?: string;
+  readonly errors: number;
+  readonly readings: number;
+}
+
+/** What the agent needs of the outbox besides draining. */
+export interface AgentOutbox {
+  append(entry: {
+    stream: string;
+    ec: EventCategoryName;
+    payload: Uint8Array;
+    timeMs: number;
+    monoMs: number;
+  }): Promise<void>;
+  hasImmediate(): boolean;
+  depth(): number;
+}
+
+export interface AgentParts {
+  readonly config: AgentConfig;
+  readonly devices: readonly AgentDevice[];
+  readonly outbox: AgentOutbox;
+  readonly registration: Registration;
+  readonly uplink: Uplink;
+  readonly link: Link;
+  readonly clock: Clock;
+  readonly bootId: string;
+  readonly logger: Logger;
+  /** Media types for `csz`, given the negotiated serialization. */
+  readonly csz: (conn: Connection) => readonly string[];
+  /** After registering, true if this connection must be replaced (ACME: identify with the assigned AE-ID). */
+  readonly needsReconnectAfterRegistration: (conn: Connection) => boolean;
+  readonly onReading?: (device: string, readings: readonly Reading[]) => void;
+}
+
+export class Agent {
+  private accepting = true;
+  private poller?: CommandPoller;
+  private readonly polledCommands = new Map<string, string>();
+  private readonly log: Logger;
+
+  constructor(private readonly p: AgentParts) {
+    this.log = p.logger.child({ component: 'agent' });
+  }
+
+  /** Starts the devices and the link. Resolves once every device has been started (or failed). */
+  async start(): Promise<void> {
+    await this.p.registration.load();
+    for (const d of this.p.devices) {
+      try {
+        await d.start((readings) => {
+          void this.record(d, readings);
+        });
+      } catch (err) {
+        // A device that cannot start is reported in `status`; the others run on.
+        this.log.error('device failed to start', { device: d.name, error: describeError(err) });
+      }
+    }
+    this.p.link.start();
+  }
+
+  /** Stops accepting readings, stops devices, closes the link (1001) after the grace. */
+  async stop(): Promise<void> {
+    this.accepting = false;
+    await Promise.allSettled(this.p.devices.map((d) => d.stop()));
+    await this.p.link.stop();
+  }
+
+  /** Applies a command to an actuator; the device reports its new state as a reading itself. */
+  async actuate(device: string, cmd: ActuatorCommand): Promise<void> {
+    const d = this.p.devices.find((x) => x.name === device);
+    if (!d?.actuate) throw new Error(`no actuator named ${device}`);
+    this.log.info('command', { device, command: cmd });
+    await d.actuate(cmd);
+  }
+
+  /** Appends readings to the outbox before anything else happens to them. */
+  private async record(d: AgentDevice, readings: readonly Reading[]): Promise<void> {
+    if (!this.accepting || readings.length === 0) return;
+    const first = readings[0];
+    if (!first) return;
+    const upload: PendingUpload = {
+      device: d.name,
+      readings: readings.map(({ n, v, vb, vs, u }) => ({
+        n,
+        ...(v === undefined ? {} : { v }),
+        ...(vb === undefined ? {} : { vb }),
+        ...(vs === undefined ? {} : { vs }),
+        ...(u === undefined ? {} : { u }),
+      })),
+      timeMs: first.timeMs,
+      monoMs: first.monoMs,
+      bootId: this.p.bootId,
+    };
+    try {
+      await this.p.outbox.append({
+        stream: d.name,
+        ec: d.eventCategory,
+        payload: encodePending(upload),
+        timeMs: first.timeMs,
+        monoMs: first.monoMs,
+      });
+    } catch (err) {
+      this.log.error('reading could not be buffered', { device: d.name, error: describeError(err) });
+      return;
+    }
+    this.p.onReading?.(d.name, readings);
+    this.p.link.wake();
+  }
+
+  /** One connection's worth of work: the link manager calls this when the link is up. */
+  async session(conn: Connection, signal: AbortSignal): Promise<void> {
+    const result = await this.p.registration.ensure(conn, this.p.csz(conn));
+    if (result === 'registered' && this.p.needsReconnectAfterRegistration(conn)) {
+      this.log.info('reconnecting so the registrar identifies this connection by the assigned AE-ID');
+      await conn.close(1000, 'reconnect with assigned AE-ID', 1000);
+      return;
+    }
+    const compat = this.p.config.registrar.compat;
+    const actuators = this.p.devices.filter((d) => d.kind === 'actuator').map((d) => d.name);
+    if (!compat.notificationsOverLink && actuators.length > 0) {
+      this.poller = new CommandPoller({
+        conn,
+        devices: actuators,
+        aePath: this.p.registration.aePath,
+        aeId: this.p.registration.aeId ?? '',
+        rvi: this.p.config.releaseVersion,
+        intervalMs: compat.pollCommandsSeconds * 1000,
+        clock: this.p.clock,
+        logger: this.log,
+        apply: (device, cmd) => this.actuate(device, cmd),
+        lastSeen: this.polledCommands,
+      });
+      this.poller.start(signal);
+    }
+    await this.p.uplink.drain(conn, signal);
+  }
+
+  eventCategoryNumber(name: EventCategoryName): number {
+    return EVENT_CATEGORY_BY_NAME[name];
+  }
+}

@@ -1,0 +1,286 @@
+/**
+ * Registration and the resources the agent owns on the registrar (TS-0001 10.2.2.2, TS-0020,
+ * onem2m-reference section 9): CREATE `<AE>` once, then one container per device, a command
+ * container and subscription per actuator. Never registers again on reconnect; re-registers only
+ * when a RETRIEVE of our own `<AE>` answers 4004.
+ */
+import type { Connection } from '../binding/ws/types.js';
+import { Rsc, ResourceType, rscLabel, isSuccess } from '../protocol/codes.js';
+import type { ResponsePrimitive } from '../protocol/primitive.js';
+import { toOneM2MTime } from '../protocol/timestamp.js';
+import type { Logger } from '../util/log.js';
+import type { Identity, IdentityStore } from './identity.js';
+import { RegistrationError, ResourceSetupError } from './errors.js';
+import {
+  aeContent,
+  commandSubscriptionContent,
+  containerContent,
+  createRequest,
+  retrieveRequest,
+  COMMAND_CONTAINER_NAME,
+  COMMAND_SUBSCRIPTION_NAME,
+} from './resources.js';
+import type { ContainerAttributes } from '../config/types.js';
+
+export interface RegistrationDevice {
+  readonly name: string;
+  readonly kind: 'sensor' | 'actuator';
+  readonly container: ContainerAttributes;
+}
+
+export interface RegistrationOptions {
+  readonly registrarCseId: string;
+  /** Address of the registrar's CSEBase as we send it in `to` (CSE-relative: `cse-in`). */
+  readonly cseBase: string;
+  readonly name: string;
+  readonly appId: string;
+  readonly originator?: string;
+  readonly releaseVersion: string;
+  readonly poa: readonly string[];
+  /** Subscribe to command containers (false: the registrar cannot notify over the link; poll instead). */
+  readonly subscribe: boolean;
+  readonly devices: readonly RegistrationDevice[];
+  readonly store: IdentityStore;
+  readonly rqi: () => string;
+  readonly logger: Logger;
+  readonly requestTimeoutMs: number;
+}
+
+/** What `ensure` did on this connection. */
+export type EnsureResult = 'registered' | 'already-registered';
+
+export class Registration {
+  private identity?: Identity;
+  private loaded = false;
+
+  constructor(private readonly o: RegistrationOptions) {}
+
+  /** Our AE-ID, once registered. */
+  get aeId(): string | undefined {
+    return this.identity?.aeId;
+  }
+
+  /** The path of our `<AE>` as used in `to`. */
+  get aePath(): string {
+    return `${this.o.cseBase}/${this.o.name}`;
+  }
+
+  current(): Identity | undefined {
+    return this.identity;
+  }
+
+  /** Loads the stored identity; a stored one for another registrar or name is ignored (logged). */
+  async load(): Promise<Identity | undefined> {
+    if (this.loaded) return this.identity;
+    const id = await this.o.store.load();
+    this.loaded = true;
+    if (id && (id.registrarCseId !== this.o.registrarCseId || id.name !== this.o.name)) {
+      this.o.logger.warn('stored identity is for another registrar or name; registering anew', {
+        stored: `${id.registrarCseId}/${id.name}`,
+        configured: `${this.o.registrarCseId}/${this.o.name}`,
+      });
+      return undefined;
+    }
+    this.identity = id;
+    return id;
+  }
+
+  /** Registers if we have no identity yet, then makes sure every resource we own exists. */
+  async ensure(conn: Connection, contentSerializations: readonly string[]): Promise<EnsureResult> {
+    await this.load();
+    if (this.identity && this.allResourcesKnown()) return 'already-registered';
+    if (!this.identity) await this.register(conn, contentSerializations, this.o.originator);
+    await this.createResources(conn);
+    return 'registered';
+  }
+
+  /**
+   * Called when a request was refused in a way that may mean our `<AE>` is gone (4004 on our own
+   * resources, 4103/4106 for our AE-ID). Only a 4004 on a RETRIEVE of the `<AE>` itself leads to
+   * re-registration, with the stored stem; anything else recreates missing resources at most.
+   */
+  async recover(
+    conn: Connection,
+    contentSerializations: readonly string[],
+  ): Promise<'reregistered' | 'resources' | 'unchanged'> {
+    const id = this.identity;
+    if (!id) return 'unchanged';
+    const rsp = await this.send(
+      conn,
+      retrieveRequest(this.aePath, { fr: id.aeId, rqi: this.o.rqi(), rvi: this.o.releaseVersion }),
+    );
+    if (rsp.rsc === Rsc.NOT_FOUND) {
+      this.o.logger.warn('our <AE> is gone from the registrar; registering again', { aeId: id.aeId });
+      this.identity = undefined;
+      await this.register(conn, contentSerializations, id.aeId);
+      await this.createResources(conn, true);
+      return 'reregistered';
+    }
+    if (!isSuccess(rsp.rsc)) {
+      this.o.logger.warn('cannot confirm our registration', { rsc: rscLabel(rsp.rsc) });
+      return 'unchanged';
+    }
+    await this.createResources(conn, true);
+    return 'resources';
+  }
+
+  /** Forgets the identity locally (after a DELETE of the `<AE>`). */
+  async forget(): Promise<void> {
+    this.identity = undefined;
+    await this.o.store.clear();
+  }
+
+  private allResourcesKnown(): boolean {
+    const r = this.identity?.resources ?? {};
+    return this.o.devices.every(
+      (d) =>
+        r[d.name] !== undefined &&
+        (d.kind !== 'actuator' ||
+          (r[`${d.name}/${COMMAND_CONTAINER_NAME}`] !== undefined &&
+            (!this.o.subscribe ||
+              r[`${d.name}/${COMMAND_CONTAINER_NAME}/${COMMAND_SUBSCRIPTION_NAME}`] !== undefined))),
+    );
+  }
+
+  private async send(
+    conn: Connection,
+    req: Parameters<Connection['request']>[0],
+  ): Promise<ResponsePrimitive> {
+    return conn.request(req, { timeoutMs: this.o.requestTimeoutMs });
+  }
+
+  private async register(conn: Connection, csz: readonly string[], stem: string | undefined): Promise<void> {
+    const fr = stem === undefined || stem === '' ? undefined : stem;
+    const pc = aeContent({
+      name: this.o.name,
+      appId: this.o.appId,
+      releaseVersion: this.o.releaseVersion,
+      csz,
+      poa: this.o.poa,
+    });
+    const rsp = await this.send(
+      conn,
+      createRequest(this.o.cseBase, ResourceType.AE, pc, {
+        ...(fr ? { fr } : {}),
+        rqi: this.o.rqi(),
+        rvi: this.o.releaseVersion,
+      }),
+    );
+    let aeId: string | undefined;
+    let ri: string | undefined;
+    if (rsp.rsc === Rsc.CREATED) {
+      const ae = (rsp.pc?.['m2m:ae'] ?? {}) as { aei?: unknown; ri?: unknown };
+      aeId = typeof ae.aei === 'string' ? ae.aei : fr;
+      ri = typeof ae.ri === 'string' ? ae.ri : undefined;
+    } else if (
+      (rsp.rsc === Rsc.ORIGINATOR_HAS_ALREADY_REGISTERED || rsp.rsc === Rsc.CONFLICT) &&
+      fr &&
+      /^[CS]./.test(fr)
+    ) {
+      // TS-0004: a stem with an active registration. Confirm that <AE> is ours, then adopt it.
+      const check = await this.send(
+        conn,
+        retrieveRequest(this.aePath, { fr, rqi: this.o.rqi(), rvi: this.o.releaseVersion }),
+      );
+      const ae = (check.pc?.['m2m:ae'] ?? {}) as { aei?: unknown; ri?: unknown };
+      if (
+        isSuccess(check.rsc) &&
+        (ae.aei === undefined || ae.aei === fr || (typeof ae.aei === 'string' && ae.aei.endsWith(`/${fr}`)))
+      ) {
+        aeId = fr;
+        ri = typeof ae.ri === 'string' ? ae.ri : undefined;
+        this.o.logger.info('already registered with this stem; adopting the existing <AE>', { aeId });
+      } else {
+        throw new RegistrationError(
+          rsp.rsc,
+          dbg(rsp),
+          'an <AE> of that name exists and is not ours: choose another node.name',
+        );
+      }
+    } else {
+      throw new RegistrationError(rsp.rsc, dbg(rsp));
+    }
+    if (!aeId) throw new RegistrationError(rsp.rsc, 'the response carried no aei');
+    this.identity = {
+      registrarCseId: this.o.registrarCseId,
+      name: this.o.name,
+      aeId,
+      ...(ri === undefined ? {} : { ri }),
+      registeredAt: toOneM2MTime(Date.now(), false),
+      resources: {},
+    };
+    await this.o.store.save(this.identity);
+    this.o.logger.info('registered', { aeId, ae: this.aePath });
+  }
+
+  private async createResources(conn: Connection, force = false): Promise<void> {
+    for (const d of this.o.devices) {
+      await this.ensureResource(
+        conn,
+        d.name,
+        this.aePath,
+        ResourceType.Container,
+        containerContent(d.name, d.container),
+        force,
+      );
+      if (d.kind !== 'actuator') continue;
+      const cmdKey = `${d.name}/${COMMAND_CONTAINER_NAME}`;
+      await this.ensureResource(
+        conn,
+        cmdKey,
+        `${this.aePath}/${d.name}`,
+        ResourceType.Container,
+        containerContent(COMMAND_CONTAINER_NAME, { mni: 10 }),
+        force,
+      );
+      if (!this.o.subscribe) continue;
+      const id = this.identity;
+      if (!id) return;
+      await this.ensureResource(
+        conn,
+        `${cmdKey}/${COMMAND_SUBSCRIPTION_NAME}`,
+        `${this.aePath}/${cmdKey}`,
+        ResourceType.Subscription,
+        commandSubscriptionContent(id.aeId),
+        force,
+      );
+    }
+  }
+
+  private async ensureResource(
+    conn: Connection,
+    key: string,
+    parent: string,
+    ty: number,
+    pc: Record<string, unknown>,
+    force: boolean,
+  ): Promise<void> {
+    const id = this.identity;
+    if (!id) return;
+    if (!force && id.resources[key] !== undefined) return;
+    const rsp = await this.send(
+      conn,
+      createRequest(parent, ty, pc, { fr: id.aeId, rqi: this.o.rqi(), rvi: this.o.releaseVersion }),
+    );
+    let ri: string;
+    if (rsp.rsc === Rsc.CREATED) {
+      const body = Object.values(rsp.pc ?? {})[0] as { ri?: unknown } | undefined;
+      ri = typeof body?.ri === 'string' ? body.ri : key;
+    } else if (rsp.rsc === Rsc.CONFLICT) {
+      // Ours from an earlier life (a lost response, a restored state dir): adopt it.
+      ri = id.resources[key] ?? key;
+      this.o.logger.debug('resource exists already; adopting it', {
+        path: `${parent}/${key.split('/').pop() ?? key}`,
+      });
+    } else {
+      throw new ResourceSetupError(`${parent}/${key.split('/').pop() ?? key}`, rsp.rsc, dbg(rsp));
+    }
+    this.identity = { ...id, resources: { ...id.resources, [key]: ri } };
+    await this.o.store.save(this.identity);
+  }
+}
+
+function dbg(rsp: ResponsePrimitive): string {
+  const d = rsp.pc?.['m2m:dbg'];
+  return typeof d === 'string' ? d : '';
+}

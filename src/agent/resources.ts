@@ -1,0 +1,76 @@
+/**
+ * The request primitives the agent sends, built from configuration and state: `<AE>` registration,
+ * device containers, command subscriptions and contentInstances (onem2m-reference sections 4, 9).
+ */
+import { ResourceType, Operation } from '../protocol/codes.js';
+import type { RequestPrimitive, Content } from '../protocol/primitive.js';
+import type { ContainerAttributes } from '../config/types.js';
+
+/** Name of the subscription the agent puts on each command container. */
+export const COMMAND_SUBSCRIPTION_NAME = 'm2m-agent-sub';
+/** Name of the command container under an actuator's container. */
+export const COMMAND_CONTAINER_NAME = 'command';
+
+export interface AeContentOptions {
+  readonly name: string;
+  readonly appId: string;
+  readonly releaseVersion: string;
+  /** Media types of the serializations we accept, preferred first. */
+  readonly csz: readonly string[];
+  readonly poa: readonly string[];
+}
+
+/** `m2m:ae` of the registration CREATE: `rr` true so the registrar relays requests over our link. */
+export function aeContent(o: AeContentOptions): Content {
+  const ae: Record<string, unknown> = { rn: o.name, api: o.appId, rr: true, srv: [o.releaseVersion] };
+  if (o.csz.length > 0) ae.csz = [...o.csz];
+  if (o.poa.length > 0) ae.poa = [...o.poa];
+  return { 'm2m:ae': ae };
+}
+
+export function containerContent(name: string, attrs: ContainerAttributes): Content {
+  const cnt: Record<string, unknown> = { rn: name };
+  if (attrs.mni !== undefined) cnt.mni = attrs.mni;
+  if (attrs.mbs !== undefined) cnt.mbs = attrs.mbs;
+  if (attrs.mia !== undefined) cnt.mia = attrs.mia;
+  return { 'm2m:cnt': cnt };
+}
+
+/** A subscription that notifies the AE itself (no verification needed) of new commands. */
+export function commandSubscriptionContent(aeId: string): Content {
+  return {
+    'm2m:sub': { rn: COMMAND_SUBSCRIPTION_NAME, nu: [aeId], enc: { net: [3] }, nct: 1 },
+  };
+}
+
+/** A CREATE request; `rqi`/`rvi`/`fr` are bound here, at send time. */
+export function createRequest(
+  to: string,
+  ty: number,
+  pc: Content,
+  bind: { fr?: string; rqi: string; rvi: string; ec?: number },
+): RequestPrimitive {
+  return {
+    op: Operation.Create,
+    to,
+    ...(bind.fr === undefined ? {} : { fr: bind.fr }),
+    rqi: bind.rqi,
+    rvi: bind.rvi,
+    ty,
+    pc,
+    ...(bind.ec === undefined ? {} : { ec: bind.ec }),
+  };
+}
+
+export function retrieveRequest(
+  to: string,
+  bind: { fr: string; rqi: string; rvi: string },
+): RequestPrimitive {
+  return { op: Operation.Retrieve, to, fr: bind.fr, rqi: bind.rqi, rvi: bind.rvi };
+}
+
+export function deleteRequest(to: string, bind: { fr: string; rqi: string; rvi: string }): RequestPrimitive {
+  return { op: Operation.Delete, to, fr: bind.fr, rqi: bind.rqi, rvi: bind.rvi };
+}
+
+export { ResourceType };

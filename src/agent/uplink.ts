@@ -1,0 +1,226 @@
+/**
+ * Drains the outbox over the open connection: several requests in flight (the compat preset's
+ * limit), matched by `rqi` in the binding. An entry leaves the outbox only when its response
+ * arrives: success (or 4105 CONFLICT on an idempotent name) acks it, a permanent refusal
+ * quarantines it, a transport failure or a 5xxx leaves it for a later attempt.
+ *
+ * Ordering: entries are sent in outbox order; an entry that must wait for a retry does not hold
+ * back the ones behind it, so after a failure a stream may arrive out of order (each reading
+ * carries its sampling time, so nothing is mislabelled).
+ */
+import type { Connection } from '../binding/ws/types.js';
+import {
+  EVENT_CATEGORY_BY_NAME,
+  ResourceType,
+  Rsc,
+  isSuccess,
+  rscLabel,
+  type EventCategoryName,
+} from '../protocol/codes.js';
+import type { ResponsePrimitive } from '../protocol/primitive.js';
+import type { ContentFormat } from '../config/types.js';
+import { AgentError, describeError } from '../util/errors.js';
+import type { Logger } from '../util/log.js';
+import type { Clock } from '../util/clock.js';
+import { decodePending, type PendingUpload } from './pending.js';
+import { createRequest } from './resources.js';
+import { senmlContent, toSenml } from './senml.js';
+
+export interface QueuedEntry {
+  readonly id: number;
+  readonly stream: string;
+  readonly ec: EventCategoryName;
+  readonly payload: Uint8Array;
+}
+
+/** What the uplink needs of the outbox (implemented over `outbox/outbox.ts`). */
+export interface UplinkQueue {
+  /** The oldest entries whose ids are not in `skip`, at most `n`. */
+  next(n: number, skip: ReadonlySet<number>): Promise<readonly QueuedEntry[]>;
+  ack(id: number): Promise<void>;
+  reject(id: number, reason: string): Promise<void>;
+  /** Resolves when something may have been appended (or `signal` aborts). */
+  waitForAppend(signal: AbortSignal): Promise<void>;
+}
+
+export interface UplinkOptions {
+  readonly queue: UplinkQueue;
+  readonly rvi: string;
+  readonly rqi: () => string;
+  readonly aeId: () => string | undefined;
+  readonly aePath: () => string;
+  readonly contentFormat: (device: string) => ContentFormat;
+  readonly idempotentNames: boolean;
+  readonly maxInFlight: number;
+  readonly requestTimeoutMs: number;
+  /** Sampling time corrected for wall-clock jumps since it was taken. */
+  readonly correctedTime: (p: PendingUpload) => number;
+  /** Called for 4004/4103/4106 answers; resolves once registration was checked (and maybe redone). */
+  readonly recover: (conn: Connection) => Promise<void>;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly onDelivered?: (entry: QueuedEntry, upload: PendingUpload, rsp: ResponsePrimitive) => void;
+  readonly onQuarantined?: (entry: QueuedEntry, reason: string) => void;
+}
+
+/** 5xxx answers and timeouts are retried this many times before the entry is quarantined. */
+const MAX_ATTEMPTS = 8;
+const RETRY_DELAY_MS = [1_000, 2_000, 5_000, 10_000, 30_000, 60_000, 120_000, 300_000];
+/** Rsc that may mean our <AE> (or a container) is gone. */
+const MAYBE_GONE = new Set<number>([
+  Rsc.NOT_FOUND,
+  Rsc.ORIGINATOR_HAS_NO_PRIVILEGE,
+  Rsc.ORIGINATOR_NOT_AUTHENTICATED,
+]);
+
+export class Uplink {
+  private readonly retry = new Map<number, { attempts: number; notBeforeMono: number }>();
+  private recovering?: Promise<void>;
+  private recoveries = 0;
+
+  constructor(private readonly o: UplinkOptions) {}
+
+  /** Sends until `signal` aborts or the connection closes. */
+  async drain(conn: Connection, signal: AbortSignal): Promise<void> {
+    const inFlight = new Map<number, Promise<void>>();
+    this.recoveries = 0;
+    while (!signal.aborted && conn.isOpen) {
+      if (this.recovering) await this.recovering;
+      const now = this.o.clock.monotonicMs();
+      const skip = new Set<number>(inFlight.keys());
+      let nextRetry = Infinity;
+      for (const [id, r] of this.retry) {
+        if (r.notBeforeMono > now) {
+          skip.add(id);
+          nextRetry = Math.min(nextRetry, r.notBeforeMono);
+        }
+      }
+      const room = this.o.maxInFlight - inFlight.size;
+      const batch = room > 0 ? await this.o.queue.next(room, skip) : [];
+      for (const e of batch) {
+        const p = this.send(conn, e).finally(() => inFlight.delete(e.id));
+        inFlight.set(e.id, p);
+      }
+      if (batch.length > 0 && inFlight.size < this.o.maxInFlight) continue;
+      // Wait for a slot, new work, a retry becoming due, or the end.
+      const waiters: Promise<unknown>[] = [this.o.queue.waitForAppend(signal), conn.closed];
+      if (inFlight.size > 0) waiters.push(Promise.race(inFlight.values()));
+      if (nextRetry !== Infinity) waiters.push(this.delay(nextRetry - now, signal));
+      await Promise.race(waiters);
+    }
+    await Promise.allSettled(inFlight.values());
+  }
+
+  private delay(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const onAbort = (): void => {
+        this.o.clock.clearTimeout(t);
+        resolve();
+      };
+      const t = this.o.clock.setTimeout(
+        () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        Math.max(1, ms),
+      );
+      t.unref?.();
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  private async send(conn: Connection, entry: QueuedEntry): Promise<void> {
+    let upload: PendingUpload;
+    try {
+      upload = decodePending(entry.payload);
+    } catch (err) {
+      await this.quarantine(entry, describeError(err));
+      return;
+    }
+    const aeId = this.o.aeId();
+    if (aeId === undefined) return;
+    const format = this.o.contentFormat(upload.device);
+    const cin: Record<string, unknown> = senmlContent(
+      toSenml(upload.device, upload.readings, this.o.correctedTime(upload)),
+      format,
+    );
+    // Idempotent uploads: a retry after a lost response meets 4105 instead of creating a duplicate.
+    if (this.o.idempotentNames) cin.rn = `${upload.device}-${entry.id}`;
+    const req = createRequest(
+      `${this.o.aePath()}/${upload.device}`,
+      ResourceType.ContentInstance,
+      { 'm2m:cin': cin },
+      {
+        fr: aeId,
+        rqi: this.o.rqi(),
+        rvi: this.o.rvi,
+        ec: EVENT_CATEGORY_BY_NAME[entry.ec],
+      },
+    );
+    let rsp: ResponsePrimitive;
+    try {
+      rsp = await conn.request(req, { timeoutMs: this.o.requestTimeoutMs });
+    } catch (err) {
+      // Link lost or no answer: the entry stays; a timeout counts as an attempt.
+      if (err instanceof AgentError && err.code === 'WS_REQUEST_TIMEOUT')
+        this.scheduleRetry(entry, 'request timed out');
+      return;
+    }
+    if (isSuccess(rsp.rsc) || (rsp.rsc === Rsc.CONFLICT && this.o.idempotentNames)) {
+      this.retry.delete(entry.id);
+      await this.o.queue.ack(entry.id);
+      this.o.onDelivered?.(entry, upload, rsp);
+      return;
+    }
+    if (MAYBE_GONE.has(rsp.rsc) && this.recoveries < 3) {
+      this.recoveries++;
+      this.recovering ??= this.o
+        .recover(conn)
+        .catch((err: unknown) => {
+          this.o.logger.warn('registration check failed', { error: describeError(err) });
+        })
+        .finally(() => {
+          this.recovering = undefined;
+        });
+      await this.recovering;
+      return; // retried on the next pass
+    }
+    if (rsp.rsc >= 5000 || rsp.rsc === Rsc.REQUEST_TIMEOUT) {
+      this.scheduleRetry(entry, rscLabel(rsp.rsc));
+      return;
+    }
+    await this.quarantine(
+      entry,
+      `refused: ${rscLabel(rsp.rsc)}${typeof rsp.pc?.['m2m:dbg'] === 'string' ? ` (${rsp.pc['m2m:dbg']})` : ''}`,
+    );
+  }
+
+  private scheduleRetry(entry: QueuedEntry, reason: string): void {
+    const r = this.retry.get(entry.id) ?? { attempts: 0, notBeforeMono: 0 };
+    r.attempts++;
+    if (r.attempts >= MAX_ATTEMPTS) {
+      this.retry.delete(entry.id);
+      void this.quarantine(entry, `gave up after ${r.attempts} attempts: ${reason}`);
+      return;
+    }
+    r.notBeforeMono = this.o.clock.monotonicMs() + (RETRY_DELAY_MS[r.attempts - 1] ?? 300_000);
+    this.retry.set(entry.id, r);
+    this.o.logger.debug('upload will be retried', {
+      id: entry.id,
+      stream: entry.stream,
+      reason,
+      attempt: r.attempts,
+    });
+  }
+
+  private async quarantine(entry: QueuedEntry, reason: string): Promise<void> {
+    this.o.logger.warn('upload refused for good; quarantined', {
+      id: entry.id,
+      stream: entry.stream,
+      reason,
+    });
+    this.retry.delete(entry.id);
+    await this.o.queue.reject(entry.id, reason);
+    this.o.onQuarantined?.(entry, reason);
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * The link manager: decides when the WebSocket connection to the registrar should be up, opens it,
+ * runs the agent's session over it, and closes it again. States are an explicit union.
+ *
+ * - No schedule: always up (optionally closed after `idleCloseMs` with nothing to do; TS-0020: the
+ *   client reopens when it has a request to send).
+ * - With a schedule: up inside windows; outside them only while urgent (`immediate`) work waits,
+ *   plus `urgentLingerMs` after the last activity.
+ * - Failures back off with the injected policy; the attempt count resets once a connection stayed
+ *   up `stableAfterMs`. One log line per state change, never per attempt.
+ */
+import type { Connection } from '../binding/ws/types.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import { describeError } from '../util/errors.js';
+import type { Logger } from '../util/log.js';
+import { silentLogger } from '../util/log.js';
+
+export type LinkState = 'idle' | 'connecting' | 'up' | 'backingOff' | 'closing' | 'stopped';
+
+/** The window logic the link needs (implemented by `connectivity/schedule.ts`). */
+export interface WindowPolicy {
+  isInside(ms: number): boolean;
+  nextOpening(afterMs: number): number | undefined;
+  windowEnd(ms: number): number | undefined;
+}
+
+export interface LinkOptions {
+  connect: () => Promise<Connection>;
+  /** Runs while the link is up; must return soon after `signal` aborts. */
+  session: (conn: Connection, signal: AbortSignal) => Promise<void>;
+  schedule?: WindowPolicy;
+  hasUrgentWork: () => boolean;
+  hasWork: () => boolean;
+  backoff: (attempt: number) => number;
+  clock: Clock;
+  logger?: Logger;
+  stableAfterMs?: number;
+  closeGraceMs?: number;
+  idleCloseMs?: number;
+  urgentLingerMs?: number;
+  onStateChange?: (state: LinkState) => void;
+}
+
+export interface LinkStats {
+  readonly state: LinkState;
+  readonly subprotocol?: string;
+  /** Wall-clock ms of the last state change. */
+  readonly sinceMs: number;
+  readonly reconnects: number;
+  readonly failedAttempts: number;
+  readonly lastError?: string;
+}
+
+export class Link {
+  private state: LinkState = 'idle';
+  private sinceMs: number;
+  private stopped = false;
+  private attempt = 0;
+  private reconnects = 0;
+  private everUp = false;
+  private lastError?: string;
+  private subprotocol?: string;
+  private lastActivityMono: number;
+  private wakeResolve?: () => void;
+  private running?: Promise<void>;
+  private readonly log: Logger;
+
+  constructor(private readonly o: LinkOptions) {
+    this.log = (o.logger ?? silentLogger).child({ component: 'link' });
+    this.sinceMs = o.clock.nowMs();
+    this.lastActivityMono = o.clock.monotonicMs();
+  }
+
+  start(): void {
+    this.running ??= this.loop().catch((err: unknown) => {
+      this.log.error('link manager failed', { error: describeError(err) });
+    });
+  }
+
+  /** Stops the link: the connection is closed with 1001 (going away) after the close grace. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake();
+    await this.running;
+    this.setState('stopped');
+  }
+
+  /** Re-evaluates now (new work was queued, e.g. an `immediate` reading). */
+  wake(): void {
+    const r = this.wakeResolve;
+    this.wakeResolve = undefined;
+    r?.();
+  }
+
+  /** Records activity (a request completed), which keeps an idle-closing link open. */
+  touch(): void {
+    this.lastActivityMono = this.o.clock.monotonicMs();
+  }
+
+  stats(): LinkStats {
+    return {
+      state: this.state,
+      ...(this.subprotocol === undefined ? {} : { subprotocol: this.subprotocol }),
+      sinceMs: this.sinceMs,
+      reconnects: this.reconnects,
+      failedAttempts: this.attempt,
+      ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
+    };
+  }
+
+  private setState(s: LinkState, fields: Record<string, unknown> = {}): void {
+    if (s === this.state) return;
+    this.state = s;
+    this.sinceMs = this.o.clock.nowMs();
+    const level = s === 'backingOff' ? 'warn' : 'info';
+    this.log[level](`link ${s}`, fields);
+    this.o.onStateChange?.(s);
+  }
+
+  /** Whether the link should be open at wall time `now`. */
+  private wanted(now: number, isUp: boolean): boolean {
+    const idleForMs = this.o.clock.monotonicMs() - this.lastActivityMono;
+    const { schedule } = this.o;
+    if (!schedule) {
+      const idleClose = this.o.idleCloseMs ?? 0;
+      if (idleClose > 0 && isUp && !this.o.hasWork() && idleForMs >= idleClose) return false;
+      if (idleClose > 0 && !isUp) return this.o.hasWork() || !this.everUp;
+      return true;
+    }
+    if (schedule.isInside(now)) return true;
+    if (this.o.hasUrgentWork()) return true;
+    return isUp && idleForMs < (this.o.urgentLingerMs ?? 10_000);
+  }
+
+  /** Wall ms at which `wanted` may change by itself (not counting wake-ups). */
+  private nextCheck(now: number, isUp: boolean): number | undefined {
+    const { schedule } = this.o;
+    const idleLeft = (limit: number): number =>
+      now + Math.max(0, limit - (this.o.clock.monotonicMs() - this.lastActivityMono));
+    if (!schedule) {
+      const idleClose = this.o.idleCloseMs ?? 0;
+      return isUp && idleClose > 0 ? idleLeft(idleClose) + 1 : undefined;
+    }
+    if (schedule.isInside(now)) return schedule.windowEnd(now);
+    if (isUp) return idleLeft(this.o.urgentLingerMs ?? 10_000) + 1;
+    return schedule.nextOpening(now);
+  }
+
+  /** Sleeps until wall time `untilMs` (or forever when undefined), a wake-up, or stop. */
+  private sleep(untilMs: number | undefined, extra?: Promise<unknown>): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let timer: TimerHandle | undefined;
+      const done = (): void => {
+        if (timer) this.o.clock.clearTimeout(timer);
+        this.wakeResolve = undefined;
+        resolve();
+      };
+      this.wakeResolve = done;
+      if (untilMs !== undefined) {
+        // Long sleeps are cut into hours so a wall-clock jump is noticed within one.
+        const ms = Math.min(Math.max(0, untilMs - this.o.clock.nowMs()), 3_600_000);
+        timer = this.o.clock.setTimeout(done, ms);
+        timer.unref?.();
+      }
+      void extra?.then(done, done);
+    });
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      const now = this.o.clock.nowMs();
+      if (!this.wanted(now, false)) {
+        this.setState('idle');
+        await this.sleep(this.nextCheck(now, false));
+        continue;
+      }
+      this.setState('connecting');
+      let conn: Connection;
+      try {
+        conn = await this.o.connect();
+      } catch (err) {
+        await this.failed(err);
+        continue;
+      }
+      if (this.stopped) {
+        await conn.close(1001, 'agent stopping', 0);
+        break;
+      }
+      await this.runUp(conn);
+    }
+  }
+
+  private async failed(err: unknown): Promise<void> {
+    this.attempt++;
+    this.lastError = describeError(err);
+    const delay = this.o.backoff(this.attempt);
+    this.setState('backingOff', { error: this.lastError, attempt: this.attempt });
+    this.log.debug('retrying', { delayMs: delay, attempt: this.attempt, error: this.lastError });
+    const until = this.o.clock.nowMs() + delay;
+    // A wake-up does not cut a backoff short (never faster than the floor), only stop does.
+    while (!this.stopped && this.o.clock.nowMs() < until) await this.sleep(until);
+  }
+
+  private async runUp(conn: Connection): Promise<void> {
+    const upMono = this.o.clock.monotonicMs();
+    if (this.everUp) this.reconnects++;
+    this.everUp = true;
+    this.subprotocol = conn.subprotocol;
+    this.touch();
+    this.setState('up', { subprotocol: conn.subprotocol, attempts: this.attempt });
+    const ac = new AbortController();
+    const session = this.o.session(conn, ac.signal).catch((err: unknown) => {
+      this.log.warn('session ended with an error', { error: describeError(err) });
+    });
+    let closedInfo = false;
+    void conn.closed.then(() => {
+      closedInfo = true;
+      this.wake();
+    });
+    while (!this.stopped && !closedInfo && this.wanted(this.o.clock.nowMs(), true)) {
+      await this.sleep(this.nextCheck(this.o.clock.nowMs(), true), conn.closed);
+    }
+    ac.abort();
+    if (conn.isOpen) {
+      this.setState('closing');
+      await conn.close(
+        this.stopped ? 1001 : 1000,
+        this.stopped ? 'agent stopping' : 'window closed',
+        this.o.closeGraceMs ?? 10_000,
+      );
+    }
+    await session;
+    const info = await conn.closed;
+    const stayedUp = this.o.clock.monotonicMs() - upMono >= (this.o.stableAfterMs ?? 60_000);
+    if (stayedUp) this.attempt = 0;
+    if ((!info.local || info.error !== undefined) && !this.stopped) {
+      // The peer (or the network) ended it: back off before reconnecting, unless it had been stable.
+      if (stayedUp) this.setState('idle', { code: info.code, reason: info.reason });
+      else
+        await this.failed(info.error ?? new Error(`connection closed by peer (${info.code} ${info.reason})`));
+    }
+  }
+}
