@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+/** `m2m-agent`: the command-line entry point. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatOptions, parseArgs, UsageError } from './args.js';
+import { EXIT_USAGE, type Command } from './command.js';
+import { PACKAGE_ROOT } from './paths.js';
+import { runCommand } from './run.js';
+import { checkCommand } from './check.js';
+import { statusCommand } from './status.js';
+import { demoCommand } from './demo.js';
+import { registrarCommand } from './registrar.js';
+import { deregisterCommand } from './deregister.js';
+import { describeError } from '../util/errors.js';
+
+const COMMANDS: readonly Command[] = [
+  runCommand,
+  checkCommand,
+  statusCommand,
+  demoCommand,
+  registrarCommand,
+  deregisterCommand,
+];
+
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string })
+      .version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function help(): string {
+  return [
+    'm2m-agent: oneM2M device agent (ADN-AE / ASN-CSE) over the WebSocket binding',
+    '',
+    'usage: m2m-agent <command> [options]',
+    '',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`),
+    '',
+    'Run `m2m-agent <command> --help` for its options.',
+  ].join('\n');
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(help() + '\n');
+    return name === undefined ? EXIT_USAGE : 0;
+  }
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(version() + '\n');
+    return 0;
+  }
+  const cmd = COMMANDS.find((c) => c.name === name);
+  if (!cmd) {
+    process.stderr.write(`m2m-agent: unknown command "${name}"\n\n${help()}\n`);
+    return EXIT_USAGE;
+  }
+  const specs = [...cmd.options, { name: 'help', short: 'h', help: 'show this help' }];
+  try {
+    const { options, positionals } = parseArgs(rest, specs);
+    if (options.help === true) {
+      process.stdout.write(`usage: ${cmd.usage}\n\n${cmd.summary}\n\n${formatOptions(specs)}\n`);
+      return 0;
+    }
+    return await cmd.run(options, positionals);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`m2m-agent ${cmd.name}: ${err.message}\nusage: ${cmd.usage}\n`);
+      return EXIT_USAGE;
+    }
+    process.stderr.write(`m2m-agent ${cmd.name}: ${describeError(err)}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`m2m-agent: ${describeError(err)}\n`);
+    process.exitCode = 1;
+  },
+);
