@@ -9,13 +9,14 @@
  */
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
-import { OutboxClosedError, OutboxRecordError, errCode } from './errors.js';
-import { nodeFileOps, readWholeFile, replaceFile, type FileOps } from './file-ops.js';
+import { OutboxClosedError, OutboxRecordError } from './errors.js';
+import { nodeFileOps, type FileOps } from './file-ops.js';
+import { IdReservation } from './id-reservation.js';
 import { QuarantineFile } from './quarantine-file.js';
 import { MAX_BODY_BYTES, dataFrameBytes, encodeFrame, readFrame } from './record-codec.js';
 import { RecordIndex } from './record-index.js';
 import { recoverDirectory } from './segment-recovery.js';
-import { SegmentSet, mapError, type FrameToWrite } from './segment-set.js';
+import { SegmentSet, type FrameToWrite } from './segment-set.js';
 import {
   metaOf,
   type NewRecord,
@@ -50,7 +51,6 @@ interface PendingAppend extends FrameToWrite {
   readonly reject: (err: unknown) => void;
 }
 
-const SEQ_FILE = 'seq';
 type Counters = Record<RemoveCause | 'quarantined' | 'torn' | 'corrupt', number>;
 
 /** The durable {@link OutboxStore}; open it with {@link FileOutboxStore.open}. */
@@ -59,7 +59,7 @@ export class FileOutboxStore implements OutboxStore {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly fsyncIntervalMs: number;
-  private readonly reserveBlock: number;
+  private readonly ids: IdReservation;
   private readonly index = new RecordIndex();
   private readonly segs: SegmentSet;
   private readonly quarantineFile: QuarantineFile;
@@ -68,7 +68,6 @@ export class FileOutboxStore implements OutboxStore {
     ...{ quarantined: 0, torn: 0, corrupt: 0 },
   };
   private nextId = 1;
-  private reservedUpTo = 0;
   private pending: PendingAppend[] = [];
   private queue: Promise<unknown> = Promise.resolve();
   private syncTimer: TimerHandle | undefined;
@@ -83,7 +82,7 @@ export class FileOutboxStore implements OutboxStore {
     this.clock = opts.clock ?? systemClock;
     this.log = (opts.logger ?? silentLogger).child({ component: 'outbox-store' });
     this.fsyncIntervalMs = Math.max(0, opts.fsyncIntervalMs ?? 1000);
-    this.reserveBlock = Math.max(1, opts.idReserveBlock ?? 4096);
+    this.ids = new IdReservation(this.ops, dir, Math.max(1, opts.idReserveBlock ?? 4096), this.log);
     const segmentBytes = Math.max(4096, opts.segmentBytes ?? 4 * 1024 * 1024);
     this.segs = new SegmentSet(this.ops, dir, segmentBytes, this.log);
     const maxQ = opts.maxQuarantineBytes ?? 1024 * 1024;
@@ -240,10 +239,9 @@ export class FileOutboxStore implements OutboxStore {
     });
     this.counters.torn = report.torn;
     this.counters.corrupt = report.corrupt;
-    this.reservedUpTo = await this.readSeq();
-    this.nextId = Math.max(this.reservedUpTo, maxId + 1, 1);
+    this.nextId = Math.max(await this.ids.load(), maxId + 1, 1);
     try {
-      await this.reserveIds(this.nextId);
+      await this.ids.ensure(this.nextId, this.nextId);
       await this.segs.start(this.nextId);
     } catch (err) {
       // A full disk must not stop the agent from starting: appends retry this (and policy evicts).
@@ -260,36 +258,13 @@ export class FileOutboxStore implements OutboxStore {
     });
   }
 
-  private async readSeq(): Promise<number> {
-    try {
-      const text = new TextDecoder().decode(await readWholeFile(this.ops, `${this.dir}/${SEQ_FILE}`));
-      const n = Number(text.trim());
-      if (Number.isSafeInteger(n) && n >= 0) return n;
-      this.log.warn('outbox id reservation file unreadable; continuing from the highest stored id');
-    } catch (err) {
-      if (errCode(err) !== 'ENOENT') this.log.warn('outbox id reservation file unreadable', { err });
-    }
-    return 0;
-  }
-
-  /** Durably reserves ids below `fromId + block`, so no id handed out is reused after a power cut. */
-  private async reserveIds(fromId: number): Promise<void> {
-    const upTo = fromId + this.reserveBlock;
-    try {
-      await replaceFile(this.ops, this.dir, SEQ_FILE, new TextEncoder().encode(`${upTo}\n`));
-    } catch (err) {
-      throw mapError('reserving ids', err);
-    }
-    this.reservedUpTo = upTo;
-  }
-
   private async flushAppends(): Promise<void> {
     const batch = this.pending;
     this.pending = [];
     let i = 0;
     try {
       const lastId = batch[batch.length - 1]?.id ?? 0;
-      if (lastId >= this.reservedUpTo) await this.reserveIds(lastId + 1);
+      await this.ids.ensure(lastId);
       while (i < batch.length) {
         const { count, segment, offset } = await this.segs.writeSome(batch, i);
         for (let k = i, off = offset; k < i + count; k++) {

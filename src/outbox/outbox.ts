@@ -8,6 +8,7 @@ import { correctedWallMs, elapsedMs, readBootId, bootClock, type TimeStamp } fro
 import type { Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { OutboxClosedError, OutboxFullError, OutboxNoSpaceError } from './errors.js';
+import { pickVictims } from './eviction.js';
 import type { EventCategory, NewRecord, OutboxStore, RecordMeta, StoreStats, StoredRecord } from './store.js';
 
 export interface OutboxOptions {
@@ -48,12 +49,6 @@ export interface OutboxStats extends StoreStats {
   readonly evictedForSpace: number;
 }
 
-/** Which categories an incoming entry may push out, in eviction order: never a higher priority than its own. */
-const EVICTABLE: Readonly<Record<EventCategory, readonly EventCategory[]>> = {
-  bestEffort: ['bestEffort'],
-  latest: ['bestEffort', 'latest'],
-  immediate: ['bestEffort', 'latest', 'immediate'],
-};
 const EMPTY: ReadonlySet<number> = new Set();
 const LOG_EVERY_MS = 60_000;
 
@@ -241,30 +236,16 @@ export class Outbox {
     const ec = rec.ec;
     const over = this.store.stats().bytes + needBytes - this.opts.maxBytes;
     if (over <= 0) return;
-    const victims: number[] = [];
-    let freed = 0;
-    for (const cls of EVICTABLE[ec]) {
-      this.store.scan(
-        (m) => {
-          if (freed >= over) return false;
-          if (!this.inFlight.has(m.id) && !spare.has(m.id)) {
-            victims.push(m.id);
-            freed += m.sizeBytes;
-          }
-          return true;
-        },
-        { ec: cls },
-      );
-      if (freed >= over) break;
-    }
-    if (freed < over) {
+    const keep = (id: number): boolean => this.inFlight.has(id) || spare.has(id);
+    const victims = pickVictims(this.store, ec, keep, (_, bytes) => bytes >= over);
+    if (victims.bytes < over) {
       this.refusedFull++;
       this.log.error('outbox full: entry refused', { stream: rec.stream, ec, maxBytes: this.opts.maxBytes });
       throw new OutboxFullError(
         `outbox full (${this.opts.maxBytes} bytes) and nothing of lower or equal priority than "${ec}" to evict`,
       );
     }
-    const n = await this.store.remove(victims, 'evicted');
+    const n = await this.store.remove(victims.ids, 'evicted');
     this.noteEvicted(n, 'maxBytes');
   }
 
@@ -275,7 +256,8 @@ export class Outbox {
         return await this.store.append(rec);
       } catch (err) {
         if (!(err instanceof OutboxNoSpaceError)) throw err;
-        const victims = this.pickOldest(batch, rec.ec);
+        const inFlight = (id: number): boolean => this.inFlight.has(id);
+        const victims = pickVictims(this.store, rec.ec, inFlight, (count) => count >= batch).ids;
         if (victims.length === 0) {
           this.refusedFull++;
           this.log.error('disk full and nothing left to evict: entry refused', {
@@ -289,21 +271,6 @@ export class Outbox {
         this.noteEvicted(n, 'disk full');
       }
     }
-  }
-
-  private pickOldest(n: number, ec: EventCategory): number[] {
-    const ids: number[] = [];
-    for (const cls of EVICTABLE[ec]) {
-      this.store.scan(
-        (m) => {
-          if (!this.inFlight.has(m.id)) ids.push(m.id);
-          return ids.length < n;
-        },
-        { ec: cls },
-      );
-      if (ids.length >= n) break;
-    }
-    return ids;
   }
 
   private isExpired(m: RecordMeta, now: TimeStamp): boolean {

@@ -122,7 +122,7 @@ export function readFrame(buf: Uint8Array, off: number, end = buf.length): Frame
     const bootId = utf8d.decode(take(bootLen));
     const stream = utf8d.decode(take(streamLen));
     const reason = kind === KIND_QUARANTINED ? utf8d.decode(take(reasonLen)) : '';
-    const payload = buf.slice(p, next);
+    const payload = buf.subarray(p, next); // a view: callers get a fresh buffer per read, recovery keeps none
     const base = {
       id,
       stream,
