@@ -4,9 +4,10 @@
  * Add a bench by appending its module to BENCHES.
  */
 import { bindingBench } from './binding.js';
+import { outboxBench } from './outbox.js';
 import type { Bench, Figure } from './types.js';
 
-const BENCHES: readonly Bench[] = [bindingBench];
+const BENCHES: readonly Bench[] = [bindingBench, outboxBench];
 
 function human(f: Figure): string {
   const value = `${round(f.value)} ${f.unit}`;
