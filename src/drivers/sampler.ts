@@ -32,6 +32,8 @@ export interface DeviceStatus {
   readonly state: RunnerState;
   /** The newest reading the driver produced (also when the deadband held it back). */
   readonly lastReading?: Reading;
+  /** The newest batch of readings (all values of the last frame or sample, e.g. pm1, pm25, pm10). */
+  readonly lastReadings?: readonly Reading[];
   /** `describeError` text of the newest failure. */
   readonly lastError?: string;
   readonly lastErrorCode?: string;
@@ -85,7 +87,7 @@ export class DeviceRunner {
   private sampling = false;
   private errors = 0;
   private delivered = 0;
-  private lastReading: Reading | undefined;
+  private lastReadings: readonly Reading[] = [];
   private lastError: { text: string; code: string | undefined; atMs: number } | undefined;
   private lastErrorKind: string | undefined;
   private lastWarnMonoMs = -Infinity;
@@ -173,7 +175,9 @@ export class DeviceRunner {
       state: this.state,
       errors: this.errors,
       delivered: this.delivered,
-      ...(this.lastReading ? { lastReading: this.lastReading } : {}),
+      ...(this.lastReadings.length > 0
+        ? { lastReading: this.lastReadings[this.lastReadings.length - 1], lastReadings: this.lastReadings }
+        : {}),
       ...(this.lastError
         ? {
             lastError: this.lastError.text,
@@ -268,8 +272,7 @@ export class DeviceRunner {
   }
 
   private deliver(readings: readonly Reading[], filtered: boolean): Reading[] {
-    const last = readings[readings.length - 1];
-    if (last) this.lastReading = last;
+    if (readings.length > 0) this.lastReadings = readings;
     let out: Reading[];
     if (filtered) {
       out = this.filter.filter(readings);

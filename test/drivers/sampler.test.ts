@@ -95,6 +95,10 @@ test('samples on its schedule and shows the last reading in status', async () =>
     [1, 2],
   );
   assert.equal(r.status().lastReading?.v, 2);
+  assert.deepEqual(
+    r.status().lastReadings?.map((x) => x.v),
+    [2],
+  );
   assert.equal(r.status().delivered, 2);
   assert.equal(r.status().errors, 0);
   await r.stop();
