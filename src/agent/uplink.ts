@@ -139,7 +139,9 @@ export class Uplink {
     }
     const aeId = this.o.aeId();
     if (aeId === undefined) return;
-    const format = this.o.contentFormat(upload.device);
+    const wanted = this.o.contentFormat(upload.device);
+    // SenML CBOR only pays off inside a CBOR primitive; on a text link it would be base64 noise.
+    const format = wanted === 'senml+cbor' && conn.serialization !== 'cbor' ? 'senml+json' : wanted;
     const cin: Record<string, unknown> = senmlContent(
       toSenml(upload.device, upload.readings, this.o.correctedTime(upload)),
       format,
