@@ -79,7 +79,7 @@ export const demoCommand: Command = {
           {
             name: 'temperature',
             model: 'sim',
-            params: { waveform: 'sine', unit: 'Cel' },
+            params: { waveform: 'sine', unit: 'Cel', offset: 20, amplitude: 5, periodSeconds: 120 },
             sample: '*/3 * * * * *',
           },
           { name: 'switch', model: 'sim-switch', eventCategory: 'immediate' },
