@@ -137,6 +137,7 @@ export class Outbox {
     return this.store.stats().byEc.immediate > 0;
   }
 
+  /** The store's figures plus the policy's counters and the oldest entry's (jump-proof) age. */
   stats(): OutboxStats {
     const s = this.store.stats();
     let oldest: RecordMeta | undefined;
