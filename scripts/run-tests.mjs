@@ -13,7 +13,8 @@ const files = [];
   for (const name of readdirSync(dir).sort()) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) walk(p);
-    else if (name.endsWith('.test.js') && (only.length === 0 || only.some((o) => p.includes(o)))) files.push(p);
+    else if (name.endsWith('.test.js') && (only.length === 0 || only.some((o) => p.includes(o))))
+      files.push(p);
   }
 })(root);
 if (files.length === 0) {
@@ -22,7 +23,14 @@ if (files.length === 0) {
 }
 const res = spawnSync(
   process.execPath,
-  ['--enable-source-maps', '--test', '--test-reporter=spec', '--test-timeout=120000', '--test-concurrency=2', ...files],
+  [
+    '--enable-source-maps',
+    '--test',
+    '--test-reporter=spec',
+    '--test-timeout=120000',
+    '--test-concurrency=2',
+    ...files,
+  ],
   { stdio: 'inherit' },
 );
 process.exit(res.status ?? 1);

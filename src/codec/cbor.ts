@@ -15,7 +15,6 @@ const encoder = new Encoder({
   mapsAsObjects: true,
   tagUint8Array: false,
   variableMapSize: true,
-  useFloat32: 0,
 });
 const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
 
@@ -28,7 +27,8 @@ export const cborCodec: Codec = {
     return encoder.encode(hasUndefined(p) ? (JSON.parse(JSON.stringify(p)) as unknown) : p);
   },
   decode(data: string | Uint8Array): Primitive {
-    if (typeof data === 'string') throw new CodecMalformedError('cbor', 'a CBOR primitive must arrive as bytes');
+    if (typeof data === 'string')
+      throw new CodecMalformedError('cbor', 'a CBOR primitive must arrive as bytes');
     if (data.length === 0) throw new CodecMalformedError('cbor', 'empty message');
     let parsed: unknown;
     try {
@@ -43,7 +43,8 @@ export const cborCodec: Codec = {
 function hasUndefined(v: unknown): boolean {
   if (v === undefined) return true;
   if (Array.isArray(v)) return v.some(hasUndefined);
-  if (v !== null && typeof v === 'object' && !(v instanceof Uint8Array)) return Object.values(v).some(hasUndefined);
+  if (v !== null && typeof v === 'object' && !(v instanceof Uint8Array))
+    return Object.values(v).some(hasUndefined);
   return false;
 }
 

@@ -137,6 +137,10 @@ export function responseTo(
 }
 
 /** An error response with the usual `m2m:dbg` text. */
-export function errorResponse(req: Pick<RequestPrimitive, 'rqi' | 'rvi'>, rsc: number, dbg: string): ResponsePrimitive {
+export function errorResponse(
+  req: Pick<RequestPrimitive, 'rqi' | 'rvi'>,
+  rsc: number,
+  dbg: string,
+): ResponsePrimitive {
   return responseTo(req, rsc, { 'm2m:dbg': dbg });
 }

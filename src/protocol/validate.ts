@@ -36,23 +36,28 @@ function describe(v: unknown): string {
 
 /** Checks a decoded message and returns it typed as a primitive, or throws `PrimitiveInvalidError`. */
 export function validatePrimitive(data: unknown): Primitive {
-  if (!isPlainObject(data)) throw new PrimitiveInvalidError(`a primitive must be an object, got ${describe(data)}`);
+  if (!isPlainObject(data))
+    throw new PrimitiveInvalidError(`a primitive must be an object, got ${describe(data)}`);
   const rqi = typeof data.rqi === 'string' ? data.rqi : undefined;
   const isReq = 'op' in data;
   const isRsp = 'rsc' in data;
   if (isReq && isRsp) throw new PrimitiveInvalidError('a primitive cannot carry both op and rsc', rqi);
-  if (!isReq && !isRsp) throw new PrimitiveInvalidError('a primitive needs op (request) or rsc (response)', rqi);
+  if (!isReq && !isRsp)
+    throw new PrimitiveInvalidError('a primitive needs op (request) or rsc (response)', rqi);
   const table = isReq ? REQUEST_PARAMS : RESPONSE_PARAMS;
   for (const [key, type] of Object.entries(table)) {
     const v = data[key];
     if (v === undefined) continue;
-    if (!typeOk(v, type)) throw new PrimitiveInvalidError(`parameter ${key} must be ${type}, got ${describe(v)}`, rqi);
+    if (!typeOk(v, type))
+      throw new PrimitiveInvalidError(`parameter ${key} must be ${type}, got ${describe(v)}`, rqi);
   }
   if (rqi === undefined) throw new PrimitiveInvalidError('parameter rqi (request identifier) is missing');
   if (isReq) {
     const op = data.op as number;
-    if (!Number.isInteger(op) || op < 1 || op > 5) throw new PrimitiveInvalidError(`op must be 1..5, got ${op}`, rqi);
-    if (typeof data.to !== 'string' || data.to === '') throw new PrimitiveInvalidError('parameter to is missing', rqi);
+    if (!Number.isInteger(op) || op < 1 || op > 5)
+      throw new PrimitiveInvalidError(`op must be 1..5, got ${op}`, rqi);
+    if (typeof data.to !== 'string' || data.to === '')
+      throw new PrimitiveInvalidError('parameter to is missing', rqi);
   } else {
     const rsc = data.rsc as number;
     if (!Number.isInteger(rsc) || rsc < 1000 || rsc > 6999)

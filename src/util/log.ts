@@ -48,10 +48,18 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     }
   };
   return {
-    debug: (m, f) => emit('debug', m, f),
-    info: (m, f) => emit('info', m, f),
-    warn: (m, f) => emit('warn', m, f),
-    error: (m, f) => emit('error', m, f),
+    debug: (m, f) => {
+      emit('debug', m, f);
+    },
+    info: (m, f) => {
+      emit('info', m, f);
+    },
+    warn: (m, f) => {
+      emit('warn', m, f);
+    },
+    error: (m, f) => {
+      emit('error', m, f);
+    },
     child: (fields) => createLogger({ level, json, write, fields: { ...base, ...fields } }),
   };
 }
