@@ -1,30 +1,32 @@
 #!/usr/bin/env node
-// Runs every compiled *.test.js under dist/test with node's own runner.
+// Runs every test/**/*.test.ts with node's own runner, loading TypeScript through tsx so tests
+// find their fixtures beside them (the type check is `tsc`'s job, run before this by npm test).
 // Node 20 does not expand globs, so the files are listed here; the spec reporter's closing
-// summary ("# pass N / # fail N") is what CI reads.
+// summary is what CI reads.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-const root = 'dist/test';
+const root = 'test';
 const only = process.argv.slice(2);
 const files = [];
 (function walk(dir) {
   for (const name of readdirSync(dir).sort()) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) walk(p);
-    else if (name.endsWith('.test.js') && (only.length === 0 || only.some((o) => p.includes(o))))
+    else if (name.endsWith('.test.ts') && (only.length === 0 || only.some((o) => p.includes(o))))
       files.push(p);
   }
 })(root);
 if (files.length === 0) {
-  console.error(`no test files found under ${root} (did the build run?)`);
+  console.error(`no test files found under ${root} `);
   process.exit(1);
 }
 const res = spawnSync(
   process.execPath,
   [
-    '--enable-source-maps',
+    '--import',
+    'tsx',
     '--test',
     '--test-reporter=spec',
     '--test-timeout=120000',
