@@ -19,6 +19,7 @@ import { IdentityStore } from './agent/identity.js';
 import { createInboundHandler } from './agent/inbound.js';
 import { Registration } from './agent/registration.js';
 import { createRqiGenerator } from './agent/rqi.js';
+import { lockStateDir } from './agent/state-lock.js';
 import { StatusWriter, type StatusSnapshot } from './agent/status.js';
 import { TrustPolicy } from './agent/trust.js';
 import { Uplink, type UplinkQueue } from './agent/uplink.js';
@@ -57,6 +58,7 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
   const clock = o.clock ?? bootClock;
   const log = o.logger;
   await mkdir(config.stateDir, { recursive: true });
+  const unlock = await lockStateDir(config.stateDir);
   const bootId = readBootId();
   const store =
     o.store ??
@@ -312,6 +314,7 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
         await agent.stop();
         await status.flush();
         await outbox.close();
+        await unlock();
       })()),
   };
 }
