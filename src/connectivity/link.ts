@@ -5,9 +5,11 @@
  * - No schedule: always up (optionally closed after `idleCloseMs` with nothing to do; TS-0020: the
  *   client reopens when it has a request to send).
  * - With a schedule: up inside windows; outside them only while urgent (`immediate`) work waits,
- *   plus `urgentLingerMs` after the last activity.
+ *   plus `urgentLingerMs` after it was delivered. Ordinary traffic never keeps the link open past
+ *   a window's end (a device sampling every second would otherwise hold it open for ever).
  * - Failures back off with the injected policy; the attempt count resets once a connection stayed
- *   up `stableAfterMs`. One log line per state change, never per attempt.
+ *   up `stableAfterMs`. One log line per state change, never per attempt: while retrying, the
+ *   connecting/backingOff cycle of each attempt is logged at debug level only.
  */
 import type { Connection } from '../binding/ws/types.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
@@ -61,6 +63,12 @@ export class Link {
   private lastError?: string;
   private subprotocol?: string;
   private lastActivityMono: number;
+  /** Urgent work was pending at the last evaluation (outside a window). */
+  private urgentSeen = false;
+  /** When urgent work was last seen pending; the linger outside windows runs from here. */
+  private lastUrgentMono = -Infinity;
+  /** Between a failed attempt and the next `up`: attempt-by-attempt state changes are not logged. */
+  private retrying = false;
   private wakeResolve?: () => void;
   private running?: Promise<void>;
   private readonly log: Logger;
@@ -95,6 +103,8 @@ export class Link {
   /** Records activity (a request completed), which keeps an idle-closing link open. */
   touch(): void {
     this.lastActivityMono = this.o.clock.monotonicMs();
+    // Urgent work may just have been delivered: re-evaluate so the linger starts now.
+    if (this.urgentSeen) this.wake();
   }
 
   stats(): LinkStats {
@@ -112,8 +122,11 @@ export class Link {
     if (s === this.state) return;
     this.state = s;
     this.sinceMs = this.o.clock.nowMs();
-    const level = s === 'backingOff' ? 'warn' : 'info';
+    const perAttempt = this.retrying && (s === 'connecting' || s === 'backingOff');
+    const level = perAttempt ? 'debug' : s === 'backingOff' ? 'warn' : 'info';
     this.log[level](`link ${s}`, fields);
+    if (s === 'backingOff') this.retrying = true;
+    else if (s !== 'connecting') this.retrying = false;
     this.o.onStateChange?.(s);
   }
 
@@ -128,26 +141,40 @@ export class Link {
       return true;
     }
     if (schedule.isInside(now)) return true;
-    if (this.o.hasUrgentWork()) return true;
-    return isUp && idleForMs < (this.o.urgentLingerMs ?? 10_000);
+    const mono = this.o.clock.monotonicMs();
+    if (this.o.hasUrgentWork()) {
+      this.urgentSeen = true;
+      this.lastUrgentMono = mono;
+      return true;
+    }
+    if (this.urgentSeen) {
+      this.urgentSeen = false;
+      this.lastUrgentMono = mono;
+    }
+    return isUp && mono - this.lastUrgentMono < (this.o.urgentLingerMs ?? 10_000);
   }
 
   /** Wall ms at which `wanted` may change by itself (not counting wake-ups). */
   private nextCheck(now: number, isUp: boolean): number | undefined {
     const { schedule } = this.o;
-    const idleLeft = (limit: number): number =>
-      now + Math.max(0, limit - (this.o.clock.monotonicMs() - this.lastActivityMono));
+    const mono = this.o.clock.monotonicMs();
+    // When the limit has passed but the link is still wanted (work waiting, e.g. an entry whose
+    // retry is not due yet), look again one limit later rather than every millisecond.
+    const after = (sinceMono: number, limit: number): number => {
+      const left = limit - (mono - sinceMono);
+      return now + (left > 0 ? left + 1 : limit);
+    };
     if (!schedule) {
       const idleClose = this.o.idleCloseMs ?? 0;
-      return isUp && idleClose > 0 ? idleLeft(idleClose) + 1 : undefined;
+      return isUp && idleClose > 0 ? after(this.lastActivityMono, idleClose) : undefined;
     }
     if (schedule.isInside(now)) return schedule.windowEnd(now);
-    if (isUp) return idleLeft(this.o.urgentLingerMs ?? 10_000) + 1;
+    if (isUp) return after(this.lastUrgentMono, this.o.urgentLingerMs ?? 10_000);
     return schedule.nextOpening(now);
   }
 
   /** Sleeps until wall time `untilMs` (or forever when undefined), a wake-up, or stop. */
-  private sleep(untilMs: number | undefined, extra?: Promise<unknown>): Promise<void> {
+  private sleep(untilMs: number | undefined): Promise<void> {
     return new Promise<void>((resolve) => {
       let timer: TimerHandle | undefined;
       const done = (): void => {
@@ -162,7 +189,6 @@ export class Link {
         timer = this.o.clock.setTimeout(done, ms);
         timer.unref?.();
       }
-      void extra?.then(done, done);
     });
   }
 
@@ -217,15 +243,17 @@ export class Link {
       closedInfo = true;
       this.wake();
     });
+    // `conn.closed` wakes the loop once; it is not handed to every sleep, which would pile up
+    // one reaction per wake-up (one per reading) on a promise that may stay pending for days.
     while (!this.stopped && !closedInfo && this.wanted(this.o.clock.nowMs(), true)) {
-      await this.sleep(this.nextCheck(this.o.clock.nowMs(), true), conn.closed);
+      await this.sleep(this.nextCheck(this.o.clock.nowMs(), true));
     }
     ac.abort();
     if (conn.isOpen) {
       this.setState('closing');
       await conn.close(
         this.stopped ? 1001 : 1000,
-        this.stopped ? 'agent stopping' : 'window closed',
+        this.stopped ? 'agent stopping' : this.o.schedule ? 'window closed' : 'idle',
         this.o.closeGraceMs ?? 10_000,
       );
     }
