@@ -11,12 +11,19 @@ import { formatIssues } from '../config/format.js';
 import type { AgentConfig } from '../config/types.js';
 import { startAgent, type RunningAgent } from '../main.js';
 import { createSdNotifier } from '../util/sd-notify.js';
-import { startWatchdog, writableDirCheck } from '../util/watchdog.js';
+import { startWatchdog, writableDirCheck, type Watchdog } from '../util/watchdog.js';
 import { createLogger, isLogLevel, type Logger } from '../util/log.js';
 import { describeError } from '../util/errors.js';
 import { UsageError } from './args.js';
 import { CONFIG_OPTION, EXIT_CONFIG, EXIT_OK, LOG_LEVEL_OPTION, type Command } from './command.js';
 import { configPath, deviceModelDirs } from './paths.js';
+
+/** Exit code when the agent cannot run any more (systemd's Restart=on-failure restarts it). */
+const EXIT_FAILURE = 1;
+/** After a clean stop, how long open handles may delay the exit. */
+const FORCED_EXIT_MS = 3000;
+/** 128 + SIGINT, as a shell reports it. */
+const EXIT_INTERRUPTED = 130;
 
 async function load(path: string, log: Logger): Promise<AgentConfig | undefined> {
   try {
@@ -41,11 +48,52 @@ export const runCommand: Command = {
     if (levelOpt !== undefined && !isLogLevel(levelOpt))
       throw new UsageError('--log-level must be debug, info, warn or error');
     const path = configPath(options.config);
-    let config = await load(path, createLogger({ level: 'info' }));
-    if (!config) return EXIT_CONFIG;
+    const first = await load(path, createLogger({ level: 'info' }));
+    if (!first) return EXIT_CONFIG;
+    let config: AgentConfig = first;
     let log = createLogger({ level: levelOpt ?? config.logLevel });
     const notifier = createSdNotifier({ logger: log });
-    let running: RunningAgent = await startAgent(config, { logger: log });
+
+    // Signals are taken from here on, before the agent starts: systemd may stop or reload a unit
+    // that is still starting, and Node's default action for SIGTERM/SIGHUP would kill the process
+    // without flushing the outbox.
+    let stopSignal: string | undefined;
+    let failed = false;
+    let wakeStop: (() => void) | undefined;
+    const onStop = (signal: NodeJS.Signals): void => {
+      if (stopSignal !== undefined) {
+        // Ctrl-C twice: the person at the terminal wants out now. systemd sends SIGTERM once and
+        // SIGKILL after TimeoutStopSec, so a repeated SIGTERM only gets a log line.
+        if (signal === 'SIGINT') process.exit(EXIT_INTERRUPTED);
+        log.warn('stop signal repeated; still flushing the outbox', { signal });
+        return;
+      }
+      stopSignal = signal;
+      wakeStop?.();
+    };
+    let reloadWanted = false;
+    let reload = (): void => {
+      reloadWanted = true; // applied once the first start is done
+    };
+    const onHup = (): void => {
+      reload();
+    };
+    process.on('SIGTERM', onStop);
+    process.on('SIGINT', onStop);
+    process.on('SIGHUP', onHup);
+    const removeHandlers = (): void => {
+      process.off('SIGTERM', onStop);
+      process.off('SIGINT', onStop);
+      process.off('SIGHUP', onHup);
+    };
+
+    let running: RunningAgent;
+    try {
+      running = await startAgent(config, { logger: log });
+    } catch (err) {
+      removeHandlers();
+      throw err;
+    }
     log.info('agent running', {
       name: config.node.name,
       registrar: config.registrar.url,
@@ -53,58 +101,77 @@ export const runCommand: Command = {
     });
     await notifier.ready(`running; registrar ${config.registrar.url}`);
     const watchdogMs = notifier.watchdogIntervalMs;
-    let watchdog = watchdogMs
-      ? startWatchdog({
-          intervalMs: watchdogMs,
-          notifier,
-          healthCheck: writableDirCheck(config.stateDir, log),
-          logger: log,
-        })
-      : undefined;
+    const startWatching = (stateDir: string): Watchdog | undefined =>
+      watchdogMs
+        ? startWatchdog({
+            intervalMs: watchdogMs,
+            notifier,
+            healthCheck: writableDirCheck(stateDir, log),
+            logger: log,
+          })
+        : undefined;
+    let watchdog = startWatching(config.stateDir);
 
     let busy = Promise.resolve();
-    const reload = (): void => {
+    reload = (): void => {
       busy = busy
         .then(async () => {
+          if (stopSignal !== undefined) return;
           await notifier.reloading();
           const next = await load(path, log);
           if (!next) {
             log.error('reload refused: the configuration is invalid; still running the previous one');
-            await notifier.ready();
+            await notifier.ready('reload refused: invalid configuration');
             return;
           }
           log.info('reloading the configuration');
           await running.stop();
-          config = next;
-          log = createLogger({ level: levelOpt ?? next.logLevel });
-          running = await startAgent(next, { logger: log });
+          const previous = config;
+          const nextLog = createLogger({ level: levelOpt ?? next.logLevel });
+          try {
+            running = await startAgent(next, { logger: nextLog });
+            config = next;
+            log = nextLog;
+          } catch (err) {
+            // The new configuration validated but does not start (e.g. its state directory cannot
+            // be created): go back to the one that ran, so the board keeps collecting.
+            log.error('reload failed; restarting with the previous configuration', {
+              error: describeError(err),
+            });
+            running = await startAgent(previous, { logger: log });
+          }
           watchdog?.stop();
-          watchdog = watchdogMs
-            ? startWatchdog({
-                intervalMs: watchdogMs,
-                notifier,
-                healthCheck: writableDirCheck(next.stateDir, log),
-                logger: log,
-              })
-            : undefined;
-          await notifier.ready('reloaded');
+          watchdog = startWatching(config.stateDir);
+          await notifier.ready(config === next ? 'reloaded' : 'reload failed; previous configuration');
         })
         .catch((err: unknown) => {
-          log.error('reload failed', { error: describeError(err) });
+          // Not even the previous configuration starts again: exit non-zero so systemd restarts us.
+          log.error('reload failed and the agent could not be restarted', { error: describeError(err) });
+          stopSignal ??= 'reload-failure';
+          failed = true;
+          wakeStop?.();
         });
     };
-    process.on('SIGHUP', reload);
-    await new Promise<void>((resolve) => {
-      process.once('SIGTERM', resolve);
-      process.once('SIGINT', resolve);
-    });
-    process.off('SIGHUP', reload);
-    log.info('stopping: flushing the outbox and closing the link');
+    if (reloadWanted) reload();
+
+    if (stopSignal === undefined)
+      await new Promise<void>((resolve) => {
+        wakeStop = resolve;
+      });
+    log.info('stopping: flushing the outbox and closing the link', { signal: stopSignal });
     await notifier.stopping();
     watchdog?.stop();
     await busy;
     await running.stop();
+    process.off('SIGHUP', onHup);
     log.info('stopped');
-    return EXIT_OK;
+    // Everything is closed; a handle some library still holds must not keep a stopping service
+    // alive until systemd's TimeoutStopSec kills it.
+    const exitCode = failed ? EXIT_FAILURE : EXIT_OK;
+    setTimeout(() => {
+      log.warn('handles still open after stop; exiting anyway');
+      process.exit(exitCode);
+    }, FORCED_EXIT_MS).unref();
+    return exitCode;
   },
 };
