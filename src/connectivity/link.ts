@@ -222,9 +222,12 @@ export class Link {
     const delay = this.o.backoff(this.attempt);
     this.setState('backingOff', { error: this.lastError, attempt: this.attempt });
     this.log.debug('retrying', { delayMs: delay, attempt: this.attempt, error: this.lastError });
-    const until = this.o.clock.nowMs() + delay;
+    // Timed on the monotonic clock: a wall-clock jump back (NTP) must not stretch it by years.
+    const untilMono = this.o.clock.monotonicMs() + delay;
     // A wake-up does not cut a backoff short (never faster than the floor), only stop does.
-    while (!this.stopped && this.o.clock.nowMs() < until) await this.sleep(until);
+    while (!this.stopped && this.o.clock.monotonicMs() < untilMono) {
+      await this.sleep(this.o.clock.nowMs() + (untilMono - this.o.clock.monotonicMs()));
+    }
   }
 
   private async runUp(conn: Connection): Promise<void> {

@@ -262,6 +262,20 @@ test('backoff with the lowest jitter still waits the floor each time', async () 
   await r.link.stop();
 });
 
+test('a wall-clock jump back during a backoff does not stretch it', async () => {
+  const r = rig('2030-01-01T00:00:00Z', { backoff: () => 5_000 });
+  r.world.failing = true;
+  r.link.start();
+  await r.run(1_000);
+  assert.equal(r.attempts.length, 1);
+  r.clock.jumpWall(-4 * 365 * 86_400_000); // NTP corrects a clock that ran years ahead
+  r.world.failing = false;
+  await r.run(4_200);
+  assert.equal(r.attempts.length, 2, 'retried 5 s after the failure, by the monotonic clock');
+  assert.equal(r.link.stats().state, 'up');
+  await r.link.stop();
+});
+
 test('the attempt count resets after a stable connection, not after a short one', async () => {
   const r = rig('2026-01-01T00:00:00Z');
   r.world.failing = true;
