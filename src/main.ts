@@ -277,12 +277,12 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
       updatedAt: new Date(clock.nowMs()).toISOString(),
     };
   };
-  const metricsPath = config.metrics?.textfile;
+  const metrics = config.metrics ? metricsWriter(config.metrics.textfile, log) : undefined;
   const status = new StatusWriter(
     config.stateDir,
     () => {
       const snap = snapshot();
-      if (metricsPath) void writeMetrics(metricsPath, snap, lastRoundTripMs, log);
+      metrics?.write(snap, lastRoundTripMs);
       return snap;
     },
     clock,
@@ -313,6 +313,7 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
         clearInterval(expiryTimer);
         await agent.stop();
         await status.flush();
+        await metrics?.settled();
         await outbox.close();
         await unlock();
       })()),
@@ -330,28 +331,44 @@ async function loadTls(config: AgentConfig): Promise<TlsOptions | undefined> {
   };
 }
 
-async function writeMetrics(
+/**
+ * The metrics file beside the status file. Writes run one after another, so an older snapshot can
+ * never land after a newer one (each goes through its own temp file and rename); a failure is
+ * logged when it starts and when it ends, not once a second into the journal.
+ */
+function metricsWriter(
   path: string,
-  s: StatusSnapshot,
-  lastRoundTripMs: number | undefined,
   log: Logger,
-): Promise<void> {
-  try {
-    await writeMetricsFile(
-      path,
-      renderMetrics({
-        linkUp: s.link.state === 'up',
-        reconnects: s.link.reconnects,
-        outbox: { ...s.outbox },
-        devices: Object.fromEntries(
-          Object.entries(s.devices).map(([k, d]) => [k, { readings: d.readings, errors: d.errors }]),
-        ),
-        lastRoundtripEpochMs: lastRoundTripMs ?? null,
-      }),
-    );
-  } catch (err) {
-    log.warn('cannot write the metrics file', { path, error: describeError(err) });
-  }
+): { write(s: StatusSnapshot, lastRoundTripMs: number | undefined): void; settled(): Promise<void> } {
+  let chain = Promise.resolve();
+  let failing = false;
+  const writeOne = async (s: StatusSnapshot, lastRoundTripMs: number | undefined): Promise<void> => {
+    try {
+      await writeMetricsFile(
+        path,
+        renderMetrics({
+          linkUp: s.link.state === 'up',
+          reconnects: s.link.reconnects,
+          outbox: { ...s.outbox },
+          devices: Object.fromEntries(
+            Object.entries(s.devices).map(([k, d]) => [k, { readings: d.readings, errors: d.errors }]),
+          ),
+          lastRoundtripEpochMs: lastRoundTripMs ?? null,
+        }),
+      );
+      if (failing) log.info('metrics file written again', { path });
+      failing = false;
+    } catch (err) {
+      if (!failing) log.warn('cannot write the metrics file', { path, error: describeError(err) });
+      failing = true;
+    }
+  };
+  return {
+    write(s, lastRoundTripMs) {
+      chain = chain.then(() => writeOne(s, lastRoundTripMs));
+    },
+    settled: () => chain,
+  };
 }
 
 export type { Serialization };
