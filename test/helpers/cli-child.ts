@@ -9,7 +9,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Cse } from '../../src/cse/cse.js';
 import type { ResourceEvent } from '../../src/cse/events.js';
-import { ResourceType } from '../../src/protocol/codes.js';
+import { startRegistrar, type Registrar, type RegistrarOptions } from '../../src/cse/server.js';
+import { Operation, ResourceType } from '../../src/protocol/codes.js';
 
 /** `.ts` under tsx, `.js` when the compiled tests run. */
 const SUFFIX = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
@@ -213,12 +214,103 @@ export function recordValues(cse: Cse, device: string): ValueLog {
   };
 }
 
-/** Polls `cond` every 25 ms until it holds, or fails after `timeoutMs` with `what`. */
-export async function until(cond: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+/**
+ * Polls `cond` every 25 ms until it holds, or fails after `timeoutMs` with `what`; fails at once
+ * (with its stderr) if `agent` exits meanwhile.
+ */
+export async function until(
+  cond: () => boolean,
+  what: string,
+  timeoutMs = 15_000,
+  agent?: RunChild,
+): Promise<void> {
   const start = Date.now();
   while (!cond()) {
+    if (agent && agent.child.exitCode !== null)
+      throw new Error(
+        `the agent exited (${agent.child.exitCode}) while waiting for: ${what}\n${agent.stderr()}`,
+      );
     if (Date.now() - start > timeoutMs)
       throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
     await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/**
+ * The development registrar that can go away and come back on the same port with the same CSE
+ * (resources and registrations survive, as with a real registrar restart), and can hold back
+ * contentInstance CREATEs (a registrar that stops answering in the middle of a drain).
+ */
+export class FlakyRegistrar {
+  private gate: Promise<void> | undefined;
+  private openGate: (() => void) | undefined;
+  private held = 0;
+  private heldWaiters: (() => void)[] = [];
+
+  private constructor(
+    readonly cse: Cse,
+    readonly port: number,
+    private current: Registrar | undefined,
+  ) {
+    const handle = cse.handle.bind(cse);
+    cse.handle = async (req, rctx) => {
+      if (this.gate && req.op === Operation.Create && req.ty === ResourceType.ContentInstance) {
+        this.held++;
+        for (const w of this.heldWaiters.splice(0)) w();
+        await this.gate;
+      }
+      return handle(req, rctx);
+    };
+  }
+
+  static async start(opts: RegistrarOptions = {}): Promise<FlakyRegistrar> {
+    const r = await startRegistrar({ port: 0, ...opts });
+    return new FlakyRegistrar(r.cse, r.port, r);
+  }
+
+  /** The running registrar (throws while it is down). */
+  get registrar(): Registrar {
+    if (!this.current) throw new Error('the registrar is down');
+    return this.current;
+  }
+
+  get url(): string {
+    return `ws://127.0.0.1:${this.port}/`;
+  }
+
+  async down(): Promise<void> {
+    const r = this.current;
+    this.current = undefined;
+    await r?.close();
+  }
+
+  async up(): Promise<Registrar> {
+    this.current ??= await startRegistrar({ port: this.port, cse: this.cse });
+    return this.current;
+  }
+
+  /** From now on contentInstance CREATEs wait (unanswered) until `release()`. */
+  hold(): void {
+    this.gate ??= new Promise((resolve) => {
+      this.openGate = resolve;
+    });
+  }
+
+  /** Lets every held CREATE through and stops holding. */
+  release(): void {
+    this.openGate?.();
+    this.gate = undefined;
+    this.openGate = undefined;
+  }
+
+  /** Resolves once a CREATE has been held (one is waiting now or was earlier). */
+  async heldOne(): Promise<void> {
+    if (this.held > 0) return;
+    await new Promise<void>((resolve) => this.heldWaiters.push(resolve));
+  }
+
+  async close(): Promise<void> {
+    this.release();
+    await this.down();
   }
 }
