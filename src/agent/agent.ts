@@ -12,7 +12,7 @@ import type { Clock } from '../util/clock.js';
 import { describeError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { encodePending, type PendingUpload } from './pending.js';
-import type { Registration } from './registration.js';
+import type { EnsureResult, Registration } from './registration.js';
 import type { Uplink } from './uplink.js';
 import { CommandPoller } from './command-poller.js';
 
@@ -64,6 +64,9 @@ export interface AgentParts {
   readonly needsReconnectAfterRegistration: (conn: Connection) => boolean;
   readonly onReading?: (device: string, readings: readonly Reading[]) => void;
 }
+
+/** Pauses between set-up attempts on one connection. */
+const SETUP_RETRY_MS = [1_000, 2_000, 5_000, 10_000, 30_000, 60_000];
 
 export class Agent {
   private accepting = true;
@@ -142,7 +145,8 @@ export class Agent {
 
   /** One connection's worth of work: the link manager calls this when the link is up. */
   async session(conn: Connection, signal: AbortSignal): Promise<void> {
-    const result = await this.p.registration.ensure(conn, this.p.csz(conn));
+    const result = await this.setUp(conn, signal);
+    if (result === undefined) return;
     if (result === 'registered' && this.p.needsReconnectAfterRegistration(conn)) {
       this.log.info('reconnecting so the registrar identifies this connection by the assigned AE-ID');
       await conn.close(1000, 'reconnect with assigned AE-ID', 1000);
@@ -166,6 +170,41 @@ export class Agent {
       this.poller.start(signal);
     }
     await this.p.uplink.drain(conn, signal);
+  }
+
+  /**
+   * Registration and resource set-up, retried on this connection with a growing pause when the
+   * registrar refuses or does not answer: the link manager only watches the connection, so a
+   * session that gave up would leave the link up and idle. Undefined once the link is going down.
+   */
+  private async setUp(conn: Connection, signal: AbortSignal): Promise<EnsureResult | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.p.registration.ensure(conn, this.p.csz(conn), () =>
+          this.p.needsReconnectAfterRegistration(conn),
+        );
+      } catch (err) {
+        if (signal.aborted || !conn.isOpen) return undefined;
+        const delayMs = SETUP_RETRY_MS[Math.min(attempt, SETUP_RETRY_MS.length) - 1] ?? 60_000;
+        this.log.warn('registration or resource set-up failed; retrying on this connection', {
+          error: describeError(err),
+          attempt,
+          retryInMs: delayMs,
+        });
+        await new Promise<void>((resolve) => {
+          const finish = (): void => {
+            this.p.clock.clearTimeout(timer);
+            signal.removeEventListener('abort', finish);
+            resolve();
+          };
+          const timer = this.p.clock.setTimeout(finish, delayMs);
+          timer.unref?.();
+          signal.addEventListener('abort', finish, { once: true });
+          void conn.closed.then(finish);
+        });
+        if (signal.aborted || !conn.isOpen) return undefined;
+      }
+    }
   }
 
   eventCategoryNumber(name: EventCategoryName): number {

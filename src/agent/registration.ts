@@ -85,19 +85,34 @@ export class Registration {
     return id;
   }
 
-  /** Registers if we have no identity yet, then makes sure every resource we own exists. */
-  async ensure(conn: Connection, contentSerializations: readonly string[]): Promise<EnsureResult> {
+  /**
+   * Registers if we have no identity yet, then makes sure every resource we own exists.
+   * `stopAfterRegistering` is asked right after a registration: true leaves the resources for the
+   * next connection (ACME serves nothing but the `<AE>` CREATE on a connection that did not
+   * identify itself with the assigned AE-ID).
+   */
+  async ensure(
+    conn: Connection,
+    contentSerializations: readonly string[],
+    stopAfterRegistering?: () => boolean,
+  ): Promise<EnsureResult> {
     await this.load();
     if (this.identity && this.allResourcesKnown()) return 'already-registered';
-    if (!this.identity) await this.register(conn, contentSerializations, this.o.originator);
+    if (!this.identity) {
+      await this.register(conn, contentSerializations, this.o.originator, true);
+      if (stopAfterRegistering?.() === true) return 'registered';
+    }
     await this.createResources(conn);
     return 'registered';
   }
 
   /**
    * Called when a request was refused in a way that may mean our `<AE>` is gone (4004 on our own
-   * resources, 4103/4106 for our AE-ID). Only a 4004 on a RETRIEVE of the `<AE>` itself leads to
-   * re-registration, with the stored stem; anything else recreates missing resources at most.
+   * resources, 4103/4106 for our AE-ID). A RETRIEVE of the `<AE>` decides: 4004 re-registers with
+   * the stored stem. 4103/4106 there may mean the same (a registrar that refuses an unregistered
+   * originator before looking at the target, as TS-0020 lets it), so the stem is offered once in
+   * an `<AE>` CREATE: it succeeds only if the `<AE>` is really gone, and 4117/4105 (still there)
+   * changes nothing. Success recreates missing resources; anything else is logged and left.
    */
   async recover(
     conn: Connection,
@@ -111,8 +126,22 @@ export class Registration {
     );
     if (rsp.rsc === Rsc.NOT_FOUND) {
       this.o.logger.warn('our <AE> is gone from the registrar; registering again', { aeId: id.aeId });
-      this.identity = undefined;
-      await this.register(conn, contentSerializations, id.aeId);
+      // The old identity stays until the new one is stored: a failed attempt is simply retried.
+      await this.register(conn, contentSerializations, id.aeId, true);
+      await this.createResources(conn, true);
+      return 'reregistered';
+    }
+    if (rsp.rsc === Rsc.ORIGINATOR_HAS_NO_PRIVILEGE || rsp.rsc === Rsc.ORIGINATOR_NOT_AUTHENTICATED) {
+      const probe = await this.register(conn, contentSerializations, id.aeId, false);
+      if (probe === 'exists') {
+        this.o.logger.warn('our <AE> exists but the registrar refuses our AE-ID', {
+          aeId: id.aeId,
+          rsc: rscLabel(rsp.rsc),
+          detail: dbg(rsp),
+        });
+        return 'unchanged';
+      }
+      this.o.logger.warn('our <AE> was gone from the registrar; registered again', { aeId: id.aeId });
       await this.createResources(conn, true);
       return 'reregistered';
     }
@@ -149,7 +178,16 @@ export class Registration {
     return conn.request(req, { timeoutMs: this.o.requestTimeoutMs });
   }
 
-  private async register(conn: Connection, csz: readonly string[], stem: string | undefined): Promise<void> {
+  /**
+   * CREATE `<AE>` with `stem` as `fr`. 4117/4105 for a stem of ours: with `adopt` the existing
+   * `<AE>` is confirmed by RETRIEVE and adopted, without it `'exists'` is returned unchanged.
+   */
+  private async register(
+    conn: Connection,
+    csz: readonly string[],
+    stem: string | undefined,
+    adopt: boolean,
+  ): Promise<'registered' | 'exists'> {
     const fr = stem === undefined || stem === '' ? undefined : stem;
     const pc = aeContent({
       name: this.o.name,
@@ -177,6 +215,7 @@ export class Registration {
       fr &&
       /^[CS]./.test(fr)
     ) {
+      if (!adopt) return 'exists';
       // TS-0004: a stem with an active registration. Confirm that <AE> is ours, then adopt it.
       const check = await this.send(
         conn,
@@ -211,6 +250,7 @@ export class Registration {
     };
     await this.o.store.save(this.identity);
     this.o.logger.info('registered', { aeId, ae: this.aePath });
+    return 'registered';
   }
 
   private async createResources(conn: Connection, force = false): Promise<void> {
