@@ -66,6 +66,8 @@ export interface UplinkOptions {
 /** 5xxx answers and timeouts are retried this many times before the entry is quarantined. */
 const MAX_ATTEMPTS = 8;
 const RETRY_DELAY_MS = [1_000, 2_000, 5_000, 10_000, 30_000, 60_000, 120_000, 300_000];
+/** Least time between two registration checks on one connection. */
+const RECOVERY_INTERVAL_MS = 30_000;
 /** Rsc that may mean our <AE> (or a container) is gone. */
 const MAYBE_GONE = new Set<number>([
   Rsc.NOT_FOUND,
@@ -76,14 +78,16 @@ const MAYBE_GONE = new Set<number>([
 export class Uplink {
   private readonly retry = new Map<number, { attempts: number; notBeforeMono: number }>();
   private recovering?: Promise<void>;
-  private recoveries = 0;
+  /** Monotonic ms when the last recovery started / finished (rate limit; stale answers). */
+  private lastRecoveryStartMono = -Infinity;
+  private lastRecoveryEndMono = -Infinity;
 
   constructor(private readonly o: UplinkOptions) {}
 
   /** Sends until `signal` aborts or the connection closes. */
   async drain(conn: Connection, signal: AbortSignal): Promise<void> {
     const inFlight = new Map<number, Promise<void>>();
-    this.recoveries = 0;
+    this.lastRecoveryStartMono = -Infinity;
     while (!signal.aborted && conn.isOpen) {
       if (this.recovering) await this.recovering;
       const now = this.o.clock.monotonicMs();
@@ -160,6 +164,7 @@ export class Uplink {
       },
     );
     let rsp: ResponsePrimitive;
+    const sentMono = this.o.clock.monotonicMs();
     try {
       rsp = await conn.request(req, { timeoutMs: this.o.requestTimeoutMs });
     } catch (err) {
@@ -174,15 +179,29 @@ export class Uplink {
       this.o.onDelivered?.(entry, upload, rsp);
       return;
     }
-    if (MAYBE_GONE.has(rsp.rsc) && this.recoveries < 3) {
-      this.recoveries++;
-      this.recovering ??= this.o
+    if (MAYBE_GONE.has(rsp.rsc)) {
+      // Our <AE> or a container may be gone: no fault of the reading, which is retried (with the
+      // usual limit), not quarantined at once. One recovery at a time, at most one per
+      // RECOVERY_INTERVAL_MS (no registration loop); an answer older than the last recovery is
+      // simply sent again.
+      if (this.recovering) {
+        await this.recovering;
+        return;
+      }
+      if (sentMono < this.lastRecoveryEndMono) return;
+      if (this.o.clock.monotonicMs() - this.lastRecoveryStartMono < RECOVERY_INTERVAL_MS) {
+        this.scheduleRetry(entry, rscLabel(rsp.rsc));
+        return;
+      }
+      this.lastRecoveryStartMono = this.o.clock.monotonicMs();
+      this.recovering = this.o
         .recover(conn)
         .catch((err: unknown) => {
           this.o.logger.warn('registration check failed', { error: describeError(err) });
         })
         .finally(() => {
           this.recovering = undefined;
+          this.lastRecoveryEndMono = this.o.clock.monotonicMs();
         });
       await this.recovering;
       return; // retried on the next pass
