@@ -73,8 +73,8 @@ export interface Harness {
 
 export interface HarnessOptions {
   registrar?: RegistrarOptions;
-  /** Changes to the raw config (shallow merge at the top level). */
-  config?: Record<string, unknown>;
+  /** Changes to the raw config (shallow merge at the top level); a function sees the registrar (its url). */
+  config?: Record<string, unknown> | ((registrar: Registrar) => Record<string, unknown>);
   start?: Partial<StartOptions>;
   /** Keep log lines in memory (`logger.lines`) instead of dropping them. */
   recordLogs?: boolean;
@@ -83,7 +83,8 @@ export interface HarnessOptions {
 export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   const registrar = await startRegistrar({ port: 0, ...o.registrar });
   const stateDir = tempDir();
-  const config = makeConfig(rawConfig(registrar, stateDir, o.config));
+  const over = typeof o.config === 'function' ? o.config(registrar) : o.config;
+  const config = makeConfig(rawConfig(registrar, stateDir, over));
   const logger = o.recordLogs ? memoryLogger() : silentLogger;
   const instances: ResourceEvent[] = [];
   registrar.on('resource', (e) => {
