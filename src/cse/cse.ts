@@ -31,7 +31,7 @@ import {
 } from './operations.js';
 import { resolveQuirks, type Imitation, type Quirks } from './quirks.js';
 import { Attachments, checkConnectionAccess, findRegistration } from './registration.js';
-import { remoteCseHandler } from './remote-cse.js';
+import { putRegistrarCse, remoteCseHandler, type RegistrarRecord } from './remote-cse.js';
 import { checkParameters, checkRelease, responseRvi } from './request-checks.js';
 import { effectiveRcn, toWire } from './result-content.js';
 import { scheduleHandler } from './schedule.js';
@@ -59,6 +59,14 @@ export interface CseOptions {
 /** A relayed response keeps its own parameters, but `rqi`/`rvi` are ours to set. */
 function withoutIds(p: Omit<Outcome | ResponsePrimitive, 'rsc'>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(p).filter(([k]) => k !== 'rqi' && k !== 'rvi'));
+}
+
+/** `Cabc` → `/id-in/Cabc`, `Sabc` → `/Sabc`; CSE-IDs and SP-relative or absolute ids stay. */
+function spRelativeOriginator(fr: string, cseId: string): string {
+  if (fr.startsWith('/')) return fr;
+  if (fr.startsWith('C')) return `${cseId}/${fr}`;
+  if (fr.startsWith('S')) return `/${fr}`;
+  return fr;
 }
 
 const FIVE_YEARS_MS = 5 * 365 * 24 * 3600 * 1000;
@@ -149,6 +157,11 @@ export class Cse {
   /** Supplies the transport that delivers notifications and forwarded requests. */
   setSink(sink: NotificationSink): void {
     this.notifier.setSink(sink);
+  }
+
+  /** Records the CSE this one registered with as a local `<remoteCSE>` (ASN start-up); returns it. */
+  setRegistrar(rec: RegistrarRecord): Readonly<Record<string, unknown>> {
+    return toWire(putRegistrarCse(this.ctx, rec));
   }
 
   /** Sets the CSEBase's `poa` (the server calls this once it listens). */
@@ -286,7 +299,13 @@ export class Cse {
   private async forward(req: RequestPrimitive, cseId: string): Promise<ResponsePrimitive> {
     const sink = this.notifier.getSink();
     if (!sink.forward) throw refuse(5103, `${cseId} cannot be reached from here`);
-    const rsp = await sink.forward(cseId, { ...req, rqi: this.notifier.nextRqi() });
+    // A C-stem AE-ID means something only here: the remote CSE sees it SP-relative (TS-0001 7.2).
+    const fr = req.fr === undefined ? undefined : spRelativeOriginator(req.fr, this.cseId);
+    const rsp = await sink.forward(cseId, {
+      ...req,
+      ...(fr === undefined ? {} : { fr }),
+      rqi: this.notifier.nextRqi(),
+    });
     if (!rsp) throw refuse(5103, `${cseId} is not connected`);
     return { ...rsp, rqi: req.rqi };
   }

@@ -10,6 +10,7 @@ export type {
   ResourceEvent,
 } from './events.js';
 export type { NotificationSink } from './notifier.js';
+export type { RegistrarRecord } from './remote-cse.js';
 export {
   ACME_QUIRKS,
   isImitation,

@@ -12,6 +12,7 @@ import { checkAttributes } from './attributes.js';
 import { bumpStateTag, enforceLimits, virtualInstance } from './container.js';
 import type { CseContext, CreateInput, RequestContext, TypeHandler } from './context.js';
 import { refuse } from './errors.js';
+import { filteredRepresentation, parseFilterCriteria } from './filter.js';
 import type { ResourceEvent } from './events.js';
 import { createResult, representation, shortNameOf, toWire, updateResult, wrap } from './result-content.js';
 import type { ResourceNode } from './tree.js';
@@ -118,16 +119,20 @@ function actualNode(c: CseContext, target: LocalTarget): ResourceNode {
   return cin;
 }
 
-/** RETRIEVE of the target, of `la`/`ol`, or of one attribute (`#attr`). */
+/** RETRIEVE of the target, of `la`/`ol`, or of one attribute (`#attr`); `fc` per `filter.ts`. */
 export function retrieveResource(
   c: CseContext,
   req: RequestPrimitive,
   target: LocalTarget,
   rcn: number,
 ): Outcome {
-  if (req.fc !== undefined)
-    throw refuse(5001, 'filter criteria (discovery, conditional retrieval) are not implemented');
+  const filter = req.fc === undefined ? undefined : parseFilterCriteria(req.fc);
   const node = actualNode(c, target);
+  if (filter) {
+    if (target.attribute !== undefined)
+      throw refuse(4000, 'filter criteria cannot select within one attribute');
+    return { rsc: 2000, pc: filteredRepresentation(c.tree, node, rcn, filter, req.drt) };
+  }
   if (target.attribute !== undefined) {
     const wire = toWire(node);
     if (!(target.attribute in wire)) throw refuse(4004, `attribute ${target.attribute} is not present`);

@@ -10,6 +10,7 @@ import { REMOTE_CSE_POLICY } from './attributes.js';
 import { checkSrv } from './ae.js';
 import type { CseContext, CreateInput, Prepared, TypeHandler } from './context.js';
 import { refuse } from './errors.js';
+import { resourceEvent } from './operations.js';
 import { findRegistration } from './registration.js';
 import type { ResourceNode } from './tree.js';
 
@@ -48,3 +49,46 @@ export const remoteCseHandler: TypeHandler = {
     if (typeof node.attrs.csi === 'string') c.attachments.detachOriginator(node.attrs.csi);
   },
 };
+
+/** What an ASN/MN-CSE records about its registrar (from a RETRIEVE of the registrar's `<CSEBase>`). */
+export interface RegistrarRecord {
+  /** The registrar's CSE-ID, `/id-in`. */
+  readonly csi: string;
+  /** The registrar's CSEBase, `/id-in/cse-in`. */
+  readonly cb: string;
+  readonly cst?: number;
+  readonly poa?: readonly string[];
+  readonly srv?: readonly string[];
+  readonly csz?: readonly string[];
+}
+
+/**
+ * Records the CSE this one registered with as a local `<remoteCSE>` (TS-0001 10.2.2.3: after
+ * registering, the registree creates a `<remoteCSE>` for its registrar). Not a request, so an
+ * ASN-CSE, which refuses `<remoteCSE>` CREATE from others (4005), can hold it. An earlier record
+ * with the same `csi` is replaced.
+ */
+export function putRegistrarCse(c: CseContext, rec: RegistrarRecord): ResourceNode {
+  for (const old of c.tree.children(c.tree.root, ResourceType.RemoteCSE))
+    if (old.attrs.csi === rec.csi) c.deleteResource(old, undefined);
+  const stem = rec.csi.replace(/^\//, '');
+  const ri = c.tree.has(stem) || c.tree.child(c.tree.root, stem) ? c.newRi('csr') : stem;
+  const now = c.now();
+  const attrs: Record<string, unknown> = { ct: now, lt: now, csi: rec.csi, cb: rec.cb, rr: true };
+  if (rec.cst !== undefined) attrs.cst = rec.cst;
+  if (rec.poa !== undefined) attrs.poa = [...rec.poa];
+  if (rec.srv !== undefined) attrs.srv = [...rec.srv];
+  if (rec.csz !== undefined) attrs.csz = [...rec.csz];
+  const node: ResourceNode = {
+    ty: ResourceType.RemoteCSE,
+    ri,
+    rn: ri,
+    pi: c.tree.root.ri,
+    attrs,
+    children: [],
+    meta: {},
+  };
+  c.tree.add(node);
+  c.events.emit('resource', resourceEvent(c, 'created', node, undefined));
+  return node;
+}

@@ -164,7 +164,7 @@ describe('resource rules', () => {
     await ok(create('cse-in/app', 'Capp', 9, 'grp', { mid: [] }), 5001);
     await ok(create('cse-in/app', 'Capp', 3, 'cin', { con: 'x' }), 4000);
     await ok(retrieve('cse-in/app', 'Capp', { ty: 3 }), 4000);
-    await ok(retrieve('cse-in/app', 'Capp', { fc: { lbl: ['x'] } }), 5001);
+    await ok(retrieve('cse-in/app', 'Capp', { fc: { atr: [{ nm: 'x', val: 1 }] } }), 5001);
     await ok({ op: 2, to: 'cse-in/app', rqi: 'nofr', rvi: '3' }, 4000);
     await ok(retrieve('cse-in/app', 'Capp', { rt: { rtv: 2 } }), 5001);
     await ok(create('cse-in/app', 'Capp', 3, 'cnt', { rn: 'box' }), 4105);
