@@ -206,6 +206,8 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
     logger: log,
     closeGraceMs: config.link.closeGraceSeconds * 1000,
     idleCloseMs: config.link.idleCloseSeconds * 1000,
+    // Outside windows the link opened for `immediate` work closes after this idle time too.
+    ...(config.link.idleCloseSeconds > 0 ? { urgentLingerMs: config.link.idleCloseSeconds * 1000 } : {}),
     onStateChange: () => {
       status.changed();
     },
