@@ -68,7 +68,10 @@ export const demoCommand: Command = {
           url: registrar.url,
           cseId: registrar.cse.cseId,
           cseName: registrar.cse.cseName,
-          ...(imitate ? { compat: imitate } : {}),
+          // Mobius cannot notify over the link: poll for commands often enough to watch it happen.
+          ...(imitate
+            ? { compat: { preset: imitate, ...(imitate === 'mobius' ? { pollCommandsSeconds: 2 } : {}) } }
+            : {}),
         },
         node: { name: AE_NAME, appId: 'Nm2m-agent-demo', originator: 'Cdemo-gw' },
         serializations: imitate ? serializations.filter((s) => s !== 'xml') : serializations,
@@ -99,7 +102,7 @@ export const demoCommand: Command = {
     );
     out('');
     out(
-      `${'device'.padEnd(12)} ${'value'.padEnd(14)} ${'sampled at (UTC)'.padEnd(24)} ${'subprotocol'.padEnd(12)} bytes`,
+      `${'device'.padEnd(12)} ${'value'.padEnd(14)} ${'sampled at (UTC)'.padEnd(24)} ${'subprotocol'.padEnd(16)} bytes`,
     );
 
     registrar.on('primitive', (e) => {
@@ -115,10 +118,16 @@ export const demoCommand: Command = {
       if (e.direction !== 'in' || !isRequest(e.primitive) || e.primitive.ty !== ResourceType.ContentInstance)
         return;
       readings++;
-      if (readings === 6 && !switched) {
+      // Soon after the first readings, so that even a short --duration shows the switch turning.
+      if (readings === 3 && !switched) {
         switched = true;
-        void sendCommands(registrar, out, commands.signal);
+        void sendCommands(registrar, out, commands.signal, imitate === 'mobius');
       }
+    });
+    registrar.on('notification', (n) => {
+      if (n.request.op !== Operation.Notify) return;
+      const answer = n.delivery.response ? rscLabel(n.delivery.response.rsc) : n.delivery.outcome;
+      out(`>>> NOTIFY ${n.request.rqi} to ${n.target} over its link: answered ${answer}`);
     });
 
     await new Promise<void>((resolve) => {
@@ -157,13 +166,14 @@ function describeReading(e: PrimitiveEvent): string | undefined {
     const pack = JSON.parse(String(cin.con)) as { bt?: number; v?: number; vb?: boolean; u?: string }[];
     const first = pack[0];
     if (first) {
-      value = `${first.v ?? first.vb ?? ''}${first.u ? ` ${first.u}` : ''}`;
+      const v = typeof first.v === 'number' ? String(Math.round(first.v * 100) / 100) : (first.vb ?? '');
+      value = `${v}${first.u ? ` ${first.u}` : ''}`;
       if (first.bt !== undefined) time = new Date(first.bt * 1000).toISOString();
     }
   } catch {
     // senml+cbor content (base64): show it as is
   }
-  return `${device.padEnd(12)} ${value.padEnd(14)} ${time.padEnd(24)} ${e.subprotocol.padEnd(12)} ${e.bytes}`;
+  return `${device.padEnd(12)} ${value.padEnd(14)} ${time.padEnd(24)} ${e.subprotocol.padEnd(16)} ${e.bytes}`;
 }
 
 /** A user (here: the registrar itself) writes commands into the switch's command container. */
@@ -171,9 +181,10 @@ async function sendCommands(
   registrar: Registrar,
   out: (line: string) => void,
   signal: AbortSignal,
+  polled: boolean,
 ): Promise<void> {
   for (const [i, con] of ['on', 'off'].entries()) {
-    await new Promise((r) => setTimeout(r, 1500 + i * 2500));
+    await new Promise((r) => setTimeout(r, i === 0 ? 500 : 3000));
     if (signal.aborted) return;
     const rsp = await registrar.cse.handle({
       op: Operation.Create,
@@ -185,7 +196,7 @@ async function sendCommands(
       pc: { 'm2m:cin': { con } },
     });
     out(
-      `>>> command "${con}" written to ${AE_NAME}/switch/command (${rscLabel(rsp.rsc)}); the registrar notifies the agent over its link`,
+      `>>> command "${con}" written to ${AE_NAME}/switch/command (${rscLabel(rsp.rsc)}); ${polled ? 'the agent finds it by polling (Mobius cannot notify over the link)' : 'the registrar notifies the agent over its link'}`,
     );
   }
 }

@@ -76,6 +76,17 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+// `m2m-agent demo | head`: a reader that went away is no error worth a stack trace. Stop as on
+// Ctrl-C (run and demo clean up after themselves), or at once if nothing is running.
+let readerGone = false;
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  if (readerGone) return;
+  readerGone = true;
+  if (process.listenerCount('SIGINT') > 0) process.emit('SIGINT', 'SIGINT');
+  else process.exit(0);
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
