@@ -1,0 +1,104 @@
+/**
+ * `m2m-agent check`: every problem of a deliberately broken configuration (and of a broken device
+ * file beside it) with its key path, exit 1; the shipped example passes, exit 0.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CLI_MAIN, NODE_LOADER, PACKAGE_DIR } from '../helpers/cli-child.js';
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
+  const base = { ...process.env };
+  delete base.M2M_AGENT_CONFIG;
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [...NODE_LOADER, CLI_MAIN, ...args],
+      { cwd: PACKAGE_DIR, env: { ...base, ...env }, timeout: 20_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+const BROKEN = 'test/fixtures/config-broken/config.json';
+
+test('check reports every problem of a broken configuration with its key path, exit 1', async () => {
+  const r = await cli(['check', '-c', BROKEN]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.equal(r.stdout, '');
+  const lines = r.stderr.trim().split('\n');
+  assert.match(lines[0] ?? '', /config\.json: 13 problems$/);
+  // One line per problem: "<path>: <message> (<hint>)"; the paths, in the order reported.
+  const expected: [string, RegExp][] = [
+    ['registrar.colour', /unknown key/],
+    ['node.name', /missing required key/],
+    ['serializations[1]', /"yaml" is not one of/],
+    ['stateDir', /expected a string, got a number/],
+    ['buffer.maxBytes', /expected an integer/],
+    ['registrar.url', /not a WebSocket URL/],
+    ['schedule[0]', /expected 7 fields/],
+    ['devices[1].params.gpio', /pin 17 is already used by devices\[0\]/],
+    ['devices[2].name', /"door" is already used by devices\[0\]/],
+    ['devices[3].model', /unknown model "no-such-model"/],
+    ['devices[4].sample', /"every minute"/],
+  ];
+  for (const [path, message] of expected) {
+    const line = lines.find((l) => l.startsWith(`${path}: `));
+    assert.ok(line, `a problem reported at ${path}`);
+    assert.match(line, message);
+  }
+  // The broken device model beside the configuration, named by its file and key path.
+  const model = lines.filter((l) => l.includes('devices/broken-model.json: '));
+  assert.deepEqual(
+    model.map((l) => l.split(': ')[1]),
+    ['kind', 'container.mni'],
+  );
+  // The valid schedule entry is not reported.
+  assert.equal(lines.filter((l) => l.startsWith('schedule[1]')).length, 0);
+  assert.equal(lines.length, 1 + 13);
+});
+
+test('check passes on the shipped example configuration, exit 0', async () => {
+  const r = await cli(['check', '-c', 'config/example.json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stdout,
+    /^config\/example\.json: OK \(adn "barn-gw-1" -> ws:\/\/127\.0\.0\.1:8080\/, 5 devices/,
+  );
+});
+
+test('check reads M2M_AGENT_CONFIG when -c is not given', async () => {
+  const r = await cli(['check'], { M2M_AGENT_CONFIG: BROKEN });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /13 problems/);
+});
+
+test('check on a file that is missing or not JSON exits 1 and says why', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'm2m-cli-'));
+  try {
+    const bad = join(dir, 'config.json');
+    writeFileSync(bad, '{ "registrar": ');
+    const [missing, notJson] = await Promise.all([
+      cli(['check', '-c', join(dir, 'nope.json')]),
+      cli(['check', '-c', bad]),
+    ]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /nope\.json/);
+    assert.equal(notJson.code, 1);
+    assert.match(notJson.stderr, /config\.json/);
+    assert.doesNotMatch(notJson.stderr + missing.stderr, /\n\s+at /, 'no stack trace');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
