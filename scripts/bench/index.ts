@@ -4,10 +4,12 @@
  * Add a bench by appending its module to BENCHES.
  */
 import { bindingBench } from './binding.js';
+import { drainBench } from './drain.js';
+import { footprintBench } from './footprint.js';
 import { outboxBench } from './outbox.js';
 import type { Bench, Figure } from './types.js';
 
-const BENCHES: readonly Bench[] = [bindingBench, outboxBench];
+const BENCHES: readonly Bench[] = [bindingBench, outboxBench, footprintBench, drainBench];
 
 function human(f: Figure): string {
   const value = `${round(f.value)} ${f.unit}`;
