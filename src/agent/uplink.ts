@@ -168,9 +168,14 @@ export class Uplink {
     try {
       rsp = await conn.request(req, { timeoutMs: this.o.requestTimeoutMs });
     } catch (err) {
-      // Link lost or no answer: the entry stays; a timeout counts as an attempt.
-      if (err instanceof AgentError && err.code === 'WS_REQUEST_TIMEOUT')
-        this.scheduleRetry(entry, 'request timed out');
+      // Link lost: the entry stays for the next connection. No answer: a timeout counts as an
+      // attempt. A failure with the link still open means the request could not be sent at all
+      // (too large for the link, not encodable): resending at once would spin, so it is retried
+      // later (too large: quarantined, it will never fit).
+      const code = err instanceof AgentError ? err.code : undefined;
+      if (code === 'WS_REQUEST_TIMEOUT') this.scheduleRetry(entry, 'request timed out');
+      else if (code === 'WS_MESSAGE_TOO_LARGE') await this.quarantine(entry, describeError(err));
+      else if (conn.isOpen) this.scheduleRetry(entry, describeError(err));
       return;
     }
     if (isSuccess(rsp.rsc) || (rsp.rsc === Rsc.CONFLICT && this.o.idempotentNames)) {
