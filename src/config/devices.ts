@@ -21,6 +21,7 @@ interface RawDevice {
   readonly container?: ContainerAttributes;
   readonly contentFormat?: ContentFormat;
   readonly deadband?: number;
+  readonly push?: boolean;
 }
 
 function modelHint(model: string, models: ReadonlyMap<string, DeviceModel>): string {
@@ -133,6 +134,7 @@ export function buildDevices(
       container: { ...model.container, ...d.container },
       contentFormat: d.contentFormat ?? contentFormat,
       ...(d.deadband === undefined ? {} : { deadband: d.deadband }),
+      ...(d.push === undefined ? {} : { push: d.push }),
     };
   });
 }

@@ -52,6 +52,8 @@ export interface NodeConfig {
   readonly originator?: string;
   /** ASN role: own SP-relative CSE-ID (`/id-barn-gw-1`). */
   readonly cseId?: string;
+  /** ASN role: seconds between checks that the registrar still holds our `<remoteCSE>` (0: only on connect). */
+  readonly registrationCheckSeconds?: number;
 }
 
 export interface BufferConfig {
@@ -101,6 +103,8 @@ export interface DeviceConfig {
   readonly contentFormat: ContentFormat;
   /** Report only when the value changed by more than this (numbers) or changed at all. */
   readonly deadband?: number;
+  /** ASN role: also push readings to the registrar (undefined = true); false: kept in the agent's CSE only (pull). */
+  readonly push?: boolean;
 }
 
 export interface AgentConfig {

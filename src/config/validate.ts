@@ -137,6 +137,7 @@ function crossCheck(
       hint: 'e.g. /id-barn-gw-1',
     });
   }
+  issues.push(...checkRole(raw));
   const sers = raw.serializations;
   const mapped = Array.isArray(sers) ? sers.map(toSerialization) : [];
   mapped.forEach((s, i) => {
@@ -185,6 +186,30 @@ function crossCheck(
   issues.push(...checkDevices(raw.devices, models));
 }
 
+/** Keys that only make sense in one role, and an ASN that its registrar could never reach. */
+function checkRole(raw: Record<string, unknown>): Issue[] {
+  const issues: Issue[] = [];
+  const role = get(raw, 'node', 'role') ?? 'adn';
+  const devices = raw.devices;
+  if (role !== 'asn' && Array.isArray(devices)) {
+    devices.forEach((d: unknown, i) => {
+      if (isPlainObject(d) && d.push === false)
+        issues.push({
+          path: joinPath(joinPath('devices', i), 'push'),
+          message: "push: false keeps readings only in the agent's own CSE, which only the asn role has",
+          hint: 'set node.role to "asn" (with node.cseId), or remove push',
+        });
+    });
+  }
+  if (role === 'asn' && !resolveCompat(get(raw, 'registrar', 'compat')).switches.notificationsOverLink)
+    issues.push({
+      path: 'registrar.compat',
+      message: "the asn role needs a registrar that sends requests over the agent's connection",
+      hint: 'this registrar (notificationsOverLink false, e.g. Mobius) cannot route requests to an ASN behind NAT: use the adn role',
+    });
+  return issues;
+}
+
 /** Builds the typed configuration from a raw value that passed every check. */
 function build(r: RawConfig, models: ReadonlyMap<string, DeviceModel>, opts: ValidateOptions): AgentConfig {
   const abs = (p: string): string => (opts.baseDir === undefined ? p : resolvePath(opts.baseDir, p));
@@ -205,6 +230,9 @@ function build(r: RawConfig, models: ReadonlyMap<string, DeviceModel>, opts: Val
     appId: r.node.appId,
     ...(r.node.originator === undefined ? {} : { originator: r.node.originator }),
     ...(r.node.cseId === undefined ? {} : { cseId: r.node.cseId }),
+    ...(r.node.registrationCheckSeconds === undefined
+      ? {}
+      : { registrationCheckSeconds: r.node.registrationCheckSeconds }),
   };
   return {
     registrar: {
