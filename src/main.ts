@@ -13,6 +13,8 @@ import { parseSchedule } from './connectivity/schedule.js';
 import type { DriverEnv } from './drivers/registry.js';
 import { FileOutboxStore, Outbox, type OutboxStore } from './outbox/index.js';
 import { Agent } from './agent/agent.js';
+import { createAsnNode, type AsnNode } from './agent/asn/node.js';
+import type { AsnRegistration } from './agent/asn/registration.js';
 import { contentSerializations, createConnector } from './agent/connector.js';
 import { RunnerDevice } from './agent/runner-device.js';
 import { IdentityStore } from './agent/identity.js';
@@ -48,7 +50,9 @@ export interface RunningAgent {
   readonly agent: Agent;
   readonly link: Link;
   readonly outbox: Outbox;
-  readonly registration: Registration;
+  readonly registration: Registration | AsnRegistration;
+  /** The ASN role's own CSE and routed-request handler; undefined in the ADN role. */
+  readonly asn?: AsnNode;
   snapshot(): StatusSnapshot;
   /** Stops devices, closes the link (1001), flushes the outbox and the status file. */
   stop(): Promise<void>;
@@ -76,21 +80,39 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
   const compat = config.registrar.compat;
   const rqi = createRqiGenerator();
 
-  const registration = new Registration({
-    registrarCseId: config.registrar.cseId,
-    cseBase: config.registrar.cseName,
-    name: config.node.name,
-    appId: config.node.appId,
-    ...(config.node.originator === undefined ? {} : { originator: config.node.originator }),
-    releaseVersion: config.releaseVersion,
-    poa: compat.poa,
-    subscribe: compat.notificationsOverLink,
-    devices: config.devices,
-    store: new IdentityStore(config.stateDir),
-    rqi,
-    logger: log.child({ component: 'registration' }),
-    requestTimeoutMs: config.link.requestTimeoutSeconds * 1000,
-  });
+  // ASN role: the agent's own CSE (readings stored, commands applied), <remoteCSE> registration.
+  const asn =
+    config.node.role === 'asn'
+      ? await createAsnNode({
+          config,
+          store: new IdentityStore(config.stateDir),
+          rqi,
+          clock,
+          logger: log.child({ component: 'asn' }),
+          actuate: async (device, cmd) => {
+            if (!ref.agent) throw new Error('agent not started');
+            link.touch();
+            await ref.agent.actuate(device, cmd);
+          },
+        })
+      : undefined;
+  const registration =
+    asn?.registration ??
+    new Registration({
+      registrarCseId: config.registrar.cseId,
+      cseBase: config.registrar.cseName,
+      name: config.node.name,
+      appId: config.node.appId,
+      ...(config.node.originator === undefined ? {} : { originator: config.node.originator }),
+      releaseVersion: config.releaseVersion,
+      poa: compat.poa,
+      subscribe: compat.notificationsOverLink,
+      devices: config.devices,
+      store: new IdentityStore(config.stateDir),
+      rqi,
+      logger: log.child({ component: 'registration' }),
+      requestTimeoutMs: config.link.requestTimeoutSeconds * 1000,
+    });
 
   const devices = config.devices.map(
     (d) =>
@@ -181,7 +203,7 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
       pingIntervalMs: config.link.pingIntervalSeconds * 1000,
       pongTimeoutMs: config.link.pongTimeoutSeconds * 1000,
       requestTimeoutMs: config.link.requestTimeoutSeconds * 1000,
-      onRequest: inbound,
+      onRequest: asn?.onRequest ?? inbound,
       ...(o.onFrame ? { onFrame: o.onFrame } : {}),
       logger: log.child({ component: 'ws' }),
     },
@@ -218,6 +240,8 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
     devices,
     outbox: {
       append: async (e) => {
+        // ASN role: every reading is stored locally; only `push` devices also go upstream.
+        if (asn && !(await asn.record(e.payload))) return;
         await outbox.append({
           stream: e.stream,
           ec: e.ec,
@@ -309,6 +333,7 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
     link,
     outbox,
     registration,
+    ...(asn ? { asn } : {}),
     snapshot,
     stop: () =>
       (stopping ??= (async () => {

@@ -52,7 +52,8 @@ export interface AgentParts {
   readonly config: AgentConfig;
   readonly devices: readonly AgentDevice[];
   readonly outbox: AgentOutbox;
-  readonly registration: Registration;
+  /** What the agent uses of a registration: the ADN `<AE>` one, or the ASN `<remoteCSE>` one. */
+  readonly registration: Pick<Registration, 'load' | 'ensure' | 'aePath' | 'aeId'>;
   readonly uplink: Uplink;
   readonly link: Link;
   readonly clock: Clock;

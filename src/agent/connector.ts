@@ -61,7 +61,9 @@ export function createConnector(o: ConnectorOptions): {
   const connect = async (): Promise<Connection> => {
     const offers = subprotocolOffers(o.serializations, o.compat);
     const origin = o.compat.originHeader ? o.origin() : undefined;
-    const headers = origin !== undefined && /^[CS]./.test(origin) ? { 'X-M2M-Origin': origin } : undefined;
+    // An AE-ID stem (not the bare `C`/`S` that asks for one) or, in the ASN role, our CSE-ID.
+    const headers =
+      origin !== undefined && /^([CS].|\/[^/\s]+$)/.test(origin) ? { 'X-M2M-Origin': origin } : undefined;
     let lastErr: unknown;
     for (const offer of offers) {
       try {

@@ -14,7 +14,7 @@ import { describeError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { normalizeOriginator, resolveAddress, type Target } from './address.js';
 import { aeHandler } from './ae.js';
-import { containerHandler } from './container.js';
+import { containerHandler, virtualInstance } from './container.js';
 import { contentInstanceHandler } from './content-instance.js';
 import type { CseContext, RequestContext } from './context.js';
 import { refuse, RequestRefusedError } from './errors.js';
@@ -217,11 +217,13 @@ export class Cse {
     return node ? toWire(node) : undefined;
   }
 
-  /** A resource by address (any form `to` accepts), in wire form; undefined if there is none. */
+  /** A resource by address (any form `to` accepts, `la`/`ol` too), in wire form; undefined if there is none. */
   resource(address: string): Readonly<Record<string, unknown>> | undefined {
     try {
       const t = resolveAddress(address, this.addressContext());
-      return t.kind === 'local' ? toWire(t.node) : undefined;
+      if (t.kind !== 'local') return undefined;
+      const node = t.virtual === undefined ? t.node : virtualInstance(this.ctx, t.node, t.virtual);
+      return node ? toWire(node) : undefined;
     } catch {
       // A lookup helper: "no such resource" (4004) and a malformed address (4000) both mean none.
       return undefined;
