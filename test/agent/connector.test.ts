@@ -72,7 +72,7 @@ function fakeConnect(refuse: (offer: readonly string[]) => Error | undefined): {
 function connector(
   compat: CompatSwitches,
   origin: () => string | undefined,
-  refuse = (): Error | undefined => undefined,
+  refuse: (offer: readonly string[]) => Error | undefined = () => undefined,
 ) {
   const fake = fakeConnect(refuse);
   const c = createConnector({

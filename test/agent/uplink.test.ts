@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Uplink, type QueuedEntry, type UplinkQueue } from '../../src/agent/uplink.js';
 import { encodePending } from '../../src/agent/pending.js';
-import type { Connection, RequestOptions } from '../../src/binding/ws/types.js';
+import type { Connection } from '../../src/binding/ws/types.js';
 import {
   WsLinkClosedError,
   WsMessageTooLargeError,
@@ -109,7 +109,7 @@ class FakeConnection implements Connection {
   get serialization(): Serialization {
     return this.codec.serialization;
   }
-  async request(req: RequestPrimitive, _o?: RequestOptions): Promise<ResponsePrimitive> {
+  async request(req: RequestPrimitive): Promise<ResponsePrimitive> {
     this.requests.push(req);
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
@@ -305,13 +305,13 @@ test('a timeout counts as an attempt: resent later; after the attempt limit it i
 });
 
 test('a lost link leaves the entry queued without counting an attempt', async () => {
-  let conn: FakeConnection | undefined;
+  const link: { conn?: FakeConnection } = {};
   const s = setup(() => {
     // As the binding does: the connection is down, pending requests fail with WS_LINK_CLOSED.
-    void conn?.close();
+    void link.conn?.close();
     return Promise.reject(new WsLinkClosedError(1006, 'connection lost'));
   });
-  conn = s.conn;
+  link.conn = s.conn;
   s.queue.add('counter', 1);
   const d = s.run();
   await settle(() => !s.conn.isOpen && s.conn.inFlight === 0, 'the link lost');
