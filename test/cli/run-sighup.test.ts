@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rawConfig } from '../helpers/agent-harness.js';
@@ -140,6 +140,45 @@ test('SIGHUP: a new device and schedule without losing the outbox; an invalid fi
     ]);
   }
 
+  run.child.kill('SIGTERM');
+  assert.deepEqual(await run.waitExit(10_000), { code: 0, signal: null }, run.stderr());
+});
+
+test('SIGHUP with a configuration that validates but cannot start: back to the previous one', async (t) => {
+  const base = mkdtempSync(join(tmpdir(), 'm2m-'));
+  const registrar = await FlakyRegistrar.start();
+  const counter = recordValues(registrar.cse, 'counter');
+  const runs: RunChild[] = [];
+  t.after(async () => {
+    for (const r of runs) await r.kill();
+    counter.stop();
+    await registrar.close();
+    rmSync(base, { recursive: true, force: true });
+  });
+  const config = join(base, 'config.json');
+  const raw = rawConfig(registrar.registrar, join(base, 'state'), {
+    devices: [{ name: 'counter', model: 'sim', params: { waveform: 'counter' }, sample: '* * * * * *' }],
+  });
+  writeConfig(config, raw);
+  const run = spawnRun(config);
+  runs.push(run);
+  await until(() => counter.values.length >= 1, 'a delivered reading', 15_000, run);
+  // A state directory below a regular file: valid JSON and schema, but mkdir fails (ENOTDIR).
+  writeFileSync(join(base, 'not-a-dir'), '');
+  writeConfig(config, { ...raw, stateDir: join(base, 'not-a-dir', 'state') });
+  run.child.kill('SIGHUP');
+  const failed = await run.waitForLog(
+    (l) => l.msg.startsWith('reload failed; restarting'),
+    'the failed reload',
+  );
+  assert.match(String(failed['error']), /ENOTDIR/);
+  const seen = counter.values.length;
+  await until(
+    () => counter.values.length >= seen + 2,
+    'readings go on with the previous configuration',
+    15_000,
+    run,
+  );
   run.child.kill('SIGTERM');
   assert.deepEqual(await run.waitExit(10_000), { code: 0, signal: null }, run.stderr());
 });
