@@ -21,7 +21,7 @@ import type { ResponsePrimitive } from '../protocol/primitive.js';
 import type { ContentFormat } from '../config/types.js';
 import { AgentError, describeError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
-import type { Clock } from '../util/clock.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
 import { decodePending, type PendingUpload } from './pending.js';
 import { createRequest } from './resources.js';
 import { senmlContent, toSenml } from './senml.js';
@@ -88,49 +88,79 @@ export class Uplink {
   async drain(conn: Connection, signal: AbortSignal): Promise<void> {
     const inFlight = new Map<number, Promise<void>>();
     this.lastRecoveryStartMono = -Infinity;
-    while (!signal.aborted && conn.isOpen) {
-      if (this.recovering) await this.recovering;
-      const now = this.o.clock.monotonicMs();
-      const skip = new Set<number>(inFlight.keys());
-      let nextRetry = Infinity;
-      for (const [id, r] of this.retry) {
-        if (r.notBeforeMono > now) {
-          skip.add(id);
-          nextRetry = Math.min(nextRetry, r.notBeforeMono);
+    // One wake-up for the whole drain, poked by every event (a response, an append, a retry
+    // falling due, the end). Racing fresh promises on each pass instead left one listener per
+    // pass on the outbox, the abort signal and `conn.closed` until the drain ended: one per
+    // request sent, 100k for a 100k backlog.
+    let poked = false;
+    let wakeUp: (() => void) | undefined;
+    const poke = (): void => {
+      poked = true;
+      const w = wakeUp;
+      wakeUp = undefined;
+      w?.();
+    };
+    const ended = new AbortController();
+    signal.addEventListener('abort', poke, { once: true });
+    void conn.closed.then(poke);
+    const watchAppends = (): void => {
+      void this.o.queue.waitForAppend(ended.signal).then(() => {
+        if (ended.signal.aborted) return;
+        poke();
+        watchAppends();
+      });
+    };
+    watchAppends();
+    let retryTimer: TimerHandle | undefined;
+    let retryAtMono = Infinity;
+    try {
+      while (!signal.aborted && conn.isOpen) {
+        if (this.recovering) await this.recovering;
+        const now = this.o.clock.monotonicMs();
+        const skip = new Set<number>(inFlight.keys());
+        let nextRetry = Infinity;
+        for (const [id, r] of this.retry) {
+          if (r.notBeforeMono > now) {
+            skip.add(id);
+            nextRetry = Math.min(nextRetry, r.notBeforeMono);
+          }
         }
+        const room = this.o.maxInFlight - inFlight.size;
+        const batch = room > 0 ? await this.o.queue.next(room, skip) : [];
+        for (const e of batch) {
+          const p = this.send(conn, e).finally(() => {
+            inFlight.delete(e.id);
+            poke();
+          });
+          inFlight.set(e.id, p);
+        }
+        if (batch.length > 0 && inFlight.size < this.o.maxInFlight) continue;
+        // Wait for a slot, new work, a retry becoming due, or the end.
+        if (nextRetry < retryAtMono) {
+          if (retryTimer) this.o.clock.clearTimeout(retryTimer);
+          retryAtMono = nextRetry;
+          retryTimer = this.o.clock.setTimeout(
+            () => {
+              retryTimer = undefined;
+              retryAtMono = Infinity;
+              poke();
+            },
+            Math.max(1, nextRetry - now),
+          );
+          retryTimer.unref?.();
+        }
+        if (!poked)
+          await new Promise<void>((resolve) => {
+            wakeUp = resolve;
+          });
+        poked = false;
       }
-      const room = this.o.maxInFlight - inFlight.size;
-      const batch = room > 0 ? await this.o.queue.next(room, skip) : [];
-      for (const e of batch) {
-        const p = this.send(conn, e).finally(() => inFlight.delete(e.id));
-        inFlight.set(e.id, p);
-      }
-      if (batch.length > 0 && inFlight.size < this.o.maxInFlight) continue;
-      // Wait for a slot, new work, a retry becoming due, or the end.
-      const waiters: Promise<unknown>[] = [this.o.queue.waitForAppend(signal), conn.closed];
-      if (inFlight.size > 0) waiters.push(Promise.race(inFlight.values()));
-      if (nextRetry !== Infinity) waiters.push(this.delay(nextRetry - now, signal));
-      await Promise.race(waiters);
+    } finally {
+      ended.abort();
+      signal.removeEventListener('abort', poke);
+      if (retryTimer) this.o.clock.clearTimeout(retryTimer);
     }
     await Promise.allSettled(inFlight.values());
-  }
-
-  private delay(ms: number, signal: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const onAbort = (): void => {
-        this.o.clock.clearTimeout(t);
-        resolve();
-      };
-      const t = this.o.clock.setTimeout(
-        () => {
-          signal.removeEventListener('abort', onAbort);
-          resolve();
-        },
-        Math.max(1, ms),
-      );
-      t.unref?.();
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
   }
 
   private async send(conn: Connection, entry: QueuedEntry): Promise<void> {
