@@ -307,16 +307,28 @@ export class Registration {
       const body = Object.values(rsp.pc ?? {})[0] as { ri?: unknown } | undefined;
       ri = typeof body?.ri === 'string' ? body.ri : key;
     } else if (rsp.rsc === Rsc.CONFLICT) {
-      // Ours from an earlier life (a lost response, a restored state dir): adopt it.
-      ri = id.resources[key] ?? key;
-      this.o.logger.debug('resource exists already; adopting it', {
-        path: `${parent}/${key.split('/').pop() ?? key}`,
-      });
+      // Ours from an earlier life (a lost response, a restored state dir): adopt it. Its `ri` is
+      // needed (notifications name the subscription by it), so ask for it if we do not know it.
+      const path = `${parent}/${key.split('/').pop() ?? key}`;
+      ri = id.resources[key] ?? (await this.riOf(conn, path, id.aeId)) ?? key;
+      this.o.logger.debug('resource exists already; adopting it', { path, ri });
     } else {
       throw new ResourceSetupError(`${parent}/${key.split('/').pop() ?? key}`, rsp.rsc, dbg(rsp));
     }
     this.identity = { ...id, resources: { ...id.resources, [key]: ri } };
     await this.o.store.save(this.identity);
+  }
+
+  /** The `ri` of an existing resource by RETRIEVE, or undefined if the registrar does not say. */
+  private async riOf(conn: Connection, path: string, fr: string): Promise<string | undefined> {
+    const rsp = await this.send(
+      conn,
+      retrieveRequest(path, { fr, rqi: this.o.rqi(), rvi: this.o.releaseVersion }),
+    );
+    const body = isSuccess(rsp.rsc)
+      ? (Object.values(rsp.pc ?? {})[0] as { ri?: unknown } | undefined)
+      : undefined;
+    return typeof body?.ri === 'string' ? body.ri : undefined;
   }
 }
 
