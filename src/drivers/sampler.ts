@@ -24,6 +24,9 @@ export function driverOpenBackoffMs(attempt: number, random: () => number = Math
   return Math.round(base * (0.8 + 0.4 * random()));
 }
 
+/** How long `stop` waits for a sample under way. */
+const STOP_SAMPLE_GRACE_MS = 5_000;
+
 /** Where a runner is in its life. */
 export type RunnerState = 'idle' | 'opening' | 'backingOff' | 'running' | 'stopped';
 
@@ -85,6 +88,7 @@ export class DeviceRunner {
   private failures = 0;
   private retryTimer: TimerHandle | undefined;
   private sampling = false;
+  private current: Promise<readonly Reading[]> | undefined;
   private errors = 0;
   private delivered = 0;
   private lastReadings: readonly Reading[] = [];
@@ -129,7 +133,14 @@ export class DeviceRunner {
     }
     this.sampling = true;
     const gen = this.generation;
+    const done = this.sampleOnce(driver, gen);
+    this.current = done;
+    return done;
+  }
+
+  private async sampleOnce(driver: DeviceDriver, gen: number): Promise<readonly Reading[]> {
     try {
+      if (!driver.sample) return [];
       const sample = driver.sample.bind(driver);
       const readings = checkReadings(await this.timed(sample, this.opts.sampleTimeoutMs ?? 30_000, 'sample'));
       if (gen !== this.generation) return [];
@@ -191,6 +202,20 @@ export class DeviceRunner {
   /** Stops the schedule and retries and closes the driver. */
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
+    // A sample under way is let finish and delivered (bounded): the driver may already have
+    // advanced its state (the sim counter), and dropping its reading would leave a gap.
+    this.trigger?.stop();
+    if (this.sampling && this.current) {
+      let timer: TimerHandle | undefined;
+      await Promise.race([
+        this.current,
+        new Promise<void>((resolve) => {
+          timer = this.clock.setTimeout(resolve, STOP_SAMPLE_GRACE_MS);
+        }),
+      ]);
+      if (timer) this.clock.clearTimeout(timer);
+    }
+    if ((this.state as RunnerState) === 'stopped') return; // a concurrent stop() finished first
     const wasOpen = this.state === 'running';
     this.state = 'stopped';
     this.generation++;
