@@ -63,6 +63,19 @@ for (const serialization of ['cbor', 'json', 'xml'] as const) {
         assert.equal(switchStates(h).at(-1), expected, `state after ${JSON.stringify(con)}`);
       }
 
+      // The state readings carry the device's event category (sim-switch: immediate, ec 2).
+      const stateCreates = wire.filter(
+        (e) =>
+          e.direction === 'in' &&
+          isRequest(e.primitive) &&
+          e.primitive.ty === ResourceType.ContentInstance &&
+          e.primitive.to === 'cse-in/e2e-gw/switch',
+      );
+      assert.ok(stateCreates.length >= steps.length + 1);
+      assert.ok(
+        stateCreates.every((e) => isRequest(e.primitive) && e.primitive.ec === 2 && e.primitive.rvi === '3'),
+      );
+
       // Every NOTIFY the registrar sent was answered 2000 with the same rqi, on the same link.
       const notifies = wire.filter(
         (e) => e.direction === 'out' && isRequest(e.primitive) && e.primitive.op === Operation.Notify,

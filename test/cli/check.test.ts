@@ -102,3 +102,20 @@ test('check on a file that is missing or not JSON exits 1 and says why', async (
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('run and the other commands refuse a broken configuration with exit 1 before doing anything', async () => {
+  const [run, status, deregister] = await Promise.all([
+    cli(['run', '-c', BROKEN]),
+    cli(['status', '-c', BROKEN]),
+    cli(['deregister', '-c', BROKEN]),
+  ]);
+  assert.equal(run.code, 1);
+  // run prints every problem with its key path too (and logs them as one JSON line).
+  for (const path of ['registrar.colour', 'devices[1].params.gpio', 'devices[4].sample'])
+    assert.match(run.stderr, new RegExp(`^${path.replace(/[[\].]/g, '\\$&')}: `, 'm'));
+  assert.doesNotMatch(run.stdout, /agent running/);
+  for (const r of [status, deregister]) {
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /13 problems.*m2m-agent check/s);
+  }
+});
