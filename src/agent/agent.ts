@@ -71,6 +71,7 @@ const SETUP_RETRY_MS = [1_000, 2_000, 5_000, 10_000, 30_000, 60_000];
 
 export class Agent {
   private accepting = true;
+  private readonly appending = new Set<Promise<void>>();
   private poller?: CommandPoller;
   private readonly polledCommands = new Map<string, string>();
   private readonly log: Logger;
@@ -97,8 +98,11 @@ export class Agent {
 
   /** Stops accepting readings, stops devices, closes the link (1001) after the grace. */
   async stop(): Promise<void> {
-    this.accepting = false;
+    // Devices first: a sample under way is still delivered and buffered; then no more readings,
+    // and every append already started is awaited before the link (and then the outbox) closes.
     await Promise.allSettled(this.p.devices.map((d) => d.stop()));
+    this.accepting = false;
+    await Promise.allSettled(this.appending);
     await this.p.link.stop();
   }
 
@@ -128,17 +132,21 @@ export class Agent {
       monoMs: first.monoMs,
       bootId: this.p.bootId,
     };
+    const appended = this.p.outbox.append({
+      stream: d.name,
+      ec: d.eventCategory,
+      payload: encodePending(upload),
+      timeMs: first.timeMs,
+      monoMs: first.monoMs,
+    });
+    this.appending.add(appended);
     try {
-      await this.p.outbox.append({
-        stream: d.name,
-        ec: d.eventCategory,
-        payload: encodePending(upload),
-        timeMs: first.timeMs,
-        monoMs: first.monoMs,
-      });
+      await appended;
     } catch (err) {
       this.log.error('reading could not be buffered', { device: d.name, error: describeError(err) });
       return;
+    } finally {
+      this.appending.delete(appended);
     }
     this.p.onReading?.(d.name, readings);
     this.p.link.wake();
