@@ -18,15 +18,24 @@ import { isRequest, type RequestPrimitive } from '../protocol/primitive.js';
 import { Operation, ResourceType, rscLabel } from '../protocol/codes.js';
 import { createLogger, isLogLevel } from '../util/log.js';
 import { UsageError } from './args.js';
+import { DEMO_USER, runAsnDemoUser } from './demo-asn.js';
 import { EXIT_CONFIG, EXIT_OK, LOG_LEVEL_OPTION, type Command } from './command.js';
 
 const AE_NAME = 'demo-gw';
+/** The agent's own CSE-ID with `--role asn`. */
+const ASN_CSE_ID = '/id-demo-gw';
 
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'start a development registrar and the agent with simulated devices; show readings arriving',
-  usage: 'm2m-agent demo [--serialization cbor|json|xml] [--imitate acme|mobius] [--duration SECONDS]',
+  usage:
+    'm2m-agent demo [--role adn|asn] [--serialization cbor|json|xml] [--imitate acme|mobius] [--duration SECONDS]',
   options: [
+    {
+      name: 'role',
+      value: true,
+      help: 'adn (default), or asn: the agent hosts its own CSE, and a user retrieves and commands through the registrar',
+    },
     { name: 'serialization', value: true, help: 'preferred serialization (default cbor)' },
     {
       name: 'imitate',
@@ -43,6 +52,13 @@ export const demoCommand: Command = {
     const imitate = str('imitate');
     if (imitate !== undefined && imitate !== 'acme' && imitate !== 'mobius')
       throw new UsageError('--imitate must be acme or mobius');
+    const role = str('role') ?? 'adn';
+    if (role !== 'adn' && role !== 'asn') throw new UsageError('--role must be adn or asn');
+    if (role === 'asn' && imitate === 'mobius')
+      throw new UsageError(
+        '--role asn cannot run against --imitate mobius: Mobius never routes requests over the link',
+      );
+    const asn = role === 'asn';
     const durationS = str('duration') === undefined ? undefined : Number(str('duration'));
     if (durationS !== undefined && !(durationS > 0))
       throw new UsageError('--duration must be a positive number of seconds');
@@ -73,7 +89,14 @@ export const demoCommand: Command = {
             ? { compat: { preset: imitate, ...(imitate === 'mobius' ? { pollCommandsSeconds: 2 } : {}) } }
             : {}),
         },
-        node: { name: AE_NAME, appId: 'Nm2m-agent-demo', originator: 'Cdemo-gw' },
+        node: {
+          name: AE_NAME,
+          appId: 'Nm2m-agent-demo',
+          originator: 'Cdemo-gw',
+          ...(asn ? { role: 'asn', cseId: ASN_CSE_ID } : {}),
+        },
+        // ASN: the demo user may read the agent's CSE and command its actuator.
+        ...(asn ? { trustedOriginators: [DEMO_USER] } : {}),
         serializations: imitate ? serializations.filter((s) => s !== 'xml') : serializations,
         stateDir,
         buffer: { fsyncIntervalMs: 1000 },
@@ -84,6 +107,8 @@ export const demoCommand: Command = {
             model: 'sim',
             params: { waveform: 'sine', unit: 'Cel', offset: 20, amplitude: 5, periodSeconds: 120 },
             sample: '*/3 * * * * *',
+            // ASN: kept in the agent's CSE only; the user retrieves it through the registrar.
+            ...(asn ? { push: false } : {}),
           },
           { name: 'switch', model: 'sim-switch', eventCategory: 'immediate' },
         ],
@@ -100,6 +125,10 @@ export const demoCommand: Command = {
     out(
       `agent "${AE_NAME}" offering ${config.serializations.join(', ')}; devices: counter (every 2 s), temperature (sine, every 3 s), switch (actuator)`,
     );
+    if (asn)
+      out(
+        `role asn: the agent hosts CSE ${ASN_CSE_ID} (CSEBase ${AE_NAME}) and registers it as a <remoteCSE>; counter and switch are pushed, temperature is only pulled by the user ${DEMO_USER}`,
+      );
     out('');
     out(
       `${'device'.padEnd(12)} ${'value'.padEnd(14)} ${'sampled at (UTC)'.padEnd(24)} ${'subprotocol'.padEnd(16)} bytes`,
@@ -121,7 +150,19 @@ export const demoCommand: Command = {
       // Soon after the first readings, so that even a short --duration shows the switch turning.
       if (readings === 3 && !switched) {
         switched = true;
-        void sendCommands(registrar, out, commands.signal, imitate === 'mobius');
+        void (asn
+          ? runAsnDemoUser({
+              url: registrar.url,
+              serialization: config.serializations[0] ?? 'json',
+              cseBase: registrar.cse.cseName,
+              cseId: ASN_CSE_ID,
+              name: AE_NAME,
+              pulled: 'temperature',
+              actuator: 'switch',
+              out,
+              signal: commands.signal,
+            })
+          : sendCommands(registrar, out, commands.signal, imitate === 'mobius'));
       }
     });
     registrar.on('notification', (n) => {
