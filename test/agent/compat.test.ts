@@ -306,3 +306,41 @@ test('mobius: legacy JSON name first, JSON frames, commands by polling la', asyn
     await h.close();
   }
 });
+
+test('acme: a deleted <AE> is registered again on the same identified connection, commands work again', async () => {
+  const { o, connect, attach } = observe();
+  const h = await startHarness({
+    registrar: { imitate: 'acme' },
+    config: (r) => {
+      attach(r);
+      return { registrar: registrarConfig(r, 'acme'), serializations: ['cbor', 'json'] };
+    },
+    start: { connect },
+  });
+  try {
+    await waitFor(() => switchStates(h).length >= 1, 'the initial switch state');
+    const del = await h.registrar.cse.handle({
+      op: Operation.Delete,
+      to: 'cse-in/e2e-gw',
+      fr: '/id-in',
+      rqi: 'del',
+      rvi: '3',
+    });
+    assert.equal(del.rsc, 2002);
+    await waitFor(
+      () => h.registrar.cse.resource('cse-in/e2e-gw/switch/command/m2m-agent-sub') !== undefined,
+      'the subscription re-created',
+      12_000,
+    );
+    const aeCreates = o.wire.filter(
+      (e) => e.direction === 'in' && isRequest(e.primitive) && e.primitive.ty === ResourceType.AE,
+    );
+    assert.equal(aeCreates.length, 2);
+    assert.equal(o.connections.length, 1, 'no reconnect needed: the stem did not change');
+    assert.deepEqual(h.registrar.cse.registree('Ce2e-gw')?.poa, ['ws://default']);
+    await command(h, 'on');
+    await waitFor(() => switchStates(h).at(-1) === 1, 'the switch on after re-registration');
+  } finally {
+    await h.close();
+  }
+});
