@@ -5,21 +5,19 @@ import { join } from 'node:path';
 import { formatOptions, parseArgs, UsageError } from './args.js';
 import { EXIT_USAGE, type Command } from './command.js';
 import { PACKAGE_ROOT } from './paths.js';
-import { runCommand } from './run.js';
-import { checkCommand } from './check.js';
-import { statusCommand } from './status.js';
-import { demoCommand } from './demo.js';
-import { registrarCommand } from './registrar.js';
-import { deregisterCommand } from './deregister.js';
 import { describeError } from '../util/errors.js';
 
-const COMMANDS: readonly Command[] = [
-  runCommand,
-  checkCommand,
-  statusCommand,
-  demoCommand,
-  registrarCommand,
-  deregisterCommand,
+/**
+ * Commands are imported on demand: `run` on a Pi Zero should not load the development
+ * registrar and the demo (about 5 MB of memory it would never use).
+ */
+const COMMANDS: readonly { readonly name: string; readonly load: () => Promise<Command> }[] = [
+  { name: 'run', load: async () => (await import('./run.js')).runCommand },
+  { name: 'check', load: async () => (await import('./check.js')).checkCommand },
+  { name: 'status', load: async () => (await import('./status.js')).statusCommand },
+  { name: 'demo', load: async () => (await import('./demo.js')).demoCommand },
+  { name: 'registrar', load: async () => (await import('./registrar.js')).registrarCommand },
+  { name: 'deregister', load: async () => (await import('./deregister.js')).deregisterCommand },
 ];
 
 function version(): string {
@@ -31,13 +29,14 @@ function version(): string {
   }
 }
 
-function help(): string {
+async function help(): Promise<string> {
+  const commands = await Promise.all(COMMANDS.map((c) => c.load()));
   return [
     'm2m-agent: oneM2M device agent (ADN-AE / ASN-CSE) over the WebSocket binding',
     '',
     'usage: m2m-agent <command> [options]',
     '',
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`),
+    ...commands.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`),
     '',
     'Run `m2m-agent <command> --help` for its options.',
   ].join('\n');
@@ -46,18 +45,19 @@ function help(): string {
 async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(help() + '\n');
+    process.stdout.write((await help()) + '\n');
     return name === undefined ? EXIT_USAGE : 0;
   }
   if (name === '--version' || name === '-V') {
     process.stdout.write(version() + '\n');
     return 0;
   }
-  const cmd = COMMANDS.find((c) => c.name === name);
-  if (!cmd) {
-    process.stderr.write(`m2m-agent: unknown command "${name}"\n\n${help()}\n`);
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
+    process.stderr.write(`m2m-agent: unknown command "${name}"\n\n${await help()}\n`);
     return EXIT_USAGE;
   }
+  const cmd = await entry.load();
   const specs = [...cmd.options, { name: 'help', short: 'h', help: 'show this help' }];
   try {
     const { options, positionals } = parseArgs(rest, specs);
