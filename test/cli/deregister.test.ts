@@ -1,0 +1,61 @@
+/**
+ * `m2m-agent deregister`: DELETE of the agent's `<AE>` on the registrar and the local identity
+ * forgotten, so that the next run registers anew.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CLI_MAIN, NODE_LOADER, PACKAGE_DIR } from '../helpers/cli-child.js';
+import { rawConfig, startHarness, waitFor } from '../helpers/agent-harness.js';
+
+function cli(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env = { ...process.env };
+  delete env.M2M_AGENT_CONFIG;
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [...NODE_LOADER, CLI_MAIN, ...args],
+      { cwd: PACKAGE_DIR, env, timeout: 20_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+for (const imitate of [undefined, 'acme'] as const) {
+  test(`deregister deletes the <AE> and forgets the identity (${imitate ?? 'standard'})`, async () => {
+    const h = await startHarness({
+      ...(imitate ? { registrar: { imitate } } : {}),
+      config: (r) => ({
+        serializations: ['json'],
+        ...(imitate
+          ? { registrar: { url: r.url, cseId: r.cse.cseId, cseName: r.cse.cseName, compat: imitate } }
+          : {}),
+      }),
+    });
+    try {
+      await waitFor(() => h.registrar.cse.resource('cse-in/e2e-gw/counter') !== undefined, 'registered');
+      await h.agent.stop();
+      const cfg = join(h.stateDir, 'config.json');
+      const raw = rawConfig(h.registrar, h.stateDir, { serializations: ['json'] });
+      if (imitate) raw.registrar = { ...(raw.registrar as Record<string, unknown>), compat: imitate };
+      writeFileSync(cfg, JSON.stringify(raw));
+
+      const r = await cli(['deregister', '-c', cfg]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /deleted cse-in\/e2e-gw \(2002 DELETED\)/);
+      assert.match(r.stdout, /forgot identity Ce2e-gw/);
+      assert.equal(h.registrar.cse.resource('cse-in/e2e-gw'), undefined, 'the <AE> is gone');
+      assert.equal(existsSync(join(h.stateDir, 'identity.json')), false);
+
+      const again = await cli(['deregister', '-c', cfg]);
+      assert.equal(again.code, 0);
+      assert.match(again.stdout, /not registered: nothing to do/);
+    } finally {
+      await h.close();
+    }
+  });
+}
