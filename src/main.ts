@@ -191,6 +191,12 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
       await ref.agent.actuate(device, cmd);
     },
     logger: log.child({ component: 'inbound' }),
+    onSubscriptionDeleted: (device) => {
+      if (device === undefined || !(registration instanceof Registration)) return;
+      void registration
+        .forgetResource(`${device}/${COMMAND_CONTAINER_NAME}/${COMMAND_SUBSCRIPTION_NAME}`)
+        .then(() => ref.agent?.resync());
+    },
   });
 
   const tls = await loadTls(config);

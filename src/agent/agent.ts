@@ -71,6 +71,7 @@ const SETUP_RETRY_MS = [1_000, 2_000, 5_000, 10_000, 30_000, 60_000];
 
 export class Agent {
   private accepting = true;
+  private current?: Connection;
   private readonly appending = new Set<Promise<void>>();
   private poller?: CommandPoller;
   private readonly polledCommands = new Map<string, string>();
@@ -154,6 +155,29 @@ export class Agent {
 
   /** One connection's worth of work: the link manager calls this when the link is up. */
   async session(conn: Connection, signal: AbortSignal): Promise<void> {
+    this.current = conn;
+    try {
+      await this.runSession(conn, signal);
+    } finally {
+      if (this.current === conn) this.current = undefined;
+    }
+  }
+
+  /**
+   * Recreates resources the registrar deleted (e.g. our command subscription, announced by a
+   * `sud` notification) on the open connection; without one, the next session does it.
+   */
+  resync(): void {
+    const conn = this.current;
+    if (!conn?.isOpen) return;
+    void this.p.registration.ensure(conn, this.p.csz(conn)).catch((err: unknown) => {
+      this.log.warn('recreating our resources failed; retried on the next connection', {
+        error: describeError(err),
+      });
+    });
+  }
+
+  private async runSession(conn: Connection, signal: AbortSignal): Promise<void> {
     const result = await this.setUp(conn, signal);
     if (result === undefined) return;
     if (result === 'registered' && this.p.needsReconnectAfterRegistration(conn)) {

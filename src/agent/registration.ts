@@ -153,6 +153,15 @@ export class Registration {
     return 'resources';
   }
 
+  /** Forgets one resource we created (the registrar deleted it), so the next `ensure` recreates it. */
+  async forgetResource(key: string): Promise<void> {
+    const id = this.identity;
+    if (id?.resources[key] === undefined) return;
+    const resources = Object.fromEntries(Object.entries(id.resources).filter(([k]) => k !== key));
+    this.identity = { ...id, resources };
+    await this.o.store.save(this.identity);
+  }
+
   /** Forgets the identity locally (after a DELETE of the `<AE>`). */
   async forget(): Promise<void> {
     this.identity = undefined;

@@ -39,7 +39,8 @@ export function containerContent(name: string, attrs: ContainerAttributes): Cont
 /** A subscription that notifies the AE itself (no verification needed) of new commands. */
 export function commandSubscriptionContent(aeId: string): Content {
   return {
-    'm2m:sub': { rn: COMMAND_SUBSCRIPTION_NAME, nu: [aeId], enc: { net: [3] }, nct: 1 },
+    // `su`: the registrar tells us (sud) if it deletes the subscription, so we can recreate it.
+    'm2m:sub': { rn: COMMAND_SUBSCRIPTION_NAME, nu: [aeId], su: aeId, enc: { net: [3] }, nct: 1 },
   };
 }
 
