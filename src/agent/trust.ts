@@ -1,18 +1,37 @@
 /**
- * Who may send us requests: the registrar's CSE-ID and the configured `trustedOriginators`.
- * Originators are compared without a single leading slash, so `/id-in` and `id-in` are the same CSE.
+ * Who may send us requests: the registrar's CSE-ID and the configured `trustedOriginators`,
+ * compared in canonical SP-relative form, so `id-in` and `/id-in` are the same CSE and a C-stem
+ * `Cadmin` (CSE-relative, TS-0001 7.2) is the same AE as `/id-in/Cadmin`.
  */
 export class TrustPolicy {
   private readonly trusted: ReadonlySet<string>;
-  constructor(registrarCseId: string, trustedOriginators: readonly string[]) {
-    this.trusted = new Set([registrarCseId, ...trustedOriginators].map(normalizeOriginator));
+  constructor(
+    private readonly registrarCseId: string,
+    trustedOriginators: readonly string[],
+  ) {
+    this.trusted = new Set([registrarCseId, ...trustedOriginators].map((t) => this.canonical(t)));
   }
+
+  canonical(fr: string): string {
+    return canonicalOriginator(fr, this.registrarCseId);
+  }
+
   isTrusted(fr: string | undefined): boolean {
-    return fr !== undefined && this.trusted.has(normalizeOriginator(fr));
+    return fr !== undefined && fr.trim() !== '' && this.trusted.has(this.canonical(fr));
   }
 }
 
-/** Drops one leading `/` (not `//`): `/id-in` and `id-in` name the same CSE, `/Sxyz` and `Sxyz` the same AE. */
-export function normalizeOriginator(fr: string): string {
-  return fr.startsWith('/') && !fr.startsWith('//') ? fr.slice(1) : fr;
+/**
+ * The SP-relative form of an originator: an absolute id (`//sp/id-in`) loses its SP part, a C-stem
+ * is qualified with the registrar that assigned it, anything else gets its single leading slash.
+ */
+export function canonicalOriginator(fr: string, registrarCseId: string): string {
+  let s = fr;
+  if (s.startsWith('//')) {
+    const slash = s.indexOf('/', 2);
+    s = slash < 0 ? s : s.slice(slash);
+  }
+  if (s.startsWith('/')) return s;
+  if (s.startsWith('C')) return `${registrarCseId}/${s}`;
+  return `/${s}`;
 }

@@ -1,17 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { normalizeOriginator, TrustPolicy } from '../../src/agent/trust.js';
+import { canonicalOriginator, TrustPolicy } from '../../src/agent/trust.js';
 
-test('one leading slash is dropped; two (an absolute id) are kept', () => {
-  assert.equal(normalizeOriginator('/id-in'), 'id-in');
-  assert.equal(normalizeOriginator('id-in'), 'id-in');
-  assert.equal(normalizeOriginator('/Cadmin'), 'Cadmin');
-  assert.equal(normalizeOriginator('//sp.example/id-in'), '//sp.example/id-in');
+test('originators compare in SP-relative form: CSE-IDs get their slash, C-stems their registrar', () => {
+  assert.equal(canonicalOriginator('/id-in', '/id-in'), '/id-in');
+  assert.equal(canonicalOriginator('id-in', '/id-in'), '/id-in');
+  assert.equal(canonicalOriginator('Cadmin', '/id-in'), '/id-in/Cadmin');
+  assert.equal(canonicalOriginator('/id-in/Cadmin', '/id-in'), '/id-in/Cadmin');
+  assert.equal(canonicalOriginator('//sp.example/id-in', '/id-in'), '/id-in');
 });
 
 test('the registrar CSE-ID is trusted in either form; configured originators too', () => {
   const t = new TrustPolicy('/id-in', ['Cadmin', '/id-mn']);
-  for (const fr of ['/id-in', 'id-in', 'Cadmin', '/Cadmin', 'id-mn', '/id-mn'])
+  for (const fr of ['/id-in', 'id-in', 'Cadmin', '/id-in/Cadmin', 'id-mn', '/id-mn'])
     assert.equal(t.isTrusted(fr), true, fr);
 });
 
@@ -24,7 +25,7 @@ test('anyone else, an absent or empty fr, or a lookalike is not trusted', () => 
     'Cmallory',
     'id-in2',
     '/id-in/cse-in',
-    '//id-in',
+    '/id-mn/Cadmin',
     'cadmin',
     'Cadmin ',
   ]) {

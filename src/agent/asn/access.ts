@@ -16,36 +16,8 @@
 import { Operation, ResourceType, Rsc } from '../../protocol/codes.js';
 import type { RequestPrimitive } from '../../protocol/primitive.js';
 
-/** Canonical SP-relative form of an originator, given the registrar an AE-ID stem belongs to. */
-export function canonicalOriginator(fr: string, registrarCseId: string): string {
-  let s = fr.trim();
-  if (s.startsWith('//')) {
-    const slash = s.indexOf('/', 2);
-    s = slash < 0 ? s : s.slice(slash);
-  }
-  if (s.startsWith('/')) return s;
-  if (s.startsWith('C')) return `${registrarCseId}/${s}`;
-  return `/${s}`;
-}
-
-/** The trusted originators, compared in canonical form. */
-export class AsnTrust {
-  private readonly trusted: ReadonlySet<string>;
-  constructor(
-    private readonly registrarCseId: string,
-    trustedOriginators: readonly string[],
-  ) {
-    this.trusted = new Set([registrarCseId, ...trustedOriginators].map((t) => this.canonical(t)));
-  }
-
-  canonical(fr: string): string {
-    return canonicalOriginator(fr, this.registrarCseId);
-  }
-
-  isTrusted(fr: string | undefined): boolean {
-    return fr !== undefined && fr !== '' && this.trusted.has(this.canonical(fr));
-  }
-}
+/** The ASN-CSE trusts exactly as the ADN does (see agent/trust.ts). */
+export { TrustPolicy as AsnTrust, canonicalOriginator } from '../trust.js';
 
 /** What the decision needs to know about the target (the parent, for CREATE). */
 export interface TargetInfo {
