@@ -269,6 +269,14 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
     // (not the stem we announced), this connection cannot carry our other requests.
     needsReconnectAfterRegistration: () =>
       compat.originHeader && connector.originSent() !== registration.aeId,
+    ...(registration instanceof Registration
+      ? {
+          appliedCommands: {
+            get: (device: string) => registration.note(`applied:${device}`),
+            set: (device: string, id: string) => registration.setNote(`applied:${device}`, id),
+          },
+        }
+      : {}),
     onReading: (device, readings) => {
       status.changed();
       o.onReading?.(device, readings);

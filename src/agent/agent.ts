@@ -14,7 +14,7 @@ import type { Logger } from '../util/log.js';
 import { encodePending, type PendingUpload } from './pending.js';
 import type { EnsureResult, Registration } from './registration.js';
 import type { Uplink } from './uplink.js';
-import { CommandPoller } from './command-poller.js';
+import { CommandPoller, type AppliedCommands } from './command-poller.js';
 
 /** A running device, as the agent sees it (implemented over `drivers/sampler.ts`). */
 export interface AgentDevice {
@@ -64,6 +64,19 @@ export interface AgentParts {
   /** After registering, true if this connection must be replaced (ACME: identify with the assigned AE-ID). */
   readonly needsReconnectAfterRegistration: (conn: Connection) => boolean;
   readonly onReading?: (device: string, readings: readonly Reading[]) => void;
+  /** Persists which polled command was applied last (default: memory only). */
+  readonly appliedCommands?: AppliedCommands;
+}
+
+function memoryAppliedCommands(): AppliedCommands {
+  const m = new Map<string, string>();
+  return {
+    get: (d) => m.get(d),
+    set: (d, id) => {
+      m.set(d, id);
+      return Promise.resolve();
+    },
+  };
 }
 
 /** Pauses between set-up attempts on one connection. */
@@ -74,7 +87,6 @@ export class Agent {
   private current?: Connection;
   private readonly appending = new Set<Promise<void>>();
   private poller?: CommandPoller;
-  private readonly polledCommands = new Map<string, string>();
   private readonly log: Logger;
 
   constructor(private readonly p: AgentParts) {
@@ -198,7 +210,7 @@ export class Agent {
         clock: this.p.clock,
         logger: this.log,
         apply: (device, cmd) => this.actuate(device, cmd),
-        lastSeen: this.polledCommands,
+        applied: this.p.appliedCommands ?? memoryAppliedCommands(),
       });
       this.poller.start(signal);
     }

@@ -15,6 +15,12 @@ import type { Logger } from '../util/log.js';
 import { createRqiGenerator } from './rqi.js';
 import { retrieveRequest, COMMAND_CONTAINER_NAME } from './resources.js';
 
+/** Where the poller remembers which command it applied last (the agent's identity file). */
+export interface AppliedCommands {
+  get(device: string): string | undefined;
+  set(device: string, id: string): Promise<void>;
+}
+
 export interface CommandPollerOptions {
   readonly conn: Connection;
   readonly devices: readonly string[];
@@ -25,8 +31,8 @@ export interface CommandPollerOptions {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly apply: (device: string, cmd: ActuatorCommand) => Promise<void>;
-  /** Last applied command per device, kept by the agent across connections. */
-  readonly lastSeen: Map<string, string>;
+  /** The last applied command per device, kept across connections and restarts. */
+  readonly applied: AppliedCommands;
 }
 
 export class CommandPoller {
@@ -66,16 +72,16 @@ export class CommandPoller {
       if (!isPlainObject(cin)) return;
       const id =
         typeof cin.ri === 'string' ? cin.ri : typeof cin.ct === 'string' ? cin.ct : JSON.stringify(cin.con);
-      const key = `${this.o.aePath}/${device}`;
-      if (this.o.lastSeen.get(key) === id) return;
-      const first = !this.o.lastSeen.has(key);
-      this.o.lastSeen.set(key, id);
+      const previous = this.o.applied.get(device);
+      if (previous === id) return;
+      await this.o.applied.set(device, id);
       const cmd = parseCommand(cin.con);
       if (cmd === undefined) {
         this.o.logger.warn('polled command not understood', { device, con: cin.con });
         return;
       }
-      if (first) this.o.logger.info('applying the latest command found by polling', { device });
+      if (previous === undefined)
+        this.o.logger.info('applying the latest command found by polling', { device });
       await this.o.apply(device, cmd);
     } catch (err) {
       this.o.logger.debug('command poll failed', { device, error: describeError(err) });

@@ -153,6 +153,18 @@ export class Registration {
     return 'resources';
   }
 
+  /** A value kept with the identity (e.g. the last polled command applied), by key. */
+  note(key: string): string | undefined {
+    return this.identity?.resources[`#${key}`];
+  }
+
+  async setNote(key: string, value: string): Promise<void> {
+    const id = this.identity;
+    if (!id) return;
+    this.identity = { ...id, resources: { ...id.resources, [`#${key}`]: value } };
+    await this.o.store.save(this.identity);
+  }
+
   /** Forgets one resource we created (the registrar deleted it), so the next `ensure` recreates it. */
   async forgetResource(key: string): Promise<void> {
     const id = this.identity;
