@@ -1,7 +1,10 @@
 /** `m2m-agent deregister`: DELETE our `<AE>` on the registrar and forget the local identity. */
+import { existsSync } from 'node:fs';
 import { loadConfig } from '../config/load.js';
 import { connect } from '../binding/ws/index.js';
 import { IdentityStore } from '../agent/identity.js';
+import { lockStateDir } from '../agent/state-lock.js';
+import type { AgentConfig } from '../config/types.js';
 import { createConnector } from '../agent/connector.js';
 import { deleteRequest } from '../agent/resources.js';
 import { createRqiGenerator } from '../agent/rqi.js';
@@ -22,61 +25,75 @@ export const deregisterCommand: Command = {
   async run(options) {
     const path = configPath(options.config);
     const config = await loadConfig(path, { deviceModelDirs: deviceModelDirs(path) });
-    const store = new IdentityStore(config.stateDir);
-    const id = await store.load();
-    if (!id) {
+    if (!existsSync(config.stateDir)) {
       process.stdout.write('not registered: nothing to do\n');
       return EXIT_OK;
     }
-    if (options['local-only'] !== true) {
-      const log = createLogger({ level: 'warn' });
-      const t = config.registrar.tls;
-      const tls =
-        t && config.registrar.url.startsWith('wss:')
-          ? {
-              ...(t.ca ? { ca: await readFile(t.ca) } : {}),
-              ...(t.cert ? { cert: await readFile(t.cert) } : {}),
-              ...(t.key ? { key: await readFile(t.key) } : {}),
-              ...(t.insecure ? { insecure: true } : {}),
-            }
-          : undefined;
-      const { connect: dial } = createConnector({
-        connect,
-        base: {
-          url: config.registrar.url,
-          ...(tls ? { tls } : {}),
-          ...(config.registrar.proxy ? { proxy: config.registrar.proxy } : {}),
-          logger: log,
-        },
-        serializations: config.serializations,
-        compat: config.registrar.compat,
-        origin: () => id.aeId,
-        logger: log,
-      });
-      const conn = await dial();
-      try {
-        const rsp = await conn.request(
-          deleteRequest(`${config.registrar.cseName}/${config.node.name}`, {
-            fr: id.aeId,
-            rqi: createRqiGenerator()(),
-            rvi: config.releaseVersion,
-          }),
-        );
-        if (!isSuccess(rsp.rsc) && rsp.rsc !== Rsc.NOT_FOUND) {
-          process.stderr.write(
-            `the registrar refused the DELETE: ${rscLabel(rsp.rsc)}; the local identity is kept\n`,
-          );
-          return EXIT_CONFIG;
-        }
-        process.stdout.write(
-          `deleted ${config.registrar.cseName}/${config.node.name} (${rscLabel(rsp.rsc)})\n`,
-        );
-      } finally {
-        await conn.close(1000, 'deregistered', 1000);
-      }
+    // A running agent keeps its identity in memory and would write it back: refuse while it runs.
+    const unlock = await lockStateDir(config.stateDir);
+    try {
+      return await deregister(config, options['local-only'] === true);
+    } finally {
+      await unlock();
     }
-    await store.clear();
-    process.stdout.write(`forgot identity ${id.aeId}; the next run registers anew\n`);
-    return EXIT_OK;
   },
 };
+
+async function deregister(config: AgentConfig, localOnly: boolean): Promise<number> {
+  const store = new IdentityStore(config.stateDir);
+  const id = await store.load();
+  if (!id) {
+    process.stdout.write('not registered: nothing to do\n');
+    return EXIT_OK;
+  }
+  if (!localOnly) {
+    const log = createLogger({ level: 'warn' });
+    const t = config.registrar.tls;
+    const tls =
+      t && config.registrar.url.startsWith('wss:')
+        ? {
+            ...(t.ca ? { ca: await readFile(t.ca) } : {}),
+            ...(t.cert ? { cert: await readFile(t.cert) } : {}),
+            ...(t.key ? { key: await readFile(t.key) } : {}),
+            ...(t.insecure ? { insecure: true } : {}),
+          }
+        : undefined;
+    const { connect: dial } = createConnector({
+      connect,
+      base: {
+        url: config.registrar.url,
+        ...(tls ? { tls } : {}),
+        ...(config.registrar.proxy ? { proxy: config.registrar.proxy } : {}),
+        logger: log,
+      },
+      serializations: config.serializations,
+      compat: config.registrar.compat,
+      origin: () => id.aeId,
+      logger: log,
+    });
+    const conn = await dial();
+    try {
+      const rsp = await conn.request(
+        deleteRequest(`${config.registrar.cseName}/${config.node.name}`, {
+          fr: id.aeId,
+          rqi: createRqiGenerator()(),
+          rvi: config.releaseVersion,
+        }),
+      );
+      if (!isSuccess(rsp.rsc) && rsp.rsc !== Rsc.NOT_FOUND) {
+        process.stderr.write(
+          `the registrar refused the DELETE: ${rscLabel(rsp.rsc)}; the local identity is kept\n`,
+        );
+        return EXIT_CONFIG;
+      }
+      process.stdout.write(
+        `deleted ${config.registrar.cseName}/${config.node.name} (${rscLabel(rsp.rsc)})\n`,
+      );
+    } finally {
+      await conn.close(1000, 'deregistered', 1000);
+    }
+  }
+  await store.clear();
+  process.stdout.write(`forgot identity ${id.aeId}; the next run registers anew\n`);
+  return EXIT_OK;
+}

@@ -103,7 +103,8 @@ export async function connect(opts: ConnectOptions): Promise<Connection> {
   } catch (err) {
     tunnel?.destroy();
     const e = err instanceof WsError ? err : new WsHandshakeFailedError(undefined, String(err), err);
-    logger.warn('connect failed', { code: e.code, error: e.message, offered });
+    // Debug only: the caller (the link manager) logs one line per state change, not per attempt.
+    logger.debug('connect failed', { code: e.code, error: e.message, offered });
     throw e;
   } finally {
     clock.clearTimeout(timer);
