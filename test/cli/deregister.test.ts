@@ -59,3 +59,19 @@ for (const imitate of [undefined, 'acme'] as const) {
     }
   });
 }
+
+test('deregister refuses while the agent runs on that state directory (it would write its identity back)', async () => {
+  const h = await startHarness({ config: { serializations: ['json'] } });
+  try {
+    await waitFor(() => h.registrar.cse.resource('cse-in/e2e-gw/counter') !== undefined, 'registered');
+    const cfg = join(h.stateDir, 'config.json');
+    writeFileSync(cfg, JSON.stringify(rawConfig(h.registrar, h.stateDir, { serializations: ['json'] })));
+    const r = await cli(['deregister', '-c', cfg]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /STATE_DIR_LOCKED/);
+    assert.ok(h.registrar.cse.resource('cse-in/e2e-gw') !== undefined, 'the <AE> is untouched');
+    assert.equal(existsSync(join(h.stateDir, 'identity.json')), true);
+  } finally {
+    await h.close();
+  }
+});
