@@ -5,7 +5,10 @@
  *
  * Durability: a record is written (write(2), so into the kernel's page cache) before `append`
  * resolves, so a crash of the process loses nothing; fsyncs are batched every `fsyncIntervalMs`,
- * so a power cut loses at most that interval. Every operation runs in one queue, in call order.
+ * so a power cut loses at most that interval (of records, and of acks: an ack lost means the
+ * record is sent again, never lost). Every I/O runs in one queue, in call order; concurrent
+ * appends share one write, and so do the acks of the removals of one event-loop turn. Draining
+ * reads a run of contiguous records with one read (read-ahead.ts).
  */
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
@@ -13,7 +16,8 @@ import { OutboxClosedError, OutboxRecordError } from './errors.js';
 import { nodeFileOps, type FileOps } from './file-ops.js';
 import { IdReservation } from './id-reservation.js';
 import { QuarantineFile } from './quarantine-file.js';
-import { MAX_BODY_BYTES, dataFrameBytes, encodeFrame, readFrame } from './record-codec.js';
+import { MAX_BODY_BYTES, dataFrameBytes, dataPayloadAt, encodeFrame } from './record-codec.js';
+import { copyOf } from './read-ahead.js';
 import { RecordIndex } from './record-index.js';
 import { recoverDirectory } from './segment-recovery.js';
 import { SegmentSet, type FrameToWrite } from './segment-set.js';
@@ -45,6 +49,12 @@ export interface FileOutboxStoreOptions {
   logger?: Logger;
 }
 
+interface PendingRemoval {
+  readonly n: number;
+  readonly resolve: (n: number) => void;
+  readonly reject: (err: unknown) => void;
+}
+
 interface PendingAppend extends FrameToWrite {
   readonly rec: NewRecord;
   readonly resolve: (id: number) => void;
@@ -69,6 +79,10 @@ export class FileOutboxStore implements OutboxStore {
   };
   private nextId = 1;
   private pending: PendingAppend[] = [];
+  /** Removals whose acks are not written yet, and those acks by segment. */
+  private removals: PendingRemoval[] = [];
+  private unacked = new Map<number, number[]>();
+  private ackFlushQueued = false;
   private queue: Promise<unknown> = Promise.resolve();
   private syncTimer: TimerHandle | undefined;
   private closed = false;
@@ -120,13 +134,17 @@ export class FileOutboxStore implements OutboxStore {
       while (out.length < n) {
         const ids = this.collectIds(n - out.length, filter, exclude);
         if (ids.length === 0) break;
-        for (const id of ids) {
+        const runs = this.index.runBytes(ids);
+        for (let k = 0; k < ids.length; k++) {
+          const id = ids[k] ?? 0;
           exclude.add(id);
-          const rec = await this.readRecord(id);
+          // Most records come from the read-ahead buffer: no I/O, and no promise to wait for.
+          const rec = this.bufferedRecord(id) ?? (await this.readRecord(id, runs[k]));
           if (rec) out.push(rec);
         }
       }
-      return out;
+      // `remove` acts at once, so one may have come while this read: do not hand out what is gone.
+      return out.filter((r) => this.index.find(r.id) >= 0);
     });
   }
 
@@ -141,9 +159,25 @@ export class FileOutboxStore implements OutboxStore {
     return pos < 0 ? undefined : this.index.metaAt(pos);
   }
 
+  /**
+   * Takes the records out of the index at once (so `peek`, `scan`, `meta` and `stats` no longer
+   * see them) and resolves once their acks are written (write(2): a crash of the process after
+   * that does not bring them back). Acks of all removals within one event-loop turn share one
+   * write per segment; their fsync is batched like the appends' (a power cut may lose one
+   * `fsyncIntervalMs` of acks: those records are delivered again, never lost).
+   */
   remove(ids: Iterable<number>, cause: RemoveCause = 'delivered'): Promise<number> {
-    const list = [...ids];
-    return this.run(() => this.removeNow(list, cause));
+    if (this.closed) return Promise.reject(new OutboxClosedError());
+    const n = this.kill(ids, this.unacked);
+    this.counters[cause] += n;
+    if (n === 0) return Promise.resolve(0);
+    return new Promise<number>((resolve, reject) => {
+      this.removals.push({ n, resolve, reject });
+      if (this.removals.length === 1)
+        setImmediate(() => {
+          this.queueAckFlush();
+        });
+    });
   }
 
   quarantine(id: number, reason: string): Promise<boolean> {
@@ -209,6 +243,7 @@ export class FileOutboxStore implements OutboxStore {
     if (this.closed) return;
     if (this.syncTimer) this.clock.clearTimeout(this.syncTimer);
     this.syncTimer = undefined;
+    this.queueAckFlush();
     const last = this.run(async () => {
       await this.segs.close();
       await this.quarantineFile.close().catch((err: unknown) => {
@@ -285,8 +320,39 @@ export class FileOutboxStore implements OutboxStore {
     }
   }
 
+  /** Queues the write of the pending acks (once; removals arriving meanwhile join it). */
+  private queueAckFlush(): void {
+    if (this.removals.length === 0 || this.ackFlushQueued || this.closed) return;
+    this.ackFlushQueued = true;
+    void this.run(() => this.flushAcks());
+  }
+
+  /** Writes the pending acks, one write per segment touched, and resolves their removals. */
+  private async flushAcks(): Promise<void> {
+    this.ackFlushQueued = false;
+    const [batch, bySeg] = [this.removals, this.unacked];
+    this.removals = [];
+    this.unacked = new Map();
+    try {
+      await this.release(bySeg);
+    } catch (err) {
+      for (const r of batch) r.reject(err);
+      return;
+    }
+    for (const r of batch) r.resolve(r.n);
+  }
+
   private async removeNow(ids: readonly number[], cause: keyof Counters): Promise<number> {
     const bySeg = new Map<number, number[]>();
+    const n = this.kill(ids, bySeg);
+    this.counters[cause] += n;
+    await this.release(bySeg);
+    return n;
+  }
+
+  /** Takes held `ids` out of the index, noting them per segment in `bySeg`; returns how many were held. */
+  private kill(ids: Iterable<number>, bySeg: Map<number, number[]>): number {
+    let n = 0;
     for (const id of ids) {
       const pos = this.index.find(id);
       if (pos < 0) continue;
@@ -294,15 +360,15 @@ export class FileOutboxStore implements OutboxStore {
       const list = bySeg.get(segment);
       if (list) list.push(id);
       else bySeg.set(segment, [id]);
+      n++;
     }
-    let n = 0;
-    for (const [no, list] of bySeg) {
-      n += list.length;
-      await this.segs.release(no, list);
-    }
-    this.counters[cause] += n;
-    if (n > 0) await this.afterWrite();
     return n;
+  }
+
+  /** Writes the acks (one write per segment) or deletes emptied segments, then syncs or schedules it. */
+  private async release(bySeg: ReadonlyMap<number, readonly number[]>): Promise<void> {
+    for (const [no, list] of bySeg) await this.segs.release(no, list);
+    if (bySeg.size > 0) await this.afterWrite();
   }
 
   /** Fsync now (`fsyncIntervalMs` 0) or make sure a batched fsync is scheduled. */
@@ -340,14 +406,27 @@ export class FileOutboxStore implements OutboxStore {
     return ids;
   }
 
-  /** Reads a held record back; one failing its checksum now (disk rot) is dropped and counted. */
-  private async readRecord(id: number): Promise<StoredRecord | undefined> {
+  /** A held record whose frame is in the read-ahead buffer and intact; else undefined (use `readRecord`). */
+  private bufferedRecord(id: number): StoredRecord | undefined {
     const pos = this.index.find(id);
     if (pos < 0) return undefined;
     const { segment, offset } = this.index.locationAt(pos);
-    const buf = await this.segs.read(segment, offset, this.index.sizeAt(pos));
-    const r = readFrame(buf, 0, buf.length);
-    if (r.kind === 'ok' && r.record.id === id && !('reason' in r.record)) return r.record;
+    const frame = this.segs.buffered(segment, offset, this.index.sizeAt(pos));
+    const payload = frame && dataPayloadAt(frame, 0, frame.length, id);
+    return payload && this.index.recordAt(pos, copyOf(payload));
+  }
+
+  /** Reads a held record back; one failing its checksum now (disk rot) is dropped and counted. */
+  private async readRecord(id: number, runBytes?: number): Promise<StoredRecord | undefined> {
+    let pos = this.index.find(id);
+    if (pos < 0) return undefined;
+    const { segment, offset } = this.index.locationAt(pos);
+    const frame = await this.segs.read(segment, offset, this.index.sizeAt(pos), runBytes);
+    pos = this.index.find(id); // `remove` may have taken it (and moved rows) meanwhile
+    if (pos < 0) return undefined;
+    const payload = dataPayloadAt(frame, 0, frame.length, id);
+    // The header comes from the index (what was written), the payload as a copy of its own.
+    if (payload) return this.index.recordAt(pos, copyOf(payload));
     this.log.error('outbox record failed its checksum when read back; dropped', { id, segment, offset });
     await this.removeNow([id], 'corrupt');
     return undefined;

@@ -99,12 +99,19 @@ export class Outbox {
   async next(n: number, inFlight: ReadonlySet<number> = EMPTY): Promise<OutboxEntry[]> {
     this.inFlight = inFlight;
     const now = this.now();
+    // Plain loops, no closures: this runs per entry drained. The peek walks the index from its
+    // head, so a call costs O(n + inFlight), not O(backlog).
     for (;;) {
       const recs = await this.store.peek(n, { skip: inFlight });
-      const expired = recs.filter((r) => this.isExpired(r, now)).map((r) => r.id);
-      if (expired.length === 0)
-        return recs.map((r) => ({ ...r, correctedCreatedWallMs: correctedWallMs(stampOf(r), now) }));
-      await this.removeExpired(expired);
+      const expired: number[] = [];
+      for (const r of recs) if (this.isExpired(r, now)) expired.push(r.id);
+      if (expired.length > 0) {
+        await this.removeExpired(expired);
+        continue;
+      }
+      const out: OutboxEntry[] = [];
+      for (const r of recs) out.push({ ...r, correctedCreatedWallMs: correctedWallMs(stampOf(r), now) });
+      return out;
     }
   }
 
@@ -275,6 +282,7 @@ export class Outbox {
   }
 
   private isExpired(m: RecordMeta, now: TimeStamp): boolean {
+    if (this.maxAgeMs === 0 && m.expiresAtWallMs === undefined) return false;
     const age = elapsedMs(stampOf(m), now);
     if (this.maxAgeMs > 0 && age > this.maxAgeMs) return true;
     // rqet is absolute, but both it and the creation stamp came from the same (possibly wrong)

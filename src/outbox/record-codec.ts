@@ -144,6 +144,28 @@ export function readFrame(buf: Uint8Array, off: number, end = buf.length): Frame
   }
 }
 
+/**
+ * The payload (a view) of the data frame of record `id` at `buf[off, end)`, checked like
+ * `readFrame` (structure and checksum) but without decoding the header's strings: reading back a
+ * record whose header the index already holds. Undefined when the frame is not that record intact.
+ */
+export function dataPayloadAt(buf: Uint8Array, off: number, end: number, id: number): Uint8Array | undefined {
+  if (end - off < FRAME_HEADER_BYTES + FIXED_BODY_BYTES) return undefined;
+  const dv = new DataView(buf.buffer, buf.byteOffset + off, end - off);
+  const bodyLen = dv.getUint32(0, true);
+  const b = FRAME_HEADER_BYTES;
+  const next = b + bodyLen;
+  if (bodyLen < FIXED_BODY_BYTES || next > end - off) return undefined;
+  const varLen = dv.getUint8(b + 4) + dv.getUint16(b + 2, true);
+  const ok =
+    dv.getUint8(b) === KIND_DATA &&
+    EC_CODES[dv.getUint8(b + 1)] !== undefined &&
+    FIXED_BODY_BYTES + varLen <= bodyLen &&
+    dv.getFloat64(b + 8, true) === id &&
+    crc32(buf, off + b, off + next) === dv.getUint32(4, true);
+  return ok ? buf.subarray(off + b + FIXED_BODY_BYTES + varLen, off + next) : undefined;
+}
+
 /** Result of reading a whole segment (or quarantine file) body. */
 export interface SegmentScan {
   records: { record: StoredRecord | QuarantinedRecord; offset: number; frameBytes: number }[];

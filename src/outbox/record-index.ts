@@ -7,7 +7,7 @@
  * are marked dead and squeezed out when the table grows or is mostly dead. Lookup by id is a
  * binary search (the id column stays sorted through compaction).
  */
-import { EVENT_CATEGORIES, type EventCategory, type RecordMeta } from './store.js';
+import { EVENT_CATEGORIES, type EventCategory, type RecordMeta, type StoredRecord } from './store.js';
 
 /** Where a record's frame lives. */
 export interface RecordLocation {
@@ -145,19 +145,51 @@ export class RecordIndex {
     return this.streams[at(this.stream, pos)] ?? '';
   }
 
+  /**
+   * For each of `ids` (in the order a reader will read them): the bytes from its frame to the end
+   * of the run of frames that follow it back to back in the same segment, among those ids; 0 for
+   * an id not held. Tells the reader how much one read may fetch.
+   */
+  runBytes(ids: readonly number[]): number[] {
+    const runs = new Array<number>(ids.length).fill(0);
+    let nextSeg = -1; // where ids[k + 1] lies (-1: nowhere)
+    let nextOff = -1;
+    for (let k = ids.length - 1; k >= 0; k--) {
+      const pos = this.find(ids[k] ?? 0);
+      if (pos < 0) {
+        nextSeg = -1;
+        continue;
+      }
+      const [seg, off, size] = [at(this.seg, pos), at(this.off, pos), at(this.size, pos)];
+      runs[k] = nextSeg === seg && nextOff === off + size ? size + (runs[k + 1] ?? 0) : size;
+      nextSeg = seg;
+      nextOff = off;
+    }
+    return runs;
+  }
+
   /** The header of the row at `pos`. */
   metaAt(pos: number): RecordMeta {
-    const exp = at(this.expires, pos);
-    return {
+    return this.recordAt(pos, undefined);
+  }
+
+  /** The row at `pos` with `payload`: one object literal, no spreads (this runs per record drained). */
+  recordAt(pos: number, payload: Uint8Array): StoredRecord;
+  recordAt(pos: number, payload: undefined): RecordMeta;
+  recordAt(pos: number, payload: Uint8Array | undefined): RecordMeta | StoredRecord {
+    const r: { -readonly [K in keyof StoredRecord]?: StoredRecord[K] } = {
       id: at(this.id, pos),
       stream: this.streams[at(this.stream, pos)] ?? '',
       ec: EVENT_CATEGORIES[at(this.ec, pos)] ?? 'bestEffort',
       createdWallMs: at(this.wall, pos),
       createdMonoMs: at(this.mono, pos),
       bootId: this.boots[at(this.boot, pos)] ?? '',
-      ...(Number.isNaN(exp) ? {} : { expiresAtWallMs: exp }),
       sizeBytes: at(this.size, pos),
     };
+    const exp = at(this.expires, pos);
+    if (!Number.isNaN(exp)) r.expiresAtWallMs = exp;
+    if (payload) r.payload = payload;
+    return r as StoredRecord;
   }
 
   /** Moves live rows to the front of arrays of capacity `cap`. */

@@ -9,6 +9,7 @@ import { FdCache } from './fd-cache.js';
 import { OutboxClosedError, OutboxIoError, OutboxNoSpaceError, errCode, isNoSpace } from './errors.js';
 import type { FileOps } from './file-ops.js';
 import { ACK_ENTRY_BYTES, SEGMENT_MAGIC, encodeAcks } from './record-codec.js';
+import { ReadAhead } from './read-ahead.js';
 import { ackFileName, segmentFileName, unlinkLogged } from './segment-recovery.js';
 
 /** One segment file and its bookkeeping. */
@@ -35,6 +36,7 @@ export interface FrameToWrite {
 export class SegmentSet {
   private readonly segments = new Map<number, Segment>();
   private readonly fds: FdCache;
+  private readonly ahead = new ReadAhead();
   private active: Segment | undefined;
   private activeFd: number | undefined;
   private activeBroken = false;
@@ -180,17 +182,33 @@ export class SegmentSet {
     else await this.writeAcks(seg, ids);
   }
 
-  /** Reads `size` bytes at `offset` of segment `no` (fewer at the end of the file, none if it is gone). */
-  async read(no: number, offset: number, size: number): Promise<Uint8Array> {
+  /**
+   * Reads `size` bytes at `offset` of segment `no` (fewer at the end of the file, none if it is
+   * gone). `runBytes`: how many bytes from `offset` the caller is about to read in order (a run
+   * of contiguous records); at least that much, or READ_AHEAD_BYTES, is read at once and kept, so
+   * draining costs one read per run instead of one per record. The result may be a view of that
+   * shared read buffer (never written to again): copy what is kept.
+   */
+  async read(no: number, offset: number, size: number, runBytes = size): Promise<Uint8Array> {
     const seg = this.segments.get(no);
-    const buf = new Uint8Array(size);
-    if (!seg) return buf.subarray(0, 0);
+    if (!seg) return new Uint8Array(0);
+    const hit = this.buffered(no, offset, size);
+    if (hit) return hit;
+    const buf = new Uint8Array(this.ahead.span(offset, size, runBytes, seg.fileBytes));
+    let n: number;
     try {
-      const n = await this.ops.read(await this.fds.get(seg.path, 'r'), buf, offset);
-      return buf.subarray(0, n);
+      n = await this.ops.read(await this.fds.get(seg.path, 'r'), buf, offset);
     } catch (err) {
       throw mapError('reading a record', err);
     }
+    // Only bytes below the written end are kept: beyond it a later append may still land.
+    this.ahead.set(no, offset, buf.subarray(0, Math.min(n, Math.max(0, seg.fileBytes - offset))));
+    return buf.subarray(0, Math.min(n, size));
+  }
+
+  /** What `read` would return, if it is in the read-ahead buffer (no I/O, no promise). */
+  buffered(no: number, offset: number, size: number): Uint8Array | undefined {
+    return this.segments.has(no) ? this.ahead.get(no, offset, size) : undefined;
   }
 
   /** Deletes every segment without live records except the active one. */
@@ -221,6 +239,7 @@ export class SegmentSet {
       });
     }
     await this.fds.closeAll();
+    this.ahead.clear();
   }
 
   private async writeAcks(seg: Segment, ids: readonly number[]): Promise<void> {
@@ -245,6 +264,7 @@ export class SegmentSet {
   }
 
   private async delete(seg: Segment): Promise<void> {
+    this.ahead.clear(seg.no);
     await this.fds.drop(seg.path);
     await this.fds.drop(seg.ackPath);
     this.segments.delete(seg.no);

@@ -21,6 +21,9 @@ export class FaultyFileOps implements FileOps {
   /** Injected failures: the next matching calls of `op` (on a path matching `path`) throw `code`. */
   readonly failures: { op: OpName; code: string; path?: RegExp; times: number }[] = [];
   fsyncs = 0;
+  /** Calls of `read`, and the path of every `write` (to count the I/O an operation costs). */
+  reads = 0;
+  readonly writes: string[] = [];
   private readonly inner: FileOps = nodeFileOps;
   private readonly fdPath = new Map<number, string>();
   private readonly sizes = new Map<string, number>();
@@ -72,11 +75,13 @@ export class FaultyFileOps implements FileOps {
   }
   async read(fd: number, buf: Uint8Array, position: number): Promise<number> {
     this.check('read', this.fdPath.get(fd));
+    this.reads++;
     return this.inner.read(fd, buf, position);
   }
   async write(fd: number, data: Uint8Array): Promise<void> {
     const path = this.fdPath.get(fd) ?? '?';
     this.check('write', path);
+    this.writes.push(path);
     const room = this.quotaBytes === undefined ? Infinity : this.quotaBytes - this.usedBytes();
     if (data.length > room) {
       if (room > 0) {

@@ -186,6 +186,7 @@ describe('FileOutboxStore power cut', () => {
     const present = new Set(got.map((r) => r.id));
     for (const id of synced.slice(2)) assert.ok(present.has(id), `synced record ${id} lost`);
     assert.ok(!present.has(synced[0]!), 'an ack that was fsynced holds');
+    assert.ok(present.has(synced[1]!), 'an ack after the last fsync is lost: the record is sent again');
     const lost = unsynced.filter((id) => !present.has(id));
     assert.ok(lost.length <= unsynced.length, 'only records from the last interval may be lost');
     assert.equal(lost.length, unsynced.length, 'this simulated cut drops every unsynced byte');

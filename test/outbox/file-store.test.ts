@@ -181,3 +181,75 @@ describe('FileOutboxStore segments', () => {
     await store.close();
   });
 });
+
+describe('FileOutboxStore draining I/O', () => {
+  const text = (b: Uint8Array): string => new TextDecoder().decode(b);
+  const setup = async (n: number, o: FileOutboxStoreOptions = {}) => {
+    const ops = new FaultyFileOps();
+    const dir = join(tempDir(), 'outbox');
+    const store = await FileOutboxStore.open(dir, { fileOps: ops, ...o });
+    const ids = await Promise.all(Array.from({ length: n }, (_, i) => store.append(rec('s', i))));
+    return { ops, store, ids, dir };
+  };
+
+  it('reads a run of contiguous records with one read and serves the next peeks from it', async () => {
+    const { ops, store, ids } = await setup(40);
+    ops.reads = 0;
+    const first = await store.peek(10);
+    assert.equal(ops.reads, 1, 'ten records back to back: one read');
+    const rest = await store.peek(30, { skip: new Set(first.map((r) => r.id)) });
+    assert.equal(ops.reads, 1, 'the records after them come from the same read');
+    assert.deepEqual(
+      first.concat(rest).map((r) => r.id),
+      ids,
+    );
+    assert.deepEqual(
+      rest.map((r) => text(r.payload)),
+      ids.slice(10).map((_, i) => `s#${i + 10}`),
+    );
+    await store.close();
+  });
+
+  it('hands out payloads of their own and reads records appended after a read correctly', async () => {
+    const { ops, store, ids } = await setup(3);
+    const [a] = await store.peek(1);
+    a!.payload.fill(0x21); // the caller's copy: must not change what the store reads back
+    const more = [await store.append(rec('s', 3)), await store.append(rec('s', 4))];
+    ops.reads = 0;
+    const all = await store.peek(10);
+    assert.deepEqual(
+      all.map((r) => r.id),
+      ids.concat(more),
+    );
+    assert.deepEqual(
+      all.map((r) => text(r.payload)),
+      ['s#0', 's#1', 's#2', 's#3', 's#4'],
+    );
+    assert.ok(ops.reads >= 1, 'records appended after the buffered read are read from the file');
+    await store.close();
+  });
+
+  it('remove takes records out at once; the removals of one turn share one ack write', async () => {
+    const { ops, store, ids, dir } = await setup(20);
+    ops.writes.length = 0;
+    const removals = ids.map((id) => store.remove([id]));
+    assert.equal(store.stats().depth, 0, 'gone from the index before the acks are written');
+    assert.equal(store.meta(ids[0]!), undefined);
+    assert.deepEqual(await store.peek(5), []);
+    assert.deepEqual(await Promise.all(removals), Array<number>(20).fill(1));
+    assert.equal(ops.writes.filter((p) => p.endsWith('.ack')).length, 1, `writes: ${ops.writes.join(', ')}`);
+    assert.equal(store.stats().delivered, 20);
+    await store.close();
+    const reopened = await FileOutboxStore.open(dir);
+    assert.equal(reopened.stats().depth, 0, 'the acks were written before the removals resolved');
+    await reopened.close();
+  });
+
+  it('with fsyncIntervalMs 0 fsyncs the acks before the removals resolve', async () => {
+    const { ops, store, ids } = await setup(4, { fsyncIntervalMs: 0 });
+    const before = ops.fsyncs;
+    await Promise.all(ids.slice(0, 3).map((id) => store.remove([id])));
+    assert.ok(ops.fsyncs > before, 'an fsync ran before the removals resolved');
+    await store.close();
+  });
+});

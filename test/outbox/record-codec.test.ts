@@ -7,6 +7,7 @@ import {
   encodeAcks,
   encodeFrame,
   hasSegmentMagic,
+  dataPayloadAt,
   readFrame,
   scanFrames,
 } from '../../src/outbox/record-codec.js';
@@ -68,6 +69,20 @@ describe('record frames', () => {
     const flipped = f.slice();
     flipped[f.length - 3]! ^= 1;
     assert.deepEqual(readFrame(flipped, 0), { kind: 'corrupt', next: f.length });
+  });
+
+  it('dataPayloadAt: the payload of an intact data frame of that id, nothing otherwise', () => {
+    const f = encodeFrame(7, rec(7));
+    const at = new Uint8Array(f.length + 10);
+    at.set(f, 4);
+    assert.deepEqual(dataPayloadAt(at, 4, 4 + f.length, 7), rec(7).payload);
+    assert.equal(dataPayloadAt(at, 4, 4 + f.length, 8), undefined, 'another id');
+    assert.equal(dataPayloadAt(at, 4, 3 + f.length, 7), undefined, 'cut short');
+    const flipped = f.slice();
+    flipped[f.length - 3]! ^= 1;
+    assert.equal(dataPayloadAt(flipped, 0, f.length, 7), undefined, 'bad checksum');
+    const q = encodeFrame(7, rec(7), { reason: 'r', atWallMs: 1 });
+    assert.equal(dataPayloadAt(q, 0, q.length, 7), undefined, 'a quarantine frame');
   });
 
   it('refuses records it cannot represent', () => {

@@ -79,3 +79,20 @@ it('refuses ids that do not increase', () => {
   }, RangeError);
   assert.equal(ix.lastId, 5);
 });
+
+it('runBytes: bytes of the back-to-back run each id starts, per segment, among the ids asked', () => {
+  const ix = new RecordIndex();
+  const add = (id: number, segment: number, offset: number, size: number): void => {
+    ix.add({ ...meta(id), sizeBytes: size }, { segment, offset });
+  };
+  add(1, 0, 8, 10);
+  add(2, 0, 18, 20);
+  add(3, 0, 38, 30); // back to back with 1 and 2
+  add(4, 1, 8, 5); // another segment
+  add(5, 1, 13, 5);
+  add(6, 1, 40, 5); // a gap before it
+  ix.kill(ix.find(5));
+  assert.deepEqual(ix.runBytes([1, 2, 3, 4, 5, 6]), [60, 50, 30, 5, 0, 5]);
+  assert.deepEqual(ix.runBytes([1, 3]), [10, 30], 'an id left out breaks the run');
+  assert.deepEqual(ix.runBytes([]), []);
+});
