@@ -38,6 +38,8 @@ export class SimDriver implements DeviceDriver {
   private readonly offset: number;
   private readonly min: number;
   private readonly max: number;
+  /** sine/random are sent with this many decimals: no bytes on the wire for noise digits. */
+  private readonly scale: number;
   private readonly stateFile: string | undefined;
   private ctx: DriverContext | undefined;
   /** counter: the last value produced (start - 1 before the first); step: the current level. */
@@ -57,6 +59,7 @@ export class SimDriver implements DeviceDriver {
     this.min = p.number('min', 0);
     this.max = p.number('max', 100);
     if (this.max < this.min) throw p.fail('max', 'must not be below params.min');
+    this.scale = 10 ** p.integer('decimals', 3, { min: 0, max: 12 });
     const start = p.integer('start', 0, { min: 0 });
     this.state = this.waveform === 'step' ? p.level('initial', 0) : start - 1;
     this.stateFile =
@@ -99,11 +102,16 @@ export class SimDriver implements DeviceDriver {
       }
       case 'sine': {
         const phase = (2 * Math.PI * (ctx.clock.nowMs() % this.periodMs)) / this.periodMs;
-        return [this.reading(this.offset + this.amplitude * Math.sin(phase))];
+        return [
+          this.reading(
+            Math.round((this.offset + this.amplitude * Math.sin(phase)) * this.scale) / this.scale,
+          ),
+        ];
       }
       case 'random': {
         const r = (this.opts.random ?? Math.random)();
-        return [this.reading(this.min + r * (this.max - this.min))];
+        // Rounded down, so a value never reaches max.
+        return [this.reading(Math.floor((this.min + r * (this.max - this.min)) * this.scale) / this.scale)];
       }
       case 'step':
         // A sampled switch toggles by itself at each sample (design.md).

@@ -123,3 +123,15 @@ test('sampling before open is a named error', async () => {
     (e: unknown) => e instanceof AgentError && e.code === 'DRIVER_NOT_OPEN',
   );
 });
+
+test('sine and random are sent with params.decimals decimals (default 3), random never reaching max', async () => {
+  const clock = new ManualClock(Date.UTC(2026, 0, 1) + 7_000);
+  const sine = new SimDriver({ waveform: 'sine', periodSeconds: 60, amplitude: 5, offset: 20 });
+  await sine.open(recordingContext(clock));
+  const v = (await sine.sample())[0]?.v ?? NaN;
+  assert.equal(v, Math.round((20 + 5 * Math.sin((2 * Math.PI * 7) / 60)) * 1000) / 1000);
+  assert.ok(String(v).split('.')[1]!.length <= 3);
+  const rnd = new SimDriver({ waveform: 'random', min: 0, max: 1, decimals: 1 }, { random: () => 0.99999 });
+  await rnd.open(recordingContext());
+  assert.deepEqual(await values(rnd, 1), [0.9]);
+});
