@@ -2,7 +2,7 @@
  * Registration and the resources the agent owns on the registrar (TS-0001 10.2.2.2, TS-0020,
  * onem2m-reference section 9): CREATE `<AE>` once, then one container per device, a command
  * container and subscription per actuator. Never registers again on reconnect; re-registers only
- * when a RETRIEVE of our own `<AE>` answers 4004.
+ * when a RETRIEVE of our own `<AE>` answers 4004. The resources themselves: `resource-setup.ts`.
  */
 import type { Connection } from '../binding/ws/types.js';
 import { Rsc, ResourceType, rscLabel, isSuccess } from '../protocol/codes.js';
@@ -10,23 +10,11 @@ import type { ResponsePrimitive } from '../protocol/primitive.js';
 import { toOneM2MTime } from '../protocol/timestamp.js';
 import type { Logger } from '../util/log.js';
 import type { Identity, IdentityStore } from './identity.js';
-import { RegistrationError, ResourceSetupError } from './errors.js';
-import {
-  aeContent,
-  commandSubscriptionContent,
-  containerContent,
-  createRequest,
-  retrieveRequest,
-  COMMAND_CONTAINER_NAME,
-  COMMAND_SUBSCRIPTION_NAME,
-} from './resources.js';
-import type { ContainerAttributes } from '../config/types.js';
+import { RegistrationError } from './errors.js';
+import { aeContent, createRequest, retrieveRequest } from './resources.js';
+import { dbgOf, ResourceSetup, type RegistrationDevice } from './resource-setup.js';
 
-export interface RegistrationDevice {
-  readonly name: string;
-  readonly kind: 'sensor' | 'actuator';
-  readonly container: ContainerAttributes;
-}
+export type { RegistrationDevice } from './resource-setup.js';
 
 export interface RegistrationOptions {
   readonly registrarCseId: string;
@@ -52,8 +40,24 @@ export type EnsureResult = 'registered' | 'already-registered';
 export class Registration {
   private identity?: Identity;
   private loaded = false;
+  private readonly resources: ResourceSetup;
 
-  constructor(private readonly o: RegistrationOptions) {}
+  constructor(private readonly o: RegistrationOptions) {
+    this.resources = new ResourceSetup({
+      aePath: this.aePath,
+      devices: o.devices,
+      subscribe: o.subscribe,
+      releaseVersion: o.releaseVersion,
+      rqi: o.rqi,
+      logger: o.logger,
+      send: (conn, req) => this.send(conn, req),
+      identity: () => this.identity,
+      save: async (identity) => {
+        this.identity = identity;
+        await this.o.store.save(identity);
+      },
+    });
+  }
 
   /** Our AE-ID, once registered. */
   get aeId(): string | undefined {
@@ -97,12 +101,12 @@ export class Registration {
     stopAfterRegistering?: () => boolean,
   ): Promise<EnsureResult> {
     await this.load();
-    if (this.identity && this.allResourcesKnown()) return 'already-registered';
+    if (this.identity && this.resources.allKnown()) return 'already-registered';
     if (!this.identity) {
       await this.register(conn, contentSerializations, this.o.originator, true);
       if (stopAfterRegistering?.() === true) return 'registered';
     }
-    await this.createResources(conn);
+    await this.resources.create(conn);
     return 'registered';
   }
 
@@ -128,7 +132,7 @@ export class Registration {
       this.o.logger.warn('our <AE> is gone from the registrar; registering again', { aeId: id.aeId });
       // The old identity stays until the new one is stored: a failed attempt is simply retried.
       await this.register(conn, contentSerializations, id.aeId, true);
-      await this.createResources(conn, true);
+      await this.resources.create(conn, true);
       return 'reregistered';
     }
     if (rsp.rsc === Rsc.ORIGINATOR_HAS_NO_PRIVILEGE || rsp.rsc === Rsc.ORIGINATOR_NOT_AUTHENTICATED) {
@@ -137,19 +141,19 @@ export class Registration {
         this.o.logger.warn('our <AE> exists but the registrar refuses our AE-ID', {
           aeId: id.aeId,
           rsc: rscLabel(rsp.rsc),
-          detail: dbg(rsp),
+          detail: dbgOf(rsp),
         });
         return 'unchanged';
       }
       this.o.logger.warn('our <AE> was gone from the registrar; registered again', { aeId: id.aeId });
-      await this.createResources(conn, true);
+      await this.resources.create(conn, true);
       return 'reregistered';
     }
     if (!isSuccess(rsp.rsc)) {
       this.o.logger.warn('cannot confirm our registration', { rsc: rscLabel(rsp.rsc) });
       return 'unchanged';
     }
-    await this.createResources(conn, true);
+    await this.resources.create(conn, true);
     return 'resources';
   }
 
@@ -178,18 +182,6 @@ export class Registration {
   async forget(): Promise<void> {
     this.identity = undefined;
     await this.o.store.clear();
-  }
-
-  private allResourcesKnown(): boolean {
-    const r = this.identity?.resources ?? {};
-    return this.o.devices.every(
-      (d) =>
-        r[d.name] !== undefined &&
-        (d.kind !== 'actuator' ||
-          (r[`${d.name}/${COMMAND_CONTAINER_NAME}`] !== undefined &&
-            (!this.o.subscribe ||
-              r[`${d.name}/${COMMAND_CONTAINER_NAME}/${COMMAND_SUBSCRIPTION_NAME}`] !== undefined))),
-    );
   }
 
   private async send(
@@ -253,12 +245,12 @@ export class Registration {
       } else {
         throw new RegistrationError(
           rsp.rsc,
-          dbg(rsp),
+          dbgOf(rsp),
           'an <AE> of that name exists and is not ours: choose another node.name',
         );
       }
     } else {
-      throw new RegistrationError(rsp.rsc, dbg(rsp));
+      throw new RegistrationError(rsp.rsc, dbgOf(rsp));
     }
     if (!aeId) throw new RegistrationError(rsp.rsc, 'the response carried no aei');
     this.identity = {
@@ -273,87 +265,4 @@ export class Registration {
     this.o.logger.info('registered', { aeId, ae: this.aePath });
     return 'registered';
   }
-
-  private async createResources(conn: Connection, force = false): Promise<void> {
-    for (const d of this.o.devices) {
-      await this.ensureResource(
-        conn,
-        d.name,
-        this.aePath,
-        ResourceType.Container,
-        containerContent(d.name, d.container),
-        force,
-      );
-      if (d.kind !== 'actuator') continue;
-      const cmdKey = `${d.name}/${COMMAND_CONTAINER_NAME}`;
-      await this.ensureResource(
-        conn,
-        cmdKey,
-        `${this.aePath}/${d.name}`,
-        ResourceType.Container,
-        containerContent(COMMAND_CONTAINER_NAME, { mni: 10 }),
-        force,
-      );
-      if (!this.o.subscribe) continue;
-      const id = this.identity;
-      if (!id) return;
-      await this.ensureResource(
-        conn,
-        `${cmdKey}/${COMMAND_SUBSCRIPTION_NAME}`,
-        `${this.aePath}/${cmdKey}`,
-        ResourceType.Subscription,
-        commandSubscriptionContent(id.aeId),
-        force,
-      );
-    }
-  }
-
-  private async ensureResource(
-    conn: Connection,
-    key: string,
-    parent: string,
-    ty: number,
-    pc: Record<string, unknown>,
-    force: boolean,
-  ): Promise<void> {
-    const id = this.identity;
-    if (!id) return;
-    if (!force && id.resources[key] !== undefined) return;
-    const rsp = await this.send(
-      conn,
-      createRequest(parent, ty, pc, { fr: id.aeId, rqi: this.o.rqi(), rvi: this.o.releaseVersion }),
-    );
-    let ri: string;
-    if (rsp.rsc === Rsc.CREATED) {
-      const body = Object.values(rsp.pc ?? {})[0] as { ri?: unknown } | undefined;
-      ri = typeof body?.ri === 'string' ? body.ri : key;
-    } else if (rsp.rsc === Rsc.CONFLICT) {
-      // Ours from an earlier life (a lost response, a restored state dir): adopt it. Its `ri` is
-      // needed (notifications name the subscription by it), so ask for it if we do not know it.
-      const path = `${parent}/${key.split('/').pop() ?? key}`;
-      ri = id.resources[key] ?? (await this.riOf(conn, path, id.aeId)) ?? key;
-      this.o.logger.debug('resource exists already; adopting it', { path, ri });
-    } else {
-      throw new ResourceSetupError(`${parent}/${key.split('/').pop() ?? key}`, rsp.rsc, dbg(rsp));
-    }
-    this.identity = { ...id, resources: { ...id.resources, [key]: ri } };
-    await this.o.store.save(this.identity);
-  }
-
-  /** The `ri` of an existing resource by RETRIEVE, or undefined if the registrar does not say. */
-  private async riOf(conn: Connection, path: string, fr: string): Promise<string | undefined> {
-    const rsp = await this.send(
-      conn,
-      retrieveRequest(path, { fr, rqi: this.o.rqi(), rvi: this.o.releaseVersion }),
-    );
-    const body = isSuccess(rsp.rsc)
-      ? (Object.values(rsp.pc ?? {})[0] as { ri?: unknown } | undefined)
-      : undefined;
-    return typeof body?.ri === 'string' ? body.ri : undefined;
-  }
-}
-
-function dbg(rsp: ResponsePrimitive): string {
-  const d = rsp.pc?.['m2m:dbg'];
-  return typeof d === 'string' ? d : '';
 }
