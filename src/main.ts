@@ -2,9 +2,9 @@
  * The composition root: the only place (with `cli/`) that picks concrete classes. Builds a running
  * agent from a validated configuration.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { connect as wsConnect } from './binding/ws/index.js';
-import type { Connect, FrameObserver, TlsOptions } from './binding/ws/types.js';
+import type { Connect, FrameObserver } from './binding/ws/types.js';
 import type { Serialization } from './codec/subprotocol.js';
 import type { AgentConfig } from './config/types.js';
 import { exponentialBackoff } from './connectivity/backoff.js';
@@ -13,25 +13,26 @@ import { parseSchedule } from './connectivity/schedule.js';
 import type { DriverEnv } from './drivers/registry.js';
 import { FileOutboxStore, Outbox, type OutboxStore } from './outbox/index.js';
 import { Agent } from './agent/agent.js';
-import { createAsnNode, type AsnNode } from './agent/asn/node.js';
+import type { AsnNode } from './agent/asn/node.js';
 import type { AsnRegistration } from './agent/asn/registration.js';
 import { contentSerializations, createConnector } from './agent/connector.js';
 import { RunnerDevice } from './agent/runner-device.js';
-import { IdentityStore } from './agent/identity.js';
 import { createInboundHandler } from './agent/inbound.js';
+import { createNodeRole } from './agent/node-role.js';
+import { agentOutbox, outboxQueue } from './agent/outbox-queue.js';
 import { Registration } from './agent/registration.js';
 import { createRqiGenerator } from './agent/rqi.js';
 import { lockStateDir } from './agent/state-lock.js';
-import { StatusWriter, type StatusSnapshot } from './agent/status.js';
+import type { StatusSnapshot } from './agent/status.js';
+import { createStatusReporting } from './agent/status-reporting.js';
+import { loadTls } from './agent/tls-files.js';
 import { TrustPolicy } from './agent/trust.js';
-import { Uplink, type UplinkQueue } from './agent/uplink.js';
+import { Uplink } from './agent/uplink.js';
 import { COMMAND_CONTAINER_NAME, COMMAND_SUBSCRIPTION_NAME } from './agent/resources.js';
-import { renderMetrics, writeMetricsFile } from './agent/metrics.js';
 import { bootClock, correctedWallMs, readBootId } from './util/clock-jump.js';
 import type { Clock } from './util/clock.js';
-import { describeError } from './util/errors.js';
 import type { Logger } from './util/log.js';
-import type { Reading } from './drivers/types.js';
+import type { ActuatorCommand, Reading } from './drivers/types.js';
 import { serializationOf } from './codec/subprotocol.js';
 
 export interface StartOptions {
@@ -80,39 +81,13 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
   const compat = config.registrar.compat;
   const rqi = createRqiGenerator();
 
-  // ASN role: the agent's own CSE (readings stored, commands applied), <remoteCSE> registration.
-  const asn =
-    config.node.role === 'asn'
-      ? await createAsnNode({
-          config,
-          store: new IdentityStore(config.stateDir),
-          rqi,
-          clock,
-          logger: log.child({ component: 'asn' }),
-          actuate: async (device, cmd) => {
-            if (!ref.agent) throw new Error('agent not started');
-            link.touch();
-            await ref.agent.actuate(device, cmd);
-          },
-        })
-      : undefined;
-  const registration =
-    asn?.registration ??
-    new Registration({
-      registrarCseId: config.registrar.cseId,
-      cseBase: config.registrar.cseName,
-      name: config.node.name,
-      appId: config.node.appId,
-      ...(config.node.originator === undefined ? {} : { originator: config.node.originator }),
-      releaseVersion: config.releaseVersion,
-      poa: compat.poa,
-      subscribe: compat.notificationsOverLink,
-      devices: config.devices,
-      store: new IdentityStore(config.stateDir),
-      rqi,
-      logger: log.child({ component: 'registration' }),
-      requestTimeoutMs: config.link.requestTimeoutSeconds * 1000,
-    });
+  const ref: { agent?: Agent } = {};
+  const actuate = async (device: string, cmd: ActuatorCommand): Promise<void> => {
+    if (!ref.agent) throw new Error('agent not started');
+    link.touch();
+    await ref.agent.actuate(device, cmd);
+  };
+  const { registration, asn } = await createNodeRole(config, { rqi, clock, logger: log, actuate });
 
   const devices = config.devices.map(
     (d) =>
@@ -124,30 +99,8 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
       ),
   );
 
-  const ref: { agent?: Agent } = {};
-  let lastRoundTripMs: number | undefined;
-  const queue: UplinkQueue = {
-    next: async (n, skip) => outbox.next(n, skip),
-    ack: async (id) => {
-      await outbox.ack(id);
-    },
-    reject: async (id, reason) => {
-      await outbox.reject(id, reason);
-    },
-    waitForAppend: (signal) =>
-      new Promise<void>((resolve) => {
-        const done = (): void => {
-          off();
-          signal.removeEventListener('abort', done);
-          resolve();
-        };
-        const off = outbox.onAppended(done);
-        signal.addEventListener('abort', done, { once: true });
-      }),
-  };
-
   const uplink = new Uplink({
-    queue,
+    queue: outboxQueue(outbox),
     rvi: config.releaseVersion,
     rqi,
     aeId: () => registration.aeId,
@@ -166,7 +119,7 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
     clock,
     logger: log.child({ component: 'uplink' }),
     onDelivered: () => {
-      lastRoundTripMs = clock.nowMs();
+      status.roundTrip();
       link.touch();
       status.changed();
     },
@@ -185,11 +138,7 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
       const cmd = `${device}/${COMMAND_CONTAINER_NAME}`;
       return [r[`${cmd}/${COMMAND_SUBSCRIPTION_NAME}`], r[cmd]].filter((x): x is string => x !== undefined);
     },
-    actuate: async (device, cmd) => {
-      if (!ref.agent) throw new Error('agent not started');
-      link.touch();
-      await ref.agent.actuate(device, cmd);
-    },
+    actuate,
     logger: log.child({ component: 'inbound' }),
     onSubscriptionDeleted: (device) => {
       if (device === undefined || !(registration instanceof Registration)) return;
@@ -199,7 +148,7 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
     },
   });
 
-  const tls = await loadTls(config);
+  const tls = await loadTls(config.registrar);
   const connector = createConnector({
     connect: o.connect ?? wsConnect,
     base: {
@@ -244,20 +193,7 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
   const agent = new Agent({
     config,
     devices,
-    outbox: {
-      append: async (e) => {
-        // ASN role: every reading is stored locally; only `push` devices also go upstream.
-        if (asn && !(await asn.record(e.payload))) return;
-        await outbox.append({
-          stream: e.stream,
-          ec: e.ec,
-          payload: e.payload,
-          sampledAt: { wallMs: e.timeMs, monoMs: e.monoMs, bootId },
-        });
-      },
-      hasImmediate: () => outbox.hasImmediate(),
-      depth: () => outbox.stats().depth,
-    },
+    outbox: agentOutbox(outbox, bootId, asn),
     registration,
     uplink,
     link,
@@ -284,50 +220,7 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
   });
   ref.agent = agent;
 
-  const snapshot = (): StatusSnapshot => {
-    const s = outbox.stats();
-    const l = link.stats();
-    const id = registration.current();
-    return {
-      identity: {
-        ...(id ? { aeId: id.aeId, registeredAt: id.registeredAt } : {}),
-        ...(id?.ri === undefined ? {} : { ri: id.ri }),
-        registrar: `${config.registrar.url} ${config.registrar.cseId}/${config.registrar.cseName}`,
-        name: config.node.name,
-        role: config.node.role,
-      },
-      link: {
-        state: l.state,
-        ...(l.subprotocol === undefined ? {} : { subprotocol: l.subprotocol }),
-        since: new Date(l.sinceMs).toISOString(),
-        reconnects: l.reconnects,
-        ...(l.lastError === undefined ? {} : { lastError: l.lastError }),
-      },
-      outbox: {
-        depth: s.depth,
-        bytes: s.bytes,
-        oldestAgeSeconds: Math.round(s.oldestAgeSeconds ?? 0),
-        evicted: s.evicted,
-        expired: s.expired,
-        quarantined: s.quarantined,
-      },
-      devices: Object.fromEntries(devices.map((d) => [d.name, d.status()])),
-      ...(lastRoundTripMs === undefined ? {} : { lastRoundTrip: new Date(lastRoundTripMs).toISOString() }),
-      pid: process.pid,
-      updatedAt: new Date(clock.nowMs()).toISOString(),
-    };
-  };
-  const metrics = config.metrics ? metricsWriter(config.metrics.textfile, log) : undefined;
-  const status = new StatusWriter(
-    config.stateDir,
-    () => {
-      const snap = snapshot();
-      metrics?.write(snap, lastRoundTripMs);
-      return snap;
-    },
-    clock,
-    log,
-  );
+  const status = createStatusReporting({ config, outbox, link, registration, devices, clock, logger: log });
 
   // Expiry is checked once a minute: cheap (an index walk), and no busy timer between windows.
   const expiryTimer = setInterval(() => {
@@ -348,67 +241,16 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
     outbox,
     registration,
     ...(asn ? { asn } : {}),
-    snapshot,
+    snapshot: status.snapshot,
     stop: () =>
       (stopping ??= (async () => {
         clearInterval(expiryTimer);
         await agent.stop();
         await status.flush();
-        await metrics?.settled();
+        await status.settled();
         await outbox.close();
         await unlock();
       })()),
-  };
-}
-
-async function loadTls(config: AgentConfig): Promise<TlsOptions | undefined> {
-  const t = config.registrar.tls;
-  if (!t || !config.registrar.url.startsWith('wss:')) return undefined;
-  return {
-    ...(t.ca ? { ca: await readFile(t.ca) } : {}),
-    ...(t.cert ? { cert: await readFile(t.cert) } : {}),
-    ...(t.key ? { key: await readFile(t.key) } : {}),
-    ...(t.insecure ? { insecure: true } : {}),
-  };
-}
-
-/**
- * The metrics file beside the status file. Writes run one after another, so an older snapshot can
- * never land after a newer one (each goes through its own temp file and rename); a failure is
- * logged when it starts and when it ends, not once a second into the journal.
- */
-function metricsWriter(
-  path: string,
-  log: Logger,
-): { write(s: StatusSnapshot, lastRoundTripMs: number | undefined): void; settled(): Promise<void> } {
-  let chain = Promise.resolve();
-  let failing = false;
-  const writeOne = async (s: StatusSnapshot, lastRoundTripMs: number | undefined): Promise<void> => {
-    try {
-      await writeMetricsFile(
-        path,
-        renderMetrics({
-          linkUp: s.link.state === 'up',
-          reconnects: s.link.reconnects,
-          outbox: { ...s.outbox },
-          devices: Object.fromEntries(
-            Object.entries(s.devices).map(([k, d]) => [k, { readings: d.readings, errors: d.errors }]),
-          ),
-          lastRoundtripEpochMs: lastRoundTripMs ?? null,
-        }),
-      );
-      if (failing) log.info('metrics file written again', { path });
-      failing = false;
-    } catch (err) {
-      if (!failing) log.warn('cannot write the metrics file', { path, error: describeError(err) });
-      failing = true;
-    }
-  };
-  return {
-    write(s, lastRoundTripMs) {
-      chain = chain.then(() => writeOne(s, lastRoundTripMs));
-    },
-    settled: () => chain,
   };
 }
 
