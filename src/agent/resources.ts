@@ -49,7 +49,7 @@ export function createRequest(
   to: string,
   ty: number,
   pc: Content,
-  bind: { fr?: string; rqi: string; rvi: string; ec?: number },
+  bind: { fr?: string; rqi: string; rvi: string; ec?: number; rcn?: number },
 ): RequestPrimitive {
   return {
     op: Operation.Create,
@@ -60,6 +60,7 @@ export function createRequest(
     ty,
     pc,
     ...(bind.ec === undefined ? {} : { ec: bind.ec }),
+    ...(bind.rcn === undefined ? {} : { rcn: bind.rcn }),
   };
 }
 

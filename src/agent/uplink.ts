@@ -15,6 +15,7 @@ import {
   Rsc,
   isSuccess,
   rscLabel,
+  ResultContent,
   type EventCategoryName,
 } from '../protocol/codes.js';
 import type { ResponsePrimitive } from '../protocol/primitive.js';
@@ -191,6 +192,9 @@ export class Uplink {
         rqi: this.o.rqi(),
         rvi: this.o.rvi,
         ec: EVENT_CATEGORY_BY_NAME[entry.ec],
+        // rcn 0 (nothing): the created reading is not echoed back, which saves ~150 bytes per
+        // reading on the downlink and the registrar's work of rendering it.
+        rcn: ResultContent.Nothing,
       },
     );
     let rsp: ResponsePrimitive;
