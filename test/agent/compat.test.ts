@@ -220,9 +220,13 @@ test('acme: never more than one request in flight, and every reading arrives', a
     await waitFor(() => switchStates(h).length >= 1, 'the initial switch state');
     await command(h, 'on');
     await command(h, 'off');
+    // Both streams: a tick appends counter and wave in either order, so four of one does not
+    // imply four of the other.
     await waitFor(
-      () => h.instances.filter((e) => e.path.includes('/wave/')).length >= 4,
-      'four wave readings',
+      () =>
+        h.instances.filter((e) => e.path.includes('/wave/')).length >= 4 &&
+        h.instances.filter((e) => e.path.includes('/counter/')).length >= 4,
+      'four wave and four counter readings',
     );
     await h.agent.stop();
     const snap = h.agent.snapshot();
