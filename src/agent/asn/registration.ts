@@ -12,6 +12,7 @@
  * as unregistered), the agent registers again: a CREATE that meets "already registered" (4117, ACME
  * 4105) retrieves and adopts the existing `<remoteCSE>` instead of failing.
  */
+import { dbgOf } from '../resource-setup.js';
 import type { Connection } from '../../binding/ws/types.js';
 import type { RegistrarRecord } from '../../cse/index.js';
 import type { ContainerAttributes } from '../../config/types.js';
@@ -225,13 +226,17 @@ export class AsnRegistration {
       )
         throw new RegistrationError(
           rsp.rsc,
-          dbg(rsp),
+          dbgOf(rsp),
           `${this.aePath} exists on the registrar and is not our <remoteCSE>: deregister it or choose another node.name`,
         );
       ri = stringAttr(check, 'm2m:csr', 'ri');
       this.o.logger.info('already registered as a remote CSE; adopting it', { cseId: this.o.cseId });
     } else {
-      throw new RegistrationError(rsp.rsc, dbg(rsp), 'check node.cseId and node.name against the registrar');
+      throw new RegistrationError(
+        rsp.rsc,
+        dbgOf(rsp),
+        'check node.cseId and node.name against the registrar',
+      );
     }
     this.identity = {
       registrarCseId: this.o.registrarCseId,
@@ -286,7 +291,7 @@ export class AsnRegistration {
       let ri: string;
       if (rsp.rsc === Rsc.CREATED) ri = stringAttr(rsp, 'm2m:cnt', 'ri') ?? d.name;
       else if (rsp.rsc === Rsc.CONFLICT) ri = id.resources[d.name] ?? d.name;
-      else throw new ResourceSetupError(`${this.aePath}/${d.name}`, rsp.rsc, dbg(rsp));
+      else throw new ResourceSetupError(`${this.aePath}/${d.name}`, rsp.rsc, dbgOf(rsp));
       this.identity = { ...id, resources: { ...id.resources, [d.name]: ri } };
       await this.o.store.save(this.identity);
     }
@@ -305,9 +310,4 @@ function stringAttr(rsp: ResponsePrimitive, root: string, name: string): string 
   const body = rsp.pc?.[root];
   const v = isPlainObject(body) ? body[name] : undefined;
   return typeof v === 'string' ? v : undefined;
-}
-
-function dbg(rsp: ResponsePrimitive): string {
-  const d = rsp.pc?.['m2m:dbg'];
-  return typeof d === 'string' ? d : '';
 }

@@ -4,50 +4,20 @@
  * checksum are counted and dropped.
  */
 import { ParamReader } from '../params.js';
-import type { Reading } from '../types.js';
+import type { DriverContext, Reading } from '../types.js';
 import { stampNow, stampReading } from '../reading.js';
-import { StreamingSerialDriver } from './streaming-driver.js';
 import type { SerialDriverOptions } from './streaming-driver.js';
-import { LineFramer } from './line-framer.js';
+import { LineStreamingDriver } from './line-streaming-driver.js';
 import { parseNmeaSentence } from './nmea.js';
 
 /** NMEA 0183 GPS receiver. */
-export class NmeaDriver extends StreamingSerialDriver {
-  private readonly framer: LineFramer;
-
+export class NmeaDriver extends LineStreamingDriver {
   constructor(params: Readonly<Record<string, unknown>>, opts: SerialDriverOptions = {}) {
-    super('nmea', new ParamReader(params), opts);
-    this.framer = new LineFramer({
-      protocol: 'nmea',
-      encoding: 'latin1',
-      maxLineBytes: 1024,
-      onLine: (line) => {
-        this.onLine(line);
-      },
-      onFault: (err) => {
-        this.fault(err);
-      },
-    });
+    super('nmea', new ParamReader(params), opts, { encoding: 'latin1', maxLineBytes: 1024 });
   }
 
-  protected onBytes(chunk: Buffer): void {
-    this.framer.push(chunk);
-  }
-
-  protected onReset(): void {
-    this.framer.reset();
-  }
-
-  private onLine(line: string): void {
-    const ctx = this.ctx;
-    if (!ctx || line.trim() === '') return;
-    let fix;
-    try {
-      fix = parseNmeaSentence(line);
-    } catch (err) {
-      this.fault(err as Error);
-      return;
-    }
+  protected onLine(line: string, ctx: DriverContext): void {
+    const fix = parseNmeaSentence(line);
     if (!fix) return;
     const at = stampNow(ctx.clock);
     const out: Reading[] = [];
