@@ -14,7 +14,7 @@ import { buildDevices, checkDevices, type RawDevice } from './devices.js';
 import { applyDefaults, isPlainObject, validateJson } from './json-schema.js';
 import type { DeviceModel } from './models.js';
 import { configSchema } from './schemas.js';
-import type { AgentConfig, BufferConfig, ContentFormat, LinkConfig, NodeConfig, TlsConfig } from './types.js';
+import type { AgentConfig, NodeConfig, TlsConfig } from './types.js';
 
 export interface ValidateOptions {
   /** Where the configuration came from (kept in `AgentConfig.source`). */
@@ -25,29 +25,18 @@ export interface ValidateOptions {
   readonly unreadable?: (path: string) => string | undefined;
 }
 
-/** The configuration after the schema pass and defaults (the schema guarantees this shape). */
-interface RawConfig {
-  readonly registrar: {
-    readonly url: string;
-    readonly cseId: string;
-    readonly cseName: string;
-    readonly tls?: TlsConfig;
+/**
+ * The configuration after the schema pass and defaults (the schema guarantees this shape): the
+ * validated one, but for what `build` still resolves (compat, serialization names, devices).
+ */
+type RawConfig = Omit<AgentConfig, 'registrar' | 'serializations' | 'devices' | 'source'> & {
+  readonly registrar: Omit<AgentConfig['registrar'], 'compat' | 'compatPreset' | 'proxy'> & {
     readonly proxy?: string | null;
     readonly compat: unknown;
   };
-  readonly node: NodeConfig;
   readonly serializations: readonly string[];
-  readonly releaseVersion: string;
-  readonly stateDir: string;
-  readonly schedule?: readonly string[];
-  readonly buffer: BufferConfig;
-  readonly link: LinkConfig;
-  readonly trustedOriginators: readonly string[];
-  readonly contentFormat: ContentFormat;
-  readonly logLevel: AgentConfig['logLevel'];
-  readonly metrics?: { readonly textfile: string };
   readonly devices: readonly RawDevice[];
-}
+};
 
 /** `cbor`, or a subprotocol name (`oneM2M.R2.0.json` is a legacy name for json). */
 function toSerialization(s: unknown): Serialization | undefined {
