@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages the test suite needs on Debian / Raspberry Pi OS:
 # socat (real serial pseudo-terminals), openssl (test certificates), build tools for native addons,
-# systemd (systemd-analyze checks the unit). Skips what is already there.
+# systemd (systemd-analyze checks the unit), systemd-container (systemd-nspawn boots a real systemd
+# for `npm run test:systemd`). Skips what is already there.
 set -euo pipefail
 need=()
 command -v socat >/dev/null || need+=(socat)
@@ -11,6 +12,7 @@ command -v g++ >/dev/null || need+=(g++)
 command -v python3 >/dev/null || need+=(python3)
 command -v systemd-analyze >/dev/null || need+=(systemd)
 command -v unshare >/dev/null || need+=(util-linux)
+command -v systemd-nspawn >/dev/null || need+=(systemd-container)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"

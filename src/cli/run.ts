@@ -11,6 +11,7 @@ import { formatIssues } from '../config/format.js';
 import type { AgentConfig } from '../config/types.js';
 import { startAgent, type RunningAgent } from '../main.js';
 import { createSdNotifier } from '../util/sd-notify.js';
+import { installLoopBlockHook } from '../util/loop-block-hook.js';
 import { startWatchdog, writableDirCheck, type Watchdog } from '../util/watchdog.js';
 import { createLogger, isLogLevel, type Logger } from '../util/log.js';
 import { describeError } from '../util/errors.js';
@@ -81,10 +82,12 @@ export const runCommand: Command = {
     process.on('SIGTERM', onStop);
     process.on('SIGINT', onStop);
     process.on('SIGHUP', onHup);
+    const removeLoopBlockHook = installLoopBlockHook(process.env, log);
     const removeHandlers = (): void => {
       process.off('SIGTERM', onStop);
       process.off('SIGINT', onStop);
       process.off('SIGHUP', onHup);
+      removeLoopBlockHook();
     };
 
     let running: RunningAgent;
@@ -164,6 +167,7 @@ export const runCommand: Command = {
     await busy;
     await running.stop();
     process.off('SIGHUP', onHup);
+    removeLoopBlockHook();
     log.info('stopped');
     // Everything is closed; a handle some library still holds must not keep a stopping service
     // alive until systemd's TimeoutStopSec kills it.
