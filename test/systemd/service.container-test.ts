@@ -255,10 +255,16 @@ describe('the service under a real systemd (systemd-nspawn)', { skip: skip ?? fa
   step('a stale agent.pid naming a live foreign process (PID 1) does not block the start', async () => {
     await sh('echo 1 > /var/lib/m2m-agent/agent.pid && chown m2m-agent: /var/lib/m2m-agent/agent.pid');
     const before = counter.distinct().length;
+    const from = await cursor();
+    // Type=notify: `start` returns once READY=1 arrived, and fails if the agent exits instead.
     await sh(`systemctl start ${UNIT}`);
     await until(running, 'active (running)');
     await until(() => (counter.distinct().length > before ? true : undefined), 'readings again');
-    assert.doesNotMatch(await journal(await cursor()), /STATE_DIR_LOCKED/);
+    assert.doesNotMatch(await journal(from), /STATE_DIR_LOCKED/);
+    // The agent's own record replaced the stale one: PID, then start time and uid.
+    const record = (await sh('cat /var/lib/m2m-agent/agent.pid')).split('\n');
+    assert.equal(record[0], (await show())['MainPID']);
+    assert.match(record[1] ?? '', /"startTicks":"\d+"/);
   });
 
   step('every sd_notify message the agent sent was acted on by systemd', async () => {
