@@ -244,10 +244,11 @@ describe('the service under a real systemd (systemd-nspawn)', { skip: skip ?? fa
     closes.length = 0;
     await sh(`systemctl stop ${UNIT}`);
     const s = await show();
-    assert.equal(s['ActiveState'], 'inactive');
-    assert.equal(s['ExecMainCode'], '1', 'exited (not killed)');
-    assert.equal(s['ExecMainStatus'], '0');
-    assert.equal(s['Result'], 'success');
+    const seen = JSON.stringify(s);
+    assert.equal(s['ActiveState'], 'inactive', seen);
+    assert.equal(s['ExecMainCode'], '1', `exited (not killed): ${seen}`);
+    assert.equal(s['ExecMainStatus'], '0', seen);
+    assert.equal(s['Result'], 'success', seen);
     await until(() => (closes.length > 0 ? true : undefined), 'the registrar to see the close');
     assert.equal(closes[0]?.code, 1001);
   });
