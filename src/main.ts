@@ -128,7 +128,7 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
     },
   });
 
-  const trust = new TrustPolicy(config.registrar.cseId, config.trustedOriginators);
+  const trust = new TrustPolicy(config.registrar.cseId, config.trustedOriginators, config.registrar.spId);
   const actuators = config.devices.filter((d) => d.kind === 'actuator').map((d) => d.name);
   const inbound = createInboundHandler({
     trust,

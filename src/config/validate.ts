@@ -8,6 +8,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { isSerialization, serializationOf, type Serialization } from '../codec/subprotocol.js';
 import { validateScheduleEntry } from '../connectivity/schedule.js';
+import { parseOriginator } from '../protocol/originator.js';
 import { joinPath, type Issue } from '../util/issues.js';
 import { resolveCompat } from './compat.js';
 import { buildDevices, checkDevices, type RawDevice } from './devices.js';
@@ -127,6 +128,19 @@ function crossCheck(
     });
   }
   issues.push(...checkRole(raw));
+  const trusted = raw.trustedOriginators;
+  if (Array.isArray(trusted)) {
+    const cseId = get(raw, 'registrar', 'cseId');
+    trusted.forEach((t, i) => {
+      if (typeof t !== 'string' || t === '') return;
+      if (parseOriginator(t, { registrarCseId: typeof cseId === 'string' ? cseId : '/id-in' }) === undefined)
+        issues.push({
+          path: joinPath('trustedOriginators', i),
+          message: `${JSON.stringify(t)} is not an originator (CSE-ID or AE-ID) in a TS-0001 form`,
+          hint: 'e.g. /id-in (a CSE), Cadmin or /id-in/Cadmin (an AE), Sfleet, //sp.example/id-mn (another SP)',
+        });
+    });
+  }
   const sers = raw.serializations;
   const mapped = Array.isArray(sers) ? sers.map(toSerialization) : [];
   mapped.forEach((s, i) => {
@@ -227,6 +241,7 @@ function build(r: RawConfig, models: ReadonlyMap<string, DeviceModel>, opts: Val
     registrar: {
       url: r.registrar.url,
       cseId: r.registrar.cseId,
+      ...(r.registrar.spId === undefined ? {} : { spId: r.registrar.spId }),
       cseName: r.registrar.cseName,
       ...(tlsConfig === undefined ? {} : { tls: tlsConfig }),
       ...(typeof r.registrar.proxy === 'string' ? { proxy: r.registrar.proxy } : {}),
