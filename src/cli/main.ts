@@ -71,7 +71,7 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`m2m-agent ${cmd.name}: ${err.message}\nusage: ${cmd.usage}\n`);
       return EXIT_USAGE;
     }
-    process.stderr.write(`m2m-agent ${cmd.name}: ${describeError(err)}\n`);
+    process.stderr.write(`m2m-agent ${cmd.name}: ${describeError(err)}\n`); // describeError redacts
     return 1;
   }
 }

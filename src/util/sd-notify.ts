@@ -13,6 +13,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { silentLogger, type Logger } from './log.js';
 import { describeError } from './errors.js';
+import { redactSecrets } from './redact.js';
 
 /** Runs a command; rejects on a non-zero exit, a spawn error or the timeout. */
 export type ExecFn = (
@@ -105,7 +106,7 @@ export function createSdNotifier(opts: SdNotifierOptions = {}): SdNotifier {
     }
   };
   const withStatus = (first: string, status: string | undefined): string[] =>
-    status === undefined ? [first] : [first, `STATUS=${oneLine(status)}`];
+    status === undefined ? [first] : [first, `STATUS=${redactSecrets(oneLine(status))}`];
 
   return {
     enabled,
