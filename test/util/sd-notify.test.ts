@@ -167,3 +167,12 @@ test('real systemd-notify failing (no listener) is logged', async (t) => {
   await n.watchdogPing();
   assert.ok(log.lines.some((l) => l.level === 'error' && l.fields['what'] === 'watchdog'));
 });
+
+test('STATUS= never carries credentials (systemctl status shows it to every user)', async () => {
+  const rec = recordingExec();
+  const n = createSdNotifier({ env: { NOTIFY_SOCKET: '/run/x' }, exec: rec.exec });
+  await n.ready('running; registrar wss://agent:hunter22@registrar.example/');
+  const args = rec.calls.flatMap((c) => c.args).join(' ');
+  assert.ok(!args.includes('hunter22'), args);
+  assert.match(args, /STATUS=running; registrar wss:\/\/agent:\*\*\*@registrar\.example\//);
+});
