@@ -205,3 +205,44 @@ test('credentials from the environment and $CREDENTIALS_DIRECTORY are used and a
   for (const [path, content] of [...filesBelow(stateDir), ...filesBelow(join(base, 'metrics'))])
     assertNoSecret(path, content, secrets);
 });
+
+test('a crash (uncaught exception, unhandled rejection) prints the error masked, exit 1', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'm2m-secrets-'));
+  t.after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  // A library failing asynchronously while the CLI reads its configuration (the only file named none.json).
+  const failing = (raise: string): string =>
+    [
+      "import fsp from 'node:fs/promises';",
+      "import { syncBuiltinESMExports } from 'node:module';",
+      'const readFile = fsp.readFile;',
+      'fsp.readFile = (path, ...rest) => {',
+      "  if (!String(path).endsWith('none.json')) return readFile(path, ...rest);",
+      `  setImmediate(() => { ${raise} });`,
+      '  return new Promise(() => undefined);',
+      '};',
+      'syncBuiltinESMExports();',
+    ].join('\n');
+  for (const [name, code] of [
+    ['throw', failing("throw new Error('connect wss://agent:hunter22@h/ failed');")],
+    ['reject', failing("void Promise.reject(new Error('open wss://agent:hunter22@h/'));")],
+  ] as const) {
+    // Loaded before the CLI, as a library failing at some later point would.
+    const preload = join(dir, `${name}.mjs`);
+    writeFileSync(preload, code);
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [...NODE_LOADER, '--import', preload, CLI_MAIN, 'status', '-c', join(dir, 'none.json')],
+        { cwd: PACKAGE_DIR, timeout: 30_000 },
+        (err, _stdout, stderr) => {
+          resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stderr });
+        },
+      );
+    });
+    assert.equal(r.code, 1, `${name}: ${r.stderr}`);
+    assert.match(r.stderr, /agent:\*\*\*@h/, name);
+    assert.ok(!r.stderr.includes('hunter22'), `${name}: ${r.stderr}`);
+  }
+});
