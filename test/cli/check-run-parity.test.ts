@@ -63,7 +63,10 @@ const CASES: readonly Case[] = [
     name: 'an https:// proxy (unsupported)',
     path: 'registrar.proxy',
     message: /expected form \(pattern \^http:\/\/\)/,
-    setup: (_d, raw) => ({ ...raw, registrar: { url: 'ws://127.0.0.1:1/', proxy: 'https://proxy:3128' } }),
+    setup: (_d, raw) => ({
+      ...raw,
+      registrar: { url: 'ws://127.0.0.1:1/', proxy: 'https://agent:hunter22@proxy:3128' },
+    }),
   },
   {
     name: 'a client key that is not the certificate’s',
@@ -136,7 +139,7 @@ const CASES: readonly Case[] = [
     name: 'credentials in a configuration readable by every user',
     path: 'registrar.url',
     message: /holds credentials, but .* is readable by every user \(mode 0644\)/,
-    setup: (_d, raw) => ({ ...raw, registrar: { url: 'ws://agent:s3cret-pw@127.0.0.1:1/' } }),
+    setup: (_d, raw) => ({ ...raw, registrar: { url: 'ws://agent:hunter22@127.0.0.1:1/' } }),
     after: (_d, config) => {
       chmodSync(config, 0o644);
     },
@@ -203,6 +206,7 @@ for (const c of CASES) {
       assert.equal(r.code, 1, `${name} exits 1\n${r.stdout}${r.stderr}`);
       const line = r.stderr.split('\n').find((l) => l.startsWith(`${at}: `) && c.message.test(l));
       assert.ok(line, `${name} reports the problem at ${at} (${String(c.message)}):\n${r.stderr}`);
+      assert.ok(!(r.stdout + r.stderr).includes('hunter22'), `${name} printed a credential`);
     }
     assert.equal(existsSync(join(dir, 'state')), false, 'no state directory was created');
   });
