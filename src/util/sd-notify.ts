@@ -94,11 +94,17 @@ export function createSdNotifier(opts: SdNotifierOptions = {}): SdNotifier {
     });
   }
   let pingInFlight = false;
+  // The child needs only the socket (and PATH to be found): not the service's environment, which
+  // may hold credentials (M2M_AGENT_*_CREDENTIALS from the unit's EnvironmentFile).
+  const childEnv: NodeJS.ProcessEnv = {
+    ...(socket === undefined ? {} : { NOTIFY_SOCKET: socket }),
+    ...(env['PATH'] === undefined ? {} : { PATH: env['PATH'] }),
+  };
 
   const send = async (args: readonly string[], what: string): Promise<void> => {
     if (!enabled) return;
     try {
-      await exec(command, args, { env, timeoutMs });
+      await exec(command, args, { env: childEnv, timeoutMs });
     } catch (err) {
       // A lost READY ends in a start timeout and a lost WATCHDOG in a restart; both are visible in
       // the journal through this line, which is the best we can do from here.
