@@ -94,12 +94,13 @@ export function createSdNotifier(opts: SdNotifierOptions = {}): SdNotifier {
     });
   }
   let pingInFlight = false;
-  // The child needs only the socket (and PATH to be found): not the service's environment, which
-  // may hold credentials (M2M_AGENT_*_CREDENTIALS from the unit's EnvironmentFile).
-  const childEnv: NodeJS.ProcessEnv = {
-    ...(socket === undefined ? {} : { NOTIFY_SOCKET: socket }),
-    ...(env['PATH'] === undefined ? {} : { PATH: env['PATH'] }),
-  };
+  // The service's environment may hold credentials (M2M_AGENT_*_CREDENTIALS from the unit's
+  // EnvironmentFile): the child gets everything else, as before, but not those.
+  const childEnv: NodeJS.ProcessEnv = Object.fromEntries(
+    Object.entries(env).filter(
+      ([k]) => !/^M2M_AGENT_\w*CREDENTIALS$/.test(k) && k !== 'CREDENTIALS_DIRECTORY',
+    ),
+  );
 
   const send = async (args: readonly string[], what: string): Promise<void> => {
     if (!enabled) return;

@@ -179,7 +179,7 @@ test('STATUS= never carries credentials (systemctl status shows it to every user
   });
   await n.ready('running; registrar wss://agent:hunter22@registrar.example/');
   const args = rec.calls.flatMap((c) => c.args).join(' ');
-  assert.deepEqual(rec.calls[0]?.env, { NOTIFY_SOCKET: '/run/x' }, 'nothing else of our environment');
+  assert.deepEqual(rec.calls[0]?.env, { NOTIFY_SOCKET: '/run/x' }, 'not the credentials');
   assert.ok(!args.includes('hunter22'), args);
   assert.match(args, /STATUS=running; registrar wss:\/\/agent:\*\*\*@registrar\.example\//);
 });
