@@ -2,7 +2,6 @@
  * The composition root: the only place (with `cli/`) that picks concrete classes. Builds a running
  * agent from a validated configuration.
  */
-import { mkdir } from 'node:fs/promises';
 import { connect as wsConnect } from './binding/ws/index.js';
 import type { Connect, FrameObserver } from './binding/ws/types.js';
 import type { Serialization } from './codec/subprotocol.js';
@@ -22,6 +21,7 @@ import { createNodeRole } from './agent/node-role.js';
 import { agentOutbox, outboxQueue } from './agent/outbox-queue.js';
 import { Registration } from './agent/registration.js';
 import { createRqiGenerator } from './agent/rqi.js';
+import { prepareStateDir } from './agent/state-dir.js';
 import { lockStateDir } from './agent/state-lock.js';
 import type { StatusSnapshot } from './agent/status.js';
 import { createStatusReporting } from './agent/status-reporting.js';
@@ -62,7 +62,7 @@ export interface RunningAgent {
 export async function startAgent(config: AgentConfig, o: StartOptions): Promise<RunningAgent> {
   const clock = o.clock ?? bootClock;
   const log = o.logger;
-  await mkdir(config.stateDir, { recursive: true });
+  await prepareStateDir(config.stateDir, log);
   const unlock = await lockStateDir(config.stateDir);
   const bootId = readBootId();
   const store =
@@ -128,7 +128,7 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
     },
   });
 
-  const trust = new TrustPolicy(config.registrar.cseId, config.trustedOriginators);
+  const trust = new TrustPolicy(config.registrar.cseId, config.trustedOriginators, config.registrar.spId);
   const actuators = config.devices.filter((d) => d.kind === 'actuator').map((d) => d.name);
   const inbound = createInboundHandler({
     trust,

@@ -70,7 +70,7 @@ export class IdentityStore {
   }
 
   async save(id: Identity): Promise<void> {
-    await mkdir(this.stateDir, { recursive: true });
+    await mkdir(this.stateDir, { recursive: true, mode: 0o750 });
     await writeFileAtomic(this.path, JSON.stringify(id, null, 2) + '\n');
   }
 

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, open, rename, unlink } from 'node:fs/promises';
+import { redactSecrets } from '../util/redact.js';
 import { basename, dirname, join } from 'node:path';
 
 /** Everything the metrics file reports; a plain object the agent fills from its own state. */
@@ -147,22 +148,24 @@ export function renderMetrics(snapshot: MetricsSnapshot): string {
  * Writes `text` to `path` atomically: a temp file in the same directory, then rename(2). The temp
  * name does not end in `.prom`, so the textfile collector ignores it. No fsync: the file is
  * rewritten every interval and a torn write after a power cut is replaced by the next one, while
- * an fsync per interval would wear the SD card for nothing. Mode 0644 regardless of the service's
- * UMask, so node_exporter (another user) can read it.
- * Not `util/atomic-file.ts`: its mode goes through the umask (0027 in the unit, so 0640) and a
- * chmod after its rename would leave a moment where the collector gets EACCES.
+ * an fsync per interval would wear the SD card for nothing. Mode 0640 whatever the umask (set on
+ * the temp file, before the rename, so the collector never meets a narrower file): node_exporter
+ * reads it through the group, which a setgid collector directory hands down (README, metrics).
  */
+/** Readable by the group of the collector directory, never by every user. */
+const METRICS_FILE_MODE = 0o640;
+
 export async function writeMetricsFile(path: string, text: string): Promise<void> {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    const fh = await open(tmp, 'w', 0o644);
+    const fh = await open(tmp, 'w', METRICS_FILE_MODE);
     try {
-      await fh.writeFile(text, 'utf8');
+      await fh.writeFile(redactSecrets(text), 'utf8');
     } finally {
       await fh.close();
     }
-    await chmod(tmp, 0o644);
+    await chmod(tmp, METRICS_FILE_MODE);
     await rename(tmp, path);
   } catch (err) {
     // Best-effort cleanup; the original error is what the caller needs to see.

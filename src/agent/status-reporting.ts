@@ -12,6 +12,7 @@ import type { DeviceStatus } from './agent.js';
 import type { Identity } from './identity.js';
 import { renderMetrics, writeMetricsFile } from './metrics.js';
 import { StatusWriter, type StatusSnapshot } from './status.js';
+import { redactUrl } from '../util/redact.js';
 
 export interface StatusSources {
   readonly config: AgentConfig;
@@ -48,7 +49,7 @@ export function createStatusReporting(o: StatusSources): StatusReporting {
       identity: {
         ...(id ? { aeId: id.aeId, registeredAt: id.registeredAt } : {}),
         ...(id?.ri === undefined ? {} : { ri: id.ri }),
-        registrar: `${config.registrar.url} ${config.registrar.cseId}/${config.registrar.cseName}`,
+        registrar: `${redactUrl(config.registrar.url)} ${config.registrar.cseId}/${config.registrar.cseName}`,
         name: config.node.name,
         role: config.node.role,
       },

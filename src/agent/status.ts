@@ -9,6 +9,7 @@ import type { Clock, TimerHandle } from '../util/clock.js';
 import { describeError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import type { DeviceStatus } from './agent.js';
+import { redactSecrets } from '../util/redact.js';
 
 export interface StatusSnapshot {
   readonly identity: {
@@ -73,7 +74,8 @@ export class StatusWriter {
       this.timer = undefined;
     }
     this.lastWriteMono = this.clock.monotonicMs();
-    const text = JSON.stringify(this.snapshot(), null, 2) + '\n';
+    // Last errors may quote a URL: the file is read by others (`m2m-agent status`, support bundles).
+    const text = redactSecrets(JSON.stringify(this.snapshot(), null, 2) + '\n');
     this.writing = this.writing.then(() =>
       writeFileAtomic(join(this.stateDir, STATUS_FILE), text).catch((err: unknown) => {
         this.logger.warn('cannot write the status file', { error: describeError(err) });

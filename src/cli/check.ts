@@ -4,6 +4,7 @@ import { ConfigError } from '../config/errors.js';
 import { formatIssues } from '../config/format.js';
 import { CONFIG_OPTION, EXIT_CONFIG, EXIT_OK, type Command } from './command.js';
 import { configPath, deviceModelDirs } from './paths.js';
+import { redactUrl } from '../util/redact.js';
 
 export const checkCommand: Command = {
   name: 'check',
@@ -15,7 +16,7 @@ export const checkCommand: Command = {
     try {
       const config = await loadConfig(path, { deviceModelDirs: deviceModelDirs(path) });
       process.stdout.write(
-        `${path}: OK (${config.node.role} "${config.node.name}" -> ${config.registrar.url}, ${config.devices.length} devices, compat ${config.registrar.compatPreset})\n`,
+        `${path}: OK (${config.node.role} "${config.node.name}" -> ${redactUrl(config.registrar.url)}, ${config.devices.length} devices, compat ${config.registrar.compatPreset})\n`,
       );
       return EXIT_OK;
     } catch (err) {

@@ -2,10 +2,12 @@
 /** `m2m-agent`: the command-line entry point. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { formatOptions, parseArgs, UsageError } from './args.js';
 import { EXIT_USAGE, type Command } from './command.js';
 import { PACKAGE_ROOT } from './paths.js';
 import { describeError } from '../util/errors.js';
+import { redactSecrets } from '../util/redact.js';
 
 /**
  * Commands are imported on demand: `run` on a Pi Zero should not load the development
@@ -85,6 +87,13 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   readerGone = true;
   if (process.listenerCount('SIGINT') > 0) process.emit('SIGINT', 'SIGINT');
   else process.exit(0);
+});
+
+// A crash prints the error as Node would, but masked: a library error may embed the registrar URL
+// with its credentials, and the journal is readable by more people than the configuration.
+process.on('uncaughtException', (err: unknown) => {
+  process.stderr.write(redactSecrets(`m2m-agent: uncaught ${inspect(err)}\n`));
+  process.exit(1);
 });
 
 main(process.argv.slice(2)).then(

@@ -18,6 +18,7 @@ import { describeError } from '../util/errors.js';
 import { UsageError } from './args.js';
 import { CONFIG_OPTION, EXIT_CONFIG, EXIT_OK, LOG_LEVEL_OPTION, type Command } from './command.js';
 import { configPath, deviceModelDirs } from './paths.js';
+import { redactUrl } from '../util/redact.js';
 
 /** Exit code when the agent cannot run any more (systemd's Restart=on-failure restarts it). */
 const EXIT_FAILURE = 1;
@@ -99,10 +100,10 @@ export const runCommand: Command = {
     }
     log.info('agent running', {
       name: config.node.name,
-      registrar: config.registrar.url,
+      registrar: redactUrl(config.registrar.url),
       devices: config.devices.length,
     });
-    await notifier.ready(`running; registrar ${config.registrar.url}`);
+    await notifier.ready(`running; registrar ${redactUrl(config.registrar.url)}`);
     const watchdogMs = notifier.watchdogIntervalMs;
     const startWatching = (stateDir: string): Watchdog | undefined =>
       watchdogMs

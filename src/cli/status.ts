@@ -3,6 +3,7 @@ import { loadConfig } from '../config/load.js';
 import { formatStatus, readStatus } from '../agent/status.js';
 import { CONFIG_OPTION, EXIT_CONFIG, EXIT_OK, type Command } from './command.js';
 import { configPath, deviceModelDirs } from './paths.js';
+import { redactSecrets } from '../util/redact.js';
 
 export const statusCommand: Command = {
   name: 'status',
@@ -26,8 +27,11 @@ export const statusCommand: Command = {
       process.stderr.write(`no status in ${stateDir}: the agent has not run yet with this state directory\n`);
       return EXIT_CONFIG;
     }
+    // A status file written by an older agent may still hold a URL with credentials.
     process.stdout.write(
-      options.json === true ? JSON.stringify(status) + '\n' : formatStatus(status, Date.now()) + '\n',
+      redactSecrets(
+        options.json === true ? JSON.stringify(status) + '\n' : formatStatus(status, Date.now()) + '\n',
+      ),
     );
     return EXIT_OK;
   },

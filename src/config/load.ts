@@ -1,7 +1,8 @@
 /**
  * Loading the configuration file (design.md "Configuration"): read, parse, load the device models,
- * validate everything, and either return the typed configuration or throw one `ConfigError`
- * carrying every problem (configuration and model files alike) with its key path and a hint.
+ * validate everything, check the file modes that matter for security, add the credentials given
+ * outside the file, and either return the typed configuration or throw one `ConfigError` carrying
+ * every problem (configuration and model files alike) with its key path and a hint.
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -9,6 +10,8 @@ import type { Issue } from '../util/issues.js';
 import { ConfigError } from './errors.js';
 import { loadDeviceModels } from './models.js';
 import type { AgentConfig } from './types.js';
+import { CREDENTIAL_SOURCES, hasUrlCredentials, readCredentials, withCredentials } from './credentials.js';
+import { configFileModeIssues, stateDirModeIssues } from './permissions.js';
 import { validateConfig, type ValidateOptions } from './validate.js';
 
 export interface LoadConfigOptions {
@@ -16,6 +19,8 @@ export interface LoadConfigOptions {
   readonly deviceModelDirs: readonly string[];
   /** Returns why a file cannot be read, or undefined (tests inject it). */
   readonly unreadable?: ValidateOptions['unreadable'];
+  /** Where credentials come from (`CREDENTIALS_DIRECTORY`, `M2M_AGENT_*_CREDENTIALS`); default `process.env`. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** "at position 42" in a JSON.parse message, as line and column. */
@@ -67,7 +72,46 @@ export async function loadConfig(path: string, opts: LoadConfigOptions): Promise
     baseDir: dirname(resolve(path)),
     ...(opts.unreadable ? { unreadable: opts.unreadable } : {}),
   });
-  const all = [...modelIssues, ...issues];
-  if (all.length > 0 || !config) throw new ConfigError(all, path);
-  return config;
+  const all = [...modelIssues, ...issues, ...configFileModeIssues(path, credentialKeyIn(raw))];
+  if (!config) throw new ConfigError(all, path);
+  all.push(...stateDirModeIssues(config.stateDir));
+  const withSecrets = applyCredentials(config, opts.env ?? process.env, all);
+  if (all.length > 0) throw new ConfigError(all, path);
+  return withSecrets;
+}
+
+/** The key whose value in the file carries credentials (user info in a URL), if any. */
+function credentialKeyIn(raw: unknown): string | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const registrar = (raw as { registrar?: { url?: unknown; proxy?: unknown } }).registrar;
+  if (typeof registrar?.url === 'string' && hasUrlCredentials(registrar.url)) return 'registrar.url';
+  if (typeof registrar?.proxy === 'string' && hasUrlCredentials(registrar.proxy)) return 'registrar.proxy';
+  return undefined;
+}
+
+/** Puts credentials given outside the file into the registrar and proxy URLs (in memory only). */
+function applyCredentials(config: AgentConfig, env: NodeJS.ProcessEnv, issues: Issue[]): AgentConfig {
+  let { url, proxy } = config.registrar;
+  for (const target of ['registrar', 'proxy'] as const) {
+    const { value, from, issue } = readCredentials(target, env);
+    if (issue) issues.push(issue);
+    if (value === undefined) continue;
+    const key = CREDENTIAL_SOURCES[target].key;
+    const current = target === 'registrar' ? url : proxy;
+    if (current === undefined) {
+      issues.push({
+        path: key,
+        message: `${from ?? ''} is set, but there is no proxy`,
+        hint: 'set registrar.proxy, or unset the credentials',
+      });
+    } else if (hasUrlCredentials(current)) {
+      issues.push({
+        path: key,
+        message: `has credentials in the file and from ${from ?? ''}: which one is meant?`,
+        hint: 'keep only one, preferably outside the file',
+      });
+    } else if (target === 'registrar') url = withCredentials(current, value);
+    else proxy = withCredentials(current, value);
+  }
+  return { ...config, registrar: { ...config.registrar, url, ...(proxy === undefined ? {} : { proxy }) } };
 }

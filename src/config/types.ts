@@ -37,6 +37,8 @@ export interface TlsConfig {
 export interface RegistrarConfig {
   readonly url: string;
   readonly cseId: string;
+  /** The registrar's SP-ID (`acme.example.com`): absolute originators naming it are ours. */
+  readonly spId?: string;
   readonly cseName: string;
   readonly tls?: TlsConfig;
   readonly proxy?: string;

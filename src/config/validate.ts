@@ -1,18 +1,21 @@
 /**
  * Validation of the whole configuration: first the schema pass (`schema/config.schema.json`:
  * unknown keys with "did you mean", types, required keys, ranges, defaults), then the checks a
- * schema cannot express (URL scheme, readable TLS files, scheduleElement syntax, serializations
+ * schema cannot express (URL scheme, TLS files readable, parsable and matching, scheduleElement
+ * syntax, trusted originators, serializations
  * after mapping legacy names, devices). Every problem is collected; nothing stops at the first.
  */
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { isSerialization, serializationOf, type Serialization } from '../codec/subprotocol.js';
 import { validateScheduleEntry } from '../connectivity/schedule.js';
+import { parseOriginator } from '../protocol/originator.js';
 import { joinPath, type Issue } from '../util/issues.js';
 import { resolveCompat } from './compat.js';
 import { buildDevices, checkDevices, type RawDevice } from './devices.js';
 import { applyDefaults, isPlainObject, validateJson } from './json-schema.js';
 import type { DeviceModel } from './models.js';
+import { tlsFileIssues } from './tls-check.js';
 import { configSchema } from './schemas.js';
 import type { AgentConfig, NodeConfig, TlsConfig } from './types.js';
 
@@ -23,6 +26,11 @@ export interface ValidateOptions {
   readonly baseDir?: string;
   /** Returns why a file cannot be read, or undefined if it can (injected by tests). */
   readonly unreadable?: (path: string) => string | undefined;
+  /**
+   * Reads a TLS file for the content checks (certificates parse, the key matches). Default: the
+   * real file, unless `unreadable` is injected alone (tests faking readability skip the contents).
+   */
+  readonly readFile?: (path: string) => Buffer;
 }
 
 /**
@@ -90,6 +98,7 @@ function crossCheck(
   const tls = get(raw, 'registrar', 'tls');
   if (scheme === 'wss:' && isPlainObject(tls)) {
     const unreadable = opts.unreadable ?? defaultUnreadable;
+    const readable: { ca?: string; cert?: string; key?: string } = {};
     for (const key of ['ca', 'cert', 'key'] as const) {
       const p = tls[key];
       if (typeof p !== 'string' || p === '') continue;
@@ -101,8 +110,10 @@ function crossCheck(
           message: `cannot read ${full}: ${why}`,
           hint: 'give the path of a PEM file the agent can read',
         });
-      }
+      } else readable[key] = full;
     }
+    const read = opts.readFile ?? (opts.unreadable === undefined ? readFileSync : undefined);
+    if (read !== undefined) issues.push(...tlsFileIssues(readable, read));
     if ((tls.cert === undefined) !== (tls.key === undefined)) {
       issues.push({
         path: tls.cert === undefined ? 'registrar.tls.cert' : 'registrar.tls.key',
@@ -127,6 +138,19 @@ function crossCheck(
     });
   }
   issues.push(...checkRole(raw));
+  const trusted = raw.trustedOriginators;
+  if (Array.isArray(trusted)) {
+    const cseId = get(raw, 'registrar', 'cseId');
+    trusted.forEach((t, i) => {
+      if (typeof t !== 'string' || t === '') return;
+      if (parseOriginator(t, { registrarCseId: typeof cseId === 'string' ? cseId : '/id-in' }) === undefined)
+        issues.push({
+          path: joinPath('trustedOriginators', i),
+          message: `${JSON.stringify(t)} is not an originator (CSE-ID or AE-ID) in a TS-0001 form`,
+          hint: 'e.g. /id-in (a CSE), Cadmin or /id-in/Cadmin (an AE), Sfleet, //sp.example/id-mn (another SP)',
+        });
+    });
+  }
   const sers = raw.serializations;
   const mapped = Array.isArray(sers) ? sers.map(toSerialization) : [];
   mapped.forEach((s, i) => {
@@ -227,6 +251,7 @@ function build(r: RawConfig, models: ReadonlyMap<string, DeviceModel>, opts: Val
     registrar: {
       url: r.registrar.url,
       cseId: r.registrar.cseId,
+      ...(r.registrar.spId === undefined ? {} : { spId: r.registrar.spId }),
       cseName: r.registrar.cseName,
       ...(tlsConfig === undefined ? {} : { tls: tlsConfig }),
       ...(typeof r.registrar.proxy === 'string' ? { proxy: r.registrar.proxy } : {}),

@@ -29,9 +29,9 @@ let tmpSeq = 0;
 /** Replaces a state file atomically with `value` as JSON. */
 export async function writeStateFile(file: string, value: unknown): Promise<void> {
   const dir = path.dirname(file);
-  await fsp.mkdir(dir, { recursive: true });
+  await fsp.mkdir(dir, { recursive: true, mode: 0o750 });
   const tmp = `${file}.tmp-${process.pid}-${++tmpSeq}`;
-  const handle = await fsp.open(tmp, 'w', 0o644);
+  const handle = await fsp.open(tmp, 'w', 0o640);
   try {
     await handle.writeFile(JSON.stringify(value) + '\n');
     await handle.sync();

@@ -43,10 +43,11 @@ const SYNC_WRITE_MAX_BYTES = 16 * 1024;
 /** The real filesystem. */
 export const nodeFileOps: FileOps = {
   mkdir: async (dir) => {
-    await fs.promises.mkdir(dir, { recursive: true });
+    // Explicit modes (the umask may only narrow them): readings are the service's and its group's.
+    await fs.promises.mkdir(dir, { recursive: true, mode: 0o750 });
   },
   readdir: (dir) => fs.promises.readdir(dir),
-  open: (path, flags) => pOpen(path, flags, 0o644),
+  open: (path, flags) => pOpen(path, flags, 0o640),
   close: (fd) => pClose(fd),
   read: async (fd, buf, position) => {
     let got = 0;

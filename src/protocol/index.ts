@@ -4,3 +4,4 @@ export * from './parameters.js';
 export * from './validate.js';
 export * from './errors.js';
 export * from './timestamp.js';
+export * from './originator.js';

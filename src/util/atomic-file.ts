@@ -9,7 +9,10 @@ import * as fs from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 export interface AtomicWriteOptions {
-  /** File mode of a newly created file (default 0o644; e.g. 0o600 for secrets). */
+  /**
+   * File mode of the new file (default 0o640: state and status files are the service's and its
+   * group's; the umask can only narrow it). E.g. 0o600 for secrets.
+   */
   mode?: number;
   /** Skip the fsyncs (tests and throwaway files only: the result is then not power-cut safe). */
   noSync?: boolean;
@@ -28,7 +31,7 @@ export async function writeFileAtomic(
   const tmp = tempPathFor(path);
   let fh: fs.promises.FileHandle | undefined;
   try {
-    fh = await fs.promises.open(tmp, 'w', opts.mode ?? 0o644);
+    fh = await fs.promises.open(tmp, 'w', opts.mode ?? 0o640);
     await fh.writeFile(data);
     if (!opts.noSync) await fh.sync();
     await fh.close();
@@ -52,7 +55,7 @@ export function writeFileAtomicSync(
   const tmp = tempPathFor(path);
   let fd: number | undefined;
   try {
-    fd = fs.openSync(tmp, 'w', opts.mode ?? 0o644);
+    fd = fs.openSync(tmp, 'w', opts.mode ?? 0o640);
     fs.writeFileSync(fd, data);
     if (!opts.noSync) fs.fsyncSync(fd);
     fs.closeSync(fd);

@@ -1,3 +1,5 @@
+import { redactSecrets } from './redact.js';
+
 /** Base class of every error the agent raises: a stable `code` for tests and logs, a hint for the operator. */
 export class AgentError extends Error {
   override readonly name: string = 'AgentError';
@@ -7,7 +9,8 @@ export class AgentError extends Error {
     message: string,
     readonly options: { retryable?: boolean; hint?: string; cause?: unknown } = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // Messages may embed a URL with credentials (a library error, a config value): never in clear.
+    super(redactSecrets(message), options.cause === undefined ? undefined : { cause: options.cause });
   }
   /** True when trying again later may succeed (link down, timeout), false for permanent faults. */
   get retryable(): boolean {
@@ -21,7 +24,8 @@ export class AgentError extends Error {
 
 /** Turns anything thrown into a message fit for a log line. */
 export function describeError(err: unknown): string {
-  if (err instanceof AgentError) return `${err.code}: ${err.message}${err.hint ? ` (${err.hint})` : ''}`;
-  if (err instanceof Error) return err.message;
-  return String(err);
+  if (err instanceof AgentError)
+    return redactSecrets(`${err.code}: ${err.message}${err.hint ? ` (${err.hint})` : ''}`);
+  if (err instanceof Error) return redactSecrets(err.message);
+  return redactSecrets(String(err));
 }

@@ -2,6 +2,8 @@
  * A tiny structured logger. On a TTY it prints readable lines; otherwise one JSON object per line
  * with the `<N>` syslog priority prefix that journald reads (so `journalctl -p warning` works).
  */
+import { redactSecrets } from './redact.js';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, unknown>;
 
@@ -32,8 +34,12 @@ export function isLogLevel(s: string): s is LogLevel {
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const level = opts.level ?? 'info';
   const json = opts.json ?? !process.stdout.isTTY;
-  const write = opts.write ?? ((line: string) => process.stdout.write(line + '\n'));
+  const rawWrite = opts.write ?? ((line: string) => process.stdout.write(line + '\n'));
   const base = opts.fields ?? {};
+  // Every line is redacted as a whole: a credential in a field, a nested error or its cause is masked too.
+  const write = (line: string): void => {
+    rawWrite(redactSecrets(line));
+  };
   const emit = (lvl: LogLevel, msg: string, fields?: LogFields): void => {
     if (RANK[lvl] < RANK[level]) return;
     const all = { ...base, ...fields };
@@ -60,7 +66,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     error: (m, f) => {
       emit('error', m, f);
     },
-    child: (fields) => createLogger({ level, json, write, fields: { ...base, ...fields } }),
+    child: (fields) => createLogger({ level, json, write: rawWrite, fields: { ...base, ...fields } }),
   };
 }
 

@@ -15,6 +15,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { silentLogger, type Logger } from './log.js';
 import { describeError } from './errors.js';
+import { redactSecrets } from './redact.js';
 
 /** Runs a command; rejects on a non-zero exit, a spawn error or the timeout. */
 export type ExecFn = (
@@ -95,11 +96,18 @@ export function createSdNotifier(opts: SdNotifierOptions = {}): SdNotifier {
     });
   }
   let pingInFlight = false;
+  // The service's environment may hold credentials (M2M_AGENT_*_CREDENTIALS from the unit's
+  // EnvironmentFile): the child gets everything else, as before, but not those.
+  const childEnv: NodeJS.ProcessEnv = Object.fromEntries(
+    Object.entries(env).filter(
+      ([k]) => !/^M2M_AGENT_\w*CREDENTIALS$/.test(k) && k !== 'CREDENTIALS_DIRECTORY',
+    ),
+  );
 
   const send = async (args: readonly string[], what: string): Promise<void> => {
     if (!enabled) return;
     try {
-      await exec(command, args, { env, timeoutMs });
+      await exec(command, args, { env: childEnv, timeoutMs });
       // One line per message at debug level: `npm run test:systemd` counts these against the
       // messages systemd reports it acted on.
       logger.debug('sd_notify sent', { what });
@@ -110,7 +118,7 @@ export function createSdNotifier(opts: SdNotifierOptions = {}): SdNotifier {
     }
   };
   const withStatus = (first: string, status: string | undefined): string[] =>
-    status === undefined ? [first] : [first, `STATUS=${oneLine(status)}`];
+    status === undefined ? [first] : [first, `STATUS=${redactSecrets(oneLine(status))}`];
 
   return {
     enabled,

@@ -1,6 +1,6 @@
 /**
  * The ASN-CSE's access rules without sockets: canonical originators (C-stems belong to the
- * registrar, S-stems are SP-wide, SP-IDs dropped), trust, and the decision table (trusted,
+ * registrar, S-stems are SP-wide, a foreign SP-ID kept), trust, and the decision table (trusted,
  * owner, agent-owned structure, command containers, unsupported operations).
  */
 import { test } from 'node:test';
@@ -8,10 +8,14 @@ import assert from 'node:assert/strict';
 import { AsnTrust, canonicalOriginator, decide, type TargetInfo } from '../../src/agent/asn/access.js';
 import { Operation, ResourceType } from '../../src/protocol/codes.js';
 
-test('originators are compared SP-relative', () => {
+test('originators are compared by their whole identity', () => {
   assert.equal(canonicalOriginator('Cadmin', '/id-in'), '/id-in/Cadmin');
   assert.equal(canonicalOriginator('/id-in/Cadmin', '/id-in'), '/id-in/Cadmin');
-  assert.equal(canonicalOriginator('//sp.example/id-in/Cadmin', '/id-in'), '/id-in/Cadmin');
+  assert.equal(canonicalOriginator('//sp.example/id-in/Cadmin', '/id-in', 'sp.example'), '/id-in/Cadmin');
+  assert.equal(
+    canonicalOriginator('//evil.example/id-in/Cadmin', '/id-in', 'sp.example'),
+    '//evil.example/id-in/Cadmin',
+  );
   assert.equal(canonicalOriginator('Sfleet', '/id-in'), '/Sfleet');
   assert.equal(canonicalOriginator('id-mn', '/id-in'), '/id-mn');
   const trust = new AsnTrust('/id-in', ['Cadmin', '/Sfleet']);
@@ -20,6 +24,10 @@ test('originators are compared SP-relative', () => {
   assert.ok(trust.isTrusted('/id-in/Cadmin'));
   assert.ok(trust.isTrusted('Sfleet'));
   assert.ok(!trust.isTrusted('/id-other/Cadmin'), 'a C-stem of another registrar is someone else');
+  assert.ok(
+    !trust.isTrusted('//evil.example/id-in'),
+    'an absolute id with a foreign SP-ID is never the registrar',
+  );
   assert.ok(!trust.isTrusted(undefined));
   assert.ok(!trust.isTrusted(''));
 });

@@ -64,7 +64,7 @@ test('the metrics file parses and follows readings, link and outbox', async (t) 
   const rtt = metric('m2m_agent_last_roundtrip_timestamp_seconds') ?? 0;
   assert.ok(Math.abs(rtt - Date.now() / 1000) < 60, `round trip time is Unix seconds: ${rtt}`);
   assert.equal(metric('m2m_agent_device_errors_total', { device: 'counter' }), 0);
-  assert.equal(statSync(prom).mode & 0o777, 0o644, 'readable by node_exporter');
+  assert.equal(statSync(prom).mode & 0o777, 0o640, 'readable by the group (node_exporter), not by all');
 
   // The registrar goes away: link down, readings go on into the outbox.
   await registrar.down();

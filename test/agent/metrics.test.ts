@@ -110,7 +110,7 @@ test('values change as readings flow', () => {
   assert.equal(value(after, 'm2m_agent_outbox_depth'), 13);
 });
 
-test('writeMetricsFile replaces the file atomically, world-readable, leaving no temp file', async (t) => {
+test('writeMetricsFile replaces the file atomically, group-readable (0640) whatever the umask, leaving no temp file', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'm2m-'));
   const oldMask = process.umask(0o077);
   t.after(() => {
@@ -122,7 +122,7 @@ test('writeMetricsFile replaces the file atomically, world-readable, leaving no 
   await writeMetricsFile(path, renderMetrics(snapshot()));
   assert.deepEqual(readdirSync(dir), ['m2m_agent.prom']);
   parsePrometheusText(readFileSync(path, 'utf8'));
-  assert.equal(statSync(path).mode & 0o777, 0o644);
+  assert.equal(statSync(path).mode & 0o777, 0o640);
   await assert.rejects(writeMetricsFile(join(dir, 'missing', 'x.prom'), 'x\n'), { code: 'ENOENT' });
   assert.deepEqual(readdirSync(dir), ['m2m_agent.prom']);
 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { loadDeviceModels } from '../../src/config/models.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { COMPAT_PRESETS } from '../../src/config/compat.js';
+import { makeTestPki } from '../helpers/tls.js';
 
 const { models } = loadDeviceModels([join(import.meta.dirname, '..', 'fixtures', 'config', 'devices')]);
 const minimal = { registrar: { url: 'ws://127.0.0.1:8080/' }, node: { name: 'gw' } };
@@ -238,7 +239,8 @@ test('wss TLS files must be readable; relative paths resolve against the config 
   t.after(() => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
-  fs.writeFileSync(join(dir, 'ca.pem'), 'pem');
+  const pki = makeTestPki();
+  fs.writeFileSync(join(dir, 'ca.pem'), pki.ca);
   const raw = withKeys({
     registrar: { url: 'wss://h/', tls: { ca: 'ca.pem', cert: 'client.pem', key: 'client.key' } },
     stateDir: 'state',
@@ -250,8 +252,8 @@ test('wss TLS files must be readable; relative paths resolve against the config 
     ['registrar.tls.cert', 'registrar.tls.key'],
   );
   assert.match(issues[0]?.message ?? '', /cannot read .*client\.pem: ENOENT/);
-  fs.writeFileSync(join(dir, 'client.pem'), 'pem');
-  fs.writeFileSync(join(dir, 'client.key'), 'key');
+  fs.writeFileSync(join(dir, 'client.pem'), pki.clientCert);
+  fs.writeFileSync(join(dir, 'client.key'), pki.clientKey);
   const ok = validateConfig(raw, models, { baseDir: dir });
   assert.deepEqual(ok.issues, []);
   assert.deepEqual(ok.config?.registrar.tls, {

@@ -40,6 +40,8 @@ export interface RunChild {
   readonly logs: readonly LogLine[];
   /** Everything on stderr so far. */
   stderr(): string;
+  /** Everything on stdout so far, as written (log lines and anything else). */
+  stdout(): string;
   /** Resolves with the first line (already seen or coming) that matches; rejects after `timeoutMs`. */
   waitForLog(match: (l: LogLine) => boolean, what: string, timeoutMs?: number): Promise<LogLine>;
   /** Resolves when the process has exited. */
@@ -93,7 +95,9 @@ export function spawnRun(configPath: string, o: SpawnRunOptions = {}): RunChild 
   const watchers = new Set<(l: LogLine) => void>();
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  let stdout = '';
   createInterface({ input: child.stdout }).on('line', (text) => {
+    stdout += text + '\n';
     const line = parseLine(text);
     if (!line) return;
     logs.push(line);
@@ -138,6 +142,7 @@ export function spawnRun(configPath: string, o: SpawnRunOptions = {}): RunChild 
     pid: child.pid,
     logs,
     stderr: () => stderr,
+    stdout: () => stdout,
     exited,
     waitForLog(match, what, timeoutMs = 15_000) {
       const seen = logs.find(match);

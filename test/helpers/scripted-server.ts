@@ -31,6 +31,8 @@ export interface ScriptedServerOptions {
     readonly key: string;
     readonly ca?: string;
     readonly requestCert?: boolean;
+    /** `TLSv1.2`: a refused client certificate is an alert inside the handshake (1.3: after it). */
+    readonly maxVersion?: 'TLSv1.2' | 'TLSv1.3';
   };
   /** False: the server ignores pings (a peer that never pongs). Default true. */
   readonly autoPong?: boolean;
@@ -145,6 +147,7 @@ export class ScriptedServer {
           ...(opts.tls.ca ? { ca: opts.tls.ca } : {}),
           requestCert: opts.tls.requestCert ?? false,
           rejectUnauthorized: opts.tls.requestCert ?? false,
+          ...(opts.tls.maxVersion ? { maxVersion: opts.tls.maxVersion } : {}),
         })
       : http.createServer();
     const wss = new WebSocketServer({

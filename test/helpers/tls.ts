@@ -3,7 +3,9 @@
  * server certificate for 127.0.0.1/localhost and a client certificate signed by it, and a second,
  * unrelated CA that must not be trusted for the server.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -88,4 +90,69 @@ export function makeTestPki(): TestPki {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A running `openssl s_server`: OpenSSL's own TLS stack, sending the alerts a real registrar sends. */
+export interface OpensslServer {
+  readonly url: string;
+  close(): void;
+}
+
+/**
+ * Starts `openssl s_server` on 127.0.0.1 with the server certificate, requiring a client
+ * certificate signed by `clientCa` (verification errors end the handshake with an alert).
+ */
+export async function startOpensslServer(
+  pki: TestPki,
+  o: { readonly clientCa: string; readonly version: 'tls1_2' | 'tls1_3' },
+): Promise<OpensslServer> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'm2m-ossl-'));
+  const f = (name: string, pem: string): string => {
+    fs.writeFileSync(path.join(dir, name), pem);
+    return path.join(dir, name);
+  };
+  const free = net.createServer().listen(0, '127.0.0.1');
+  await once(free, 'listening');
+  const port = (free.address() as net.AddressInfo).port;
+  await new Promise((resolve) => free.close(resolve));
+  const child = spawn(
+    'openssl',
+    [
+      's_server',
+      '-accept',
+      `127.0.0.1:${port}`,
+      '-cert',
+      f('server.crt', pki.serverCert),
+      '-key',
+      f('server.key', pki.serverKey),
+      '-CAfile',
+      f('client-ca.crt', o.clientCa),
+      '-Verify',
+      '1',
+      '-verify_return_error',
+      `-${o.version}`,
+      '-www',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const close = (): void => {
+    child.kill();
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('ACCEPT')) resolve();
+      });
+      child.once('exit', (code) => {
+        reject(new Error(`openssl s_server exited (${String(code)}) before accepting`));
+      });
+    });
+  } catch (err) {
+    close();
+    throw err;
+  }
+  return { url: `wss://127.0.0.1:${port}/`, close };
 }

@@ -7,12 +7,15 @@ import { createSdNotifier, watchdogIntervalFromEnv, type ExecFn } from '../../sr
 import { memoryLogger } from '../../src/util/log.js';
 import { notifyListenerSkipReason, startNotifyListener } from '../systemd/notify-listener.js';
 
-function recordingExec(): { exec: ExecFn; calls: { file: string; args: readonly string[] }[] } {
-  const calls: { file: string; args: readonly string[] }[] = [];
+function recordingExec(): {
+  exec: ExecFn;
+  calls: { file: string; args: readonly string[]; env?: NodeJS.ProcessEnv }[];
+} {
+  const calls: { file: string; args: readonly string[]; env?: NodeJS.ProcessEnv }[] = [];
   return {
     calls,
-    exec: (file, args) => {
-      calls.push({ file, args });
+    exec: (file, args, options) => {
+      calls.push({ file, args, env: options.env });
       return Promise.resolve();
     },
   };
@@ -166,4 +169,17 @@ test('real systemd-notify failing (no listener) is logged', async (t) => {
   });
   await n.watchdogPing();
   assert.ok(log.lines.some((l) => l.level === 'error' && l.fields['what'] === 'watchdog'));
+});
+
+test('STATUS= never carries credentials (systemctl status shows it to every user), nor does the child environment', async () => {
+  const rec = recordingExec();
+  const n = createSdNotifier({
+    env: { NOTIFY_SOCKET: '/run/x', M2M_AGENT_REGISTRAR_CREDENTIALS: 'agent:hunter22' },
+    exec: rec.exec,
+  });
+  await n.ready('running; registrar wss://agent:hunter22@registrar.example/');
+  const args = rec.calls.flatMap((c) => c.args).join(' ');
+  assert.deepEqual(rec.calls[0]?.env, { NOTIFY_SOCKET: '/run/x' }, 'not the credentials');
+  assert.ok(!args.includes('hunter22'), args);
+  assert.match(args, /STATUS=running; registrar wss:\/\/agent:\*\*\*@registrar\.example\//);
 });

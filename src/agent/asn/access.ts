@@ -10,8 +10,10 @@
  *   no contentInstance but the device's.
  * Everything else is 4103; operations this CSE does not serve at all are 5001.
  *
- * Originators are compared SP-relative: a C-stem AE-ID (`Cadmin`) is one registered with our
- * registrar (`/id-in/Cadmin`), an S-stem (`Sxyz`) is SP-wide (`/Sxyz`), an SP-ID prefix is dropped.
+ * Originators are compared by their whole identity (`protocol/originator.ts`): a C-stem AE-ID
+ * (`Cadmin`) is one registered with our registrar (`/id-in/Cadmin`), an S-stem (`Sxyz`) is SP-wide
+ * (`/Sxyz`), and an absolute id keeps its SP-ID unless it is ours (`registrar.spId`), so
+ * `//evil.example/id-in` is neither the registrar nor the owner of what `/id-in` created.
  */
 import { Operation, ResourceType, Rsc } from '../../protocol/codes.js';
 import type { RequestPrimitive } from '../../protocol/primitive.js';

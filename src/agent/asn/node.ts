@@ -79,7 +79,7 @@ export async function createAsnNode(o: AsnNodeOptions): Promise<AsnNode> {
   });
   const onRequest = createAsnRequestHandler({
     local,
-    trust: new AsnTrust(config.registrar.cseId, config.trustedOriginators),
+    trust: new AsnTrust(config.registrar.cseId, config.trustedOriginators, config.registrar.spId),
     logger: o.logger.child({ component: 'asn-inbound' }),
   });
   return {

@@ -23,6 +23,7 @@ import {
 } from './errors.js';
 import { openTunnel, parseProxyUrl } from './proxy.js';
 import { buildOffer, checkSelection } from './subprotocol.js';
+import { tlsFailureOf, type TlsContext } from './tls-failure.js';
 import type { ConnectOptions, Connection, TlsOptions } from './types.js';
 
 /** RFC 6455 1.3: the GUID appended to the key before hashing. */
@@ -167,6 +168,7 @@ function handshake(
     let verdict: WsError | undefined;
     let key: string | undefined;
     let settled = false;
+    const tls = { clientCert: options.cert !== undefined, tlsEstablished: false };
     let ws: WebSocket;
     try {
       ws = new WebSocket(url, [...offered], {
@@ -174,11 +176,22 @@ function handshake(
         finishRequest: (req) => {
           const k = req.getHeader('sec-websocket-key');
           key = typeof k === 'string' ? k : undefined;
+          // A reset right after our side of TLS finished means the registrar refused our certificate.
+          req.once('socket', (socket) => {
+            socket.once('secureConnect', () => {
+              tls.tlsEstablished = true;
+            });
+          });
           req.end();
         },
       });
     } catch (err) {
-      reject(new WsOptionsError(`cannot open ${url.href}: ${(err as Error).message}`));
+      const e = err as Error & { code?: string };
+      reject(
+        tlsFailureOf(e.code, e.message, tls) === undefined
+          ? new WsOptionsError(`cannot open ${url.href}: ${e.message}`)
+          : mapConnectError(e, address, tls),
+      );
       return;
     }
     const onAbort = (): void => {
@@ -211,7 +224,7 @@ function handshake(
     ws.on('error', (err: Error & { code?: string }) => {
       if (settled) return; // after 'open' the connection's own listener reports errors
       done();
-      reject(verdict ?? mapConnectError(err, address));
+      reject(verdict ?? mapConnectError(err, address, tls));
     });
   });
 }
@@ -236,30 +249,17 @@ function checkUpgrade(
   return undefined;
 }
 
-/** Certificate verification failures (OpenSSL X509 codes as Node reports them). */
-const CERT_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_SIGNATURE_FAILURE',
-  'CERT_REVOKED',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
 /** Maps what `ws`/`net`/`tls` threw during the handshake to a named error. */
-export function mapConnectError(err: Error & { code?: string }, address: string): WsError {
+export function mapConnectError(
+  err: Error & { code?: string },
+  address: string,
+  tlsContext: TlsContext = { clientCert: false, tlsEstablished: false },
+): WsError {
   if (err instanceof WsError) return err;
   const code = err.code;
   if (code === 'ECONNREFUSED') return new WsConnectionRefusedError(address, err);
-  if (code !== undefined && CERT_CODES.has(code)) return new WsTlsError(code, err.message, true, err);
-  if (code?.startsWith('ERR_SSL_') || code?.startsWith('ERR_TLS_'))
-    return new WsTlsError(code, err.message, false, err);
+  const tlsFailure = tlsFailureOf(code, err.message, tlsContext);
+  if (tlsFailure !== undefined) return new WsTlsError(tlsFailure, code ?? 'TLS', err.message, err);
   if (code !== undefined && /^E[A-Z_]+$/.test(code))
     return new WsConnectFailedError(address, code, err.message, err);
   return new WsHandshakeFailedError(undefined, err.message, err);

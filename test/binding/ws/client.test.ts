@@ -10,7 +10,7 @@ import { ManualClock } from '../../../src/util/clock.js';
 import { memoryLogger } from '../../../src/util/log.js';
 import { ConnectProxy } from '../../helpers/connect-proxy.js';
 import { RawServer, ScriptedServer, upgradeReply } from '../../helpers/scripted-server.js';
-import { makeTestPki, type TestPki } from '../../helpers/tls.js';
+import { makeTestPki, startOpensslServer, type TestPki } from '../../helpers/tls.js';
 
 const vector = JSON.parse(
   fs.readFileSync(new URL('../../fixtures/vectors/handshake.json', import.meta.url), 'utf8'),
@@ -249,18 +249,23 @@ describe('TLS', () => {
     });
   });
 
-  test('a certificate from another CA is refused: WS_TLS_CERT_REJECTED', async () => {
+  test('a registrar certificate from another CA: WS_TLS_SERVER_UNTRUSTED, the hint names registrar.tls.ca', async () => {
     await withServer({ tls: { cert: pki.serverCert, key: pki.serverKey } }, async (server) => {
       const err = await failure(
         connect({ url: server.url, serializations: ['json'], tls: { ca: pki.otherCa } }),
       );
-      assert.equal(err.code, 'WS_TLS_CERT_REJECTED');
+      assert.equal(err.code, 'WS_TLS_SERVER_UNTRUSTED');
+      assert.match(err.hint ?? '', /registrar's certificate .* registrar\.tls\.ca/);
       // Verified by default: without tls.ca the system CAs do not know ours either.
       assert.equal(
         (await failure(connect({ url: server.url, serializations: ['json'] }))).code,
-        'WS_TLS_CERT_REJECTED',
+        'WS_TLS_SERVER_UNTRUSTED',
       );
-      // The name is checked too.
+    });
+  });
+
+  test('a registrar certificate for another name: WS_TLS_NAME_MISMATCH, the hint names the URL host', async () => {
+    await withServer({ tls: { cert: pki.serverCert, key: pki.serverKey } }, async (server) => {
       const named = await failure(
         connect({
           url: server.url,
@@ -268,9 +273,60 @@ describe('TLS', () => {
           tls: { ca: pki.ca, servername: 'registrar.example' },
         }),
       );
-      assert.equal(named.code, 'WS_TLS_CERT_REJECTED');
+      assert.equal(named.code, 'WS_TLS_NAME_MISMATCH');
+      assert.match(named.hint ?? '', /not issued for the host in registrar\.url/);
     });
   });
+
+  test("a key that is not the client certificate's: WS_TLS_KEY_MISMATCH, not a handshake failure", async () => {
+    await withServer({ tls: { cert: pki.serverCert, key: pki.serverKey } }, async (server) => {
+      const err = await failure(
+        connect({
+          url: server.url,
+          serializations: ['json'],
+          tls: { ca: pki.ca, cert: pki.clientCert, key: pki.serverKey },
+        }),
+      );
+      assert.equal(err.code, 'WS_TLS_KEY_MISMATCH');
+      assert.match(err.hint ?? '', /registrar\.tls\.key is not the private key of registrar\.tls\.cert/);
+    });
+  });
+
+  test('a client certificate the registrar refuses (TLS 1.3, dropped after the handshake): WS_TLS_CLIENT_CERT_REFUSED', async () => {
+    // The registrar trusts only the other CA, so our (valid) client certificate is refused; Node
+    // drops the connection without an alert once its side of TLS 1.3 is done.
+    const tls = { cert: pki.serverCert, key: pki.serverKey, ca: pki.otherCa, requestCert: true };
+    await withServer({ tls }, async (server) => {
+      const err = await failure(
+        connect({
+          url: server.url,
+          serializations: ['json'],
+          tls: { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey },
+        }),
+      );
+      assert.equal(err.code, 'WS_TLS_CLIENT_CERT_REFUSED', err.message);
+      assert.match(err.hint ?? '', /refused the client certificate registrar\.tls\.cert/);
+    });
+  });
+
+  for (const version of ['tls1_2', 'tls1_3'] as const) {
+    test(`a client certificate OpenSSL refuses with an alert: WS_TLS_CLIENT_CERT_REFUSED (${version})`, async () => {
+      const server = await startOpensslServer(pki, { clientCa: pki.otherCa, version });
+      try {
+        const err = await failure(
+          connect({
+            url: server.url,
+            serializations: ['json'],
+            tls: { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey },
+          }),
+        );
+        assert.equal(err.code, 'WS_TLS_CLIENT_CERT_REFUSED', err.message);
+        assert.match(err.message, /alert unknown ca/);
+      } finally {
+        server.close();
+      }
+    });
+  }
 
   test('mutual TLS: a client certificate is accepted, its absence refused with a named error', async () => {
     const tls = { cert: pki.serverCert, key: pki.serverKey, ca: pki.ca, requestCert: true };
@@ -288,7 +344,11 @@ describe('TLS', () => {
         },
       );
       const err = await failure(connect({ url: server.url, serializations: ['json'], tls: { ca: pki.ca } }));
-      assert.equal(err.code, 'WS_TLS_FAILED');
+      assert.equal(err.code, 'WS_TLS_CLIENT_CERT_REFUSED');
+      assert.match(
+        err.hint ?? '',
+        /requires a client certificate: set registrar\.tls\.cert and registrar\.tls\.key/,
+      );
     });
   });
 
@@ -335,7 +395,7 @@ describe('TLS', () => {
             tls: { ca: pki.otherCa },
           }),
         );
-        assert.equal(err.code, 'WS_TLS_CERT_REJECTED');
+        assert.equal(err.code, 'WS_TLS_SERVER_UNTRUSTED');
       });
     });
   });
