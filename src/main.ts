@@ -4,7 +4,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { connect as wsConnect } from './binding/ws/index.js';
-import type { Connect, FrameObserver } from './binding/ws/types.js';
+import type { Connect, Connection, FrameObserver } from './binding/ws/types.js';
 import type { Serialization } from './codec/subprotocol.js';
 import type { AgentConfig } from './config/types.js';
 import { exponentialBackoff } from './connectivity/backoff.js';
@@ -80,6 +80,11 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
   });
   const compat = config.registrar.compat;
   const rqi = createRqiGenerator();
+  // `csz` of the registration; none where the registrar cannot take it (Mobius: 5000 on any csz).
+  const cszOf = (conn: Connection): readonly string[] =>
+    compat.sendCsz
+      ? contentSerializations(serializationOf(conn.subprotocol) ?? 'json', config.serializations)
+      : [];
 
   const ref: { agent?: Agent } = {};
   const actuate = async (device: string, cmd: ActuatorCommand): Promise<void> => {
@@ -105,6 +110,7 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
     rqi,
     aeId: () => registration.aeId,
     aePath: () => registration.aePath,
+    containerPath: (device) => registration.pathOf(device),
     contentFormat: (device) =>
       config.devices.find((d) => d.name === device)?.contentFormat ?? config.contentFormat,
     idempotentNames: config.buffer.idempotentNames,
@@ -113,8 +119,7 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
     correctedTime: (p) =>
       correctedWallMs({ wallMs: p.timeMs, monoMs: p.monoMs, bootId: p.bootId }, outbox.now()),
     recover: async (conn) => {
-      const negotiated = serializationOf(conn.subprotocol) ?? 'json';
-      await registration.recover(conn, contentSerializations(negotiated, config.serializations));
+      await registration.recover(conn, cszOf(conn));
     },
     clock,
     logger: log.child({ component: 'uplink' }),
@@ -200,7 +205,7 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
     clock,
     bootId,
     logger: log,
-    csz: (conn) => contentSerializations(serializationOf(conn.subprotocol) ?? 'json', config.serializations),
+    csz: cszOf,
     // ACME identifies a connection by its handshake's X-M2M-Origin: if the AE-ID was assigned
     // (not the stem we announced), this connection cannot carry our other requests.
     needsReconnectAfterRegistration: () =>

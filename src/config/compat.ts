@@ -11,6 +11,7 @@ export const COMPAT_PRESETS: Readonly<Record<CompatPresetName, CompatSwitches>> 
   standard: {
     subprotocolOffer: 'preference',
     originHeader: false,
+    sendCsz: true,
     poa: [],
     maxInFlight: 16,
     notificationsOverLink: true,
@@ -23,6 +24,7 @@ export const COMPAT_PRESETS: Readonly<Record<CompatPresetName, CompatSwitches>> 
   acme: {
     subprotocolOffer: 'cbor-alone',
     originHeader: true,
+    sendCsz: true,
     poa: ['ws://default'],
     maxInFlight: 1,
     notificationsOverLink: true,
@@ -30,11 +32,13 @@ export const COMPAT_PRESETS: Readonly<Record<CompatPresetName, CompatSwitches>> 
   },
   /**
    * Mobius: reads only the first offered name and fails on anything but a legacy JSON name; never
-   * sends requests over the client's connection (commands are polled); answers out of order.
+   * sends requests over the client's connection (commands are polled); answers out of order;
+   * Mobius 2.4 writes `csz` into SQL unquoted and fails every `<AE>` CREATE carrying it (5000).
    */
   mobius: {
     subprotocolOffer: 'legacy-json-first',
     originHeader: false,
+    sendCsz: false,
     poa: [],
     maxInFlight: 8,
     notificationsOverLink: false,

@@ -15,6 +15,8 @@ export interface CompatSwitches {
   readonly subprotocolOffer: 'preference' | 'cbor-alone' | 'legacy-json-first';
   /** Send `X-M2M-Origin: <originator>` in the handshake (ACME identifies connections by it). */
   readonly originHeader: boolean;
+  /** Send `csz` (the serializations we accept) in the registration; Mobius 2.4 fails (5000) on any `csz`. */
+  readonly sendCsz: boolean;
   /** `poa` of the `<AE>` (ACME delivers notifications only to a `ws://` entry; `ws://default` = this link). */
   readonly poa: readonly string[];
   /** Requests in flight at once (ACME mishandles pipelining: 1). */

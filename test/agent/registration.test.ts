@@ -324,7 +324,7 @@ test('recover: a failed re-registration keeps the old identity (retried later, n
     const r = fakeRegistrar();
     await s.reg.ensure(r.conn, CSZ);
     r.script((req) => (req.op === Operation.Retrieve ? { rsc: 4004, rqi: '' } : { rsc: 5000, rqi: '' }));
-    await assert.rejects(s.reg.recover(r.conn, CSZ), { code: 'REGISTRATION_REFUSED' });
+    await assert.rejects(s.reg.recover(r.conn, CSZ), { code: 'REGISTRAR_FAILED', retryable: true });
     assert.equal(s.reg.aeId, 'Cbarn');
     assert.equal((await new IdentityStore(s.dir).load())?.aeId, 'Cbarn');
   } finally {

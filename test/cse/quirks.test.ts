@@ -136,7 +136,7 @@ describe('ACME quirks', () => {
   });
 
   test('rvi required (4001), bare /id-in refused (4000), duplicate <remoteCSE> 4105', async () => {
-    const r = await start({ imitate: 'acme' });
+    const r = await start({ imitate: 'acme', quirks: { allowedCsrOriginators: ['/id-asn'] } });
     const c = await connect(r, 'oneM2M.json', { 'X-M2M-Origin': 'Cq' });
     const noRvi = omit(aeCreate('q', 'Cq'), 'rvi') as unknown as RequestPrimitive;
     assert.equal((await c.request(noRvi)).rsc, 4001);
