@@ -17,6 +17,7 @@ import type { AsnNode } from './agent/asn/node.js';
 import type { AsnRegistration } from './agent/asn/registration.js';
 import { contentSerializations, createConnector } from './agent/connector.js';
 import { RunnerDevice } from './agent/runner-device.js';
+import { FrameSpacing } from './agent/frame-spacing.js';
 import { createInboundHandler } from './agent/inbound.js';
 import { createNodeRole } from './agent/node-role.js';
 import { agentOutbox, outboxQueue } from './agent/outbox-queue.js';
@@ -154,8 +155,10 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
   });
 
   const tls = await loadTls(config.registrar);
+  const spacing = new FrameSpacing(compat.minFrameGapMs, clock);
+  const dial = o.connect ?? wsConnect;
   const connector = createConnector({
-    connect: o.connect ?? wsConnect,
+    connect: async (opts) => spacing.wrapConnection(await dial(opts)),
     base: {
       url: config.registrar.url,
       ...(tls ? { tls } : {}),
@@ -163,7 +166,7 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
       pingIntervalMs: config.link.pingIntervalSeconds * 1000,
       pongTimeoutMs: config.link.pongTimeoutSeconds * 1000,
       requestTimeoutMs: config.link.requestTimeoutSeconds * 1000,
-      onRequest: asn?.onRequest ?? inbound,
+      onRequest: spacing.wrapHandler(asn?.onRequest ?? inbound),
       ...(o.onFrame ? { onFrame: o.onFrame } : {}),
       logger: log.child({ component: 'ws' }),
     },

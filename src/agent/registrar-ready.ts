@@ -34,7 +34,6 @@ export async function whenRegistrarReady<T>(
       });
       await new Promise<void>((resolve) => {
         const t = o.clock.setTimeout(resolve, pause);
-        t.unref?.();
         void conn.closed.then(() => {
           o.clock.clearTimeout(t);
           resolve();

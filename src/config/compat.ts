@@ -14,12 +14,14 @@ export const COMPAT_PRESETS: Readonly<Record<CompatPresetName, CompatSwitches>> 
     sendCsz: true,
     poa: [],
     maxInFlight: 16,
+    minFrameGapMs: 0,
     notificationsOverLink: true,
     pollCommandsSeconds: 10,
   },
   /**
    * ACME: picks JSON by its own order when both are offered (so CBOR is offered alone), identifies
-   * connections by `X-M2M-Origin`, notifies only a `ws://` poa, mishandles pipelined requests.
+   * connections by `X-M2M-Origin`, notifies only a `ws://` poa, mishandles pipelined requests and
+   * loses a frame that follows another within a few ms (frames kept 100 ms apart).
    */
   acme: {
     subprotocolOffer: 'cbor-alone',
@@ -27,6 +29,7 @@ export const COMPAT_PRESETS: Readonly<Record<CompatPresetName, CompatSwitches>> 
     sendCsz: true,
     poa: ['ws://default'],
     maxInFlight: 1,
+    minFrameGapMs: 100,
     notificationsOverLink: true,
     pollCommandsSeconds: 10,
   },
@@ -41,6 +44,7 @@ export const COMPAT_PRESETS: Readonly<Record<CompatPresetName, CompatSwitches>> 
     sendCsz: false,
     poa: [],
     maxInFlight: 8,
+    minFrameGapMs: 0,
     notificationsOverLink: false,
     pollCommandsSeconds: 10,
   },

@@ -21,6 +21,11 @@ export interface CompatSwitches {
   readonly poa: readonly string[];
   /** Requests in flight at once (ACME mishandles pipelining: 1). */
   readonly maxInFlight: number;
+  /**
+   * Least ms between a response of ours and our next request, and the other way round (ACME loses
+   * a frame that follows another too closely); 0: no spacing.
+   */
+  readonly minFrameGapMs: number;
   /** The registrar sends notifications over our connection; if false, poll command containers. */
   readonly notificationsOverLink: boolean;
   /** Seconds between polls of command containers' `la` when notifications cannot reach us. */

@@ -9,6 +9,7 @@ test('presets carry the registrar quirks of design.md', () => {
     sendCsz: true,
     poa: [],
     maxInFlight: 16,
+    minFrameGapMs: 0,
     notificationsOverLink: true,
     pollCommandsSeconds: 10,
   });
@@ -22,6 +23,8 @@ test('presets carry the registrar quirks of design.md', () => {
   // Mobius 2.4 answers 5000 to every <AE> CREATE that carries csz.
   assert.equal(COMPAT_PRESETS.mobius.sendCsz, false);
   assert.equal(COMPAT_PRESETS.acme.sendCsz, true);
+  // ACME loses a frame that follows another from the same connection within a few ms.
+  assert.equal(COMPAT_PRESETS.acme.minFrameGapMs, 100);
 });
 
 test('resolveCompat merges overrides over the named preset and leaves the presets alone', () => {

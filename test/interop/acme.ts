@@ -4,7 +4,7 @@
  * small HTTP client for what an operator or a user application does there (as `CAdmin`).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,6 +52,19 @@ export interface Acme {
 
 let seq = 0;
 
+/** Resolves once ACME's log in `rundir` contains `text` (checked every 100 ms, 30 s at most). */
+async function waitForLog(rundir: string, text: string): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    const logs = join(rundir, 'logs');
+    const found =
+      existsSync(logs) && readdirSync(logs).some((f) => readFileSync(join(logs, f), 'utf8').includes(text));
+    if (found) return;
+    if (Date.now() - started > 30_000) throw new Error(`ACME did not log "${text}" within 30 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Starts a fresh ACME (in-memory database, emptied at start) and resolves once it serves. */
 export async function startAcme(o: AcmeOptions = {}): Promise<Acme> {
   const rundir = mkdtempSync(join(tmpdir(), 'm2m-interop-acme-'));
@@ -74,6 +87,10 @@ export async function startAcme(o: AcmeOptions = {}): Promise<Acme> {
   }
   const [, http, ws] = stdout.trim().split(/\s+/).map(Number);
   if (!http || !ws) throw new Error(`acme.sh start printed no ports: ${stdout}`);
+  // ACME serves requests before it logs "CSE started" (2 s later), but then starts its remote-CSE
+  // monitor, whose first liveliness check runs at once; a request routed to an ASN in the same
+  // moment is lost by ACME (5103 after 10 s). Tests begin after that moment.
+  await waitForLog(rundir, 'CSE started');
   let stopped = false;
   const acme: Acme = {
     httpPort: http,
@@ -105,7 +122,9 @@ export async function startAcme(o: AcmeOptions = {}): Promise<Acme> {
     },
     async dispose() {
       await acme.stop();
-      rmSync(rundir, { recursive: true, force: true });
+      // INTEROP_KEEP=1 keeps ACME's logs (RUNDIR/logs) to look at after a failure.
+      if (process.env.INTEROP_KEEP === '1') console.log(`# ACME run directory kept: ${rundir}`);
+      else rmSync(rundir, { recursive: true, force: true });
     },
   };
   return acme;

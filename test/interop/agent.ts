@@ -31,6 +31,8 @@ export interface InteropAgent {
   creates(ty: number): { req: RequestPrimitive; rsc: number }[];
   /** Requests the registrar sent to the agent. */
   routed(): RequestPrimitive[];
+  /** The last `-n` frames, one line each (for failure messages). */
+  describeFrames(n: number): string;
   /** Log lines at warn or error level. */
   warnings(): { msg: string; fields: Record<string, unknown> }[];
   close(): Promise<void>;
@@ -75,6 +77,15 @@ export async function startInteropAgent(raw: Record<string, unknown>): Promise<I
       return frames
         .filter((f) => f.direction === 'in' && isRequest(f.primitive))
         .map((f) => f.primitive as RequestPrimitive);
+    },
+    describeFrames(n) {
+      return frames
+        .slice(n)
+        .map((f) => {
+          const p = f.primitive as { op?: number; rsc?: number; to?: string; fr?: string; rqi: string };
+          return `${f.direction} ${p.op === undefined ? `rsc ${String(p.rsc)}` : `op ${p.op} ${String(p.to)} fr ${String(p.fr)}`} rqi ${p.rqi}`;
+        })
+        .join(' | ');
     },
     warnings() {
       return logger.lines.filter((l) => l.level === 'warn' || l.level === 'error');
