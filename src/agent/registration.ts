@@ -2,7 +2,8 @@
  * Registration and the resources the agent owns on the registrar (TS-0001 10.2.2.2, TS-0020,
  * onem2m-reference section 9): CREATE `<AE>` once, then one container per device, a command
  * container and subscription per actuator. Never registers again on reconnect; re-registers only
- * when a RETRIEVE of our own `<AE>` answers 4004. The resources themselves: `resource-setup.ts`.
+ * when a RETRIEVE of our own `<AE>` answers 4004. The registrar decides the names: the `<AE>`'s
+ * `rn` from its answer is kept with the identity. The resources themselves: `resource-setup.ts`.
  */
 import type { Connection } from '../binding/ws/types.js';
 import { Rsc, ResourceType, rscLabel, isSuccess } from '../protocol/codes.js';

@@ -1,16 +1,17 @@
 /**
  * Registration of the agent's ASN-CSE with its registrar (TS-0001 10.2.2.3, onem2m-reference
  * section 9): CREATE `<remoteCSE>` once (`fr` = our CSE-ID, `cst` 3), the identity kept in the
- * state directory so neither a reconnect nor a restart registers again. Then the registrar is
- * recorded as a local `<remoteCSE>` (from a RETRIEVE of its `<CSEBase>`), and the containers that
- * pushed readings go to are created under our `<remoteCSE>` on the registrar, so they sit at the
- * same path as in the ADN role (`<cse-in>/<node.name>/<device>`).
+ * state directory so neither a reconnect nor a restart registers again. The registrar decides the
+ * name: ACME calls it after the CSE-ID without its slash, whatever `rn` we asked, so the `rn` of
+ * the response is kept and every path below it (the containers pushed readings go to) starts
+ * there. Then the registrar is recorded as a local `<remoteCSE>` (from a RETRIEVE of its
+ * `<CSEBase>`).
  *
  * Each new connection starts with a RETRIEVE of our `<remoteCSE>` (which also tells the registrar
  * who is on this connection, TS-0020 clause 7), repeated every `checkIntervalMs` while connected,
- * as ACME does as an ASN. If the registrar no longer knows it (4004; 4103/4106 when it refuses us
- * as unregistered), the agent registers again: a CREATE that meets "already registered" (4117, ACME
- * 4105) retrieves and adopts the existing `<remoteCSE>` instead of failing.
+ * as ACME does as an ASN. Only a 4004 there registers again; 4103/4106 probe with a CREATE. A CREATE
+ * that meets "already registered" (4117, ACME 4105) finds our existing `<remoteCSE>` again and
+ * adopts it instead of failing.
  */
 import { dbgOf } from '../resource-setup.js';
 import type { Connection } from '../../binding/ws/types.js';
