@@ -2,7 +2,9 @@
 # Installs the system packages the test suite needs on Debian / Raspberry Pi OS:
 # socat (real serial pseudo-terminals), openssl (test certificates), build tools for native addons,
 # systemd (systemd-analyze checks the unit), systemd-container (systemd-nspawn boots a real systemd
-# for `npm run test:systemd`). Skips what is already there.
+# for `npm run test:systemd`), and the Python packages the ACME CSE bundle of the interop suite
+# imports (`npm run test:interop`; only when ../shared/acme or $ACME_BUNDLE exists).
+# Skips what is already there.
 set -euo pipefail
 need=()
 command -v socat >/dev/null || need+=(socat)
@@ -19,4 +21,11 @@ if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+# The real ACME CSE for `npm run test:interop`: its own `deps` installs what it imports.
+acme_bundle="${ACME_BUNDLE:-$(cd "$(dirname "$0")/.." && pwd)/../shared/acme}"
+if [ -x "$acme_bundle/acme.sh" ]; then
+  "$acme_bundle/acme.sh" deps
+else
+  echo "no ACME bundle at $acme_bundle: npm run test:interop will skip"
 fi

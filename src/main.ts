@@ -3,7 +3,7 @@
  * agent from a validated configuration.
  */
 import { connect as wsConnect } from './binding/ws/index.js';
-import type { Connect, FrameObserver } from './binding/ws/types.js';
+import type { Connect, Connection, FrameObserver } from './binding/ws/types.js';
 import type { Serialization } from './codec/subprotocol.js';
 import type { AgentConfig } from './config/types.js';
 import { exponentialBackoff } from './connectivity/backoff.js';
@@ -16,6 +16,7 @@ import type { AsnNode } from './agent/asn/node.js';
 import type { AsnRegistration } from './agent/asn/registration.js';
 import { contentSerializations, createConnector } from './agent/connector.js';
 import { RunnerDevice } from './agent/runner-device.js';
+import { FrameSpacing } from './agent/frame-spacing.js';
 import { createInboundHandler } from './agent/inbound.js';
 import { createNodeRole } from './agent/node-role.js';
 import { agentOutbox, outboxQueue } from './agent/outbox-queue.js';
@@ -80,6 +81,11 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
   });
   const compat = config.registrar.compat;
   const rqi = createRqiGenerator();
+  // `csz` of the registration; none where the registrar cannot take it (Mobius: 5000 on any csz).
+  const cszOf = (conn: Connection): readonly string[] =>
+    compat.sendCsz
+      ? contentSerializations(serializationOf(conn.subprotocol) ?? 'json', config.serializations)
+      : [];
 
   const ref: { agent?: Agent } = {};
   const actuate = async (device: string, cmd: ActuatorCommand): Promise<void> => {
@@ -105,6 +111,7 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
     rqi,
     aeId: () => registration.aeId,
     aePath: () => registration.aePath,
+    containerPath: (device) => registration.pathOf(device),
     contentFormat: (device) =>
       config.devices.find((d) => d.name === device)?.contentFormat ?? config.contentFormat,
     idempotentNames: config.buffer.idempotentNames,
@@ -113,8 +120,7 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
     correctedTime: (p) =>
       correctedWallMs({ wallMs: p.timeMs, monoMs: p.monoMs, bootId: p.bootId }, outbox.now()),
     recover: async (conn) => {
-      const negotiated = serializationOf(conn.subprotocol) ?? 'json';
-      await registration.recover(conn, contentSerializations(negotiated, config.serializations));
+      await registration.recover(conn, cszOf(conn));
     },
     clock,
     logger: log.child({ component: 'uplink' }),
@@ -149,8 +155,10 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
   });
 
   const tls = await loadTls(config.registrar);
+  const spacing = new FrameSpacing(compat.minFrameGapMs, clock);
+  const dial = o.connect ?? wsConnect;
   const connector = createConnector({
-    connect: o.connect ?? wsConnect,
+    connect: async (opts) => spacing.wrapConnection(await dial(opts)),
     base: {
       url: config.registrar.url,
       ...(tls ? { tls } : {}),
@@ -158,7 +166,7 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
       pingIntervalMs: config.link.pingIntervalSeconds * 1000,
       pongTimeoutMs: config.link.pongTimeoutSeconds * 1000,
       requestTimeoutMs: config.link.requestTimeoutSeconds * 1000,
-      onRequest: asn?.onRequest ?? inbound,
+      onRequest: spacing.wrapHandler(asn?.onRequest ?? inbound),
       ...(o.onFrame ? { onFrame: o.onFrame } : {}),
       logger: log.child({ component: 'ws' }),
     },
@@ -200,7 +208,7 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
     clock,
     bootId,
     logger: log,
-    csz: (conn) => contentSerializations(serializationOf(conn.subprotocol) ?? 'json', config.serializations),
+    csz: cszOf,
     // ACME identifies a connection by its handshake's X-M2M-Origin: if the AE-ID was assigned
     // (not the stem we announced), this connection cannot carry our other requests.
     needsReconnectAfterRegistration: () =>

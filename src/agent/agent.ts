@@ -10,11 +10,13 @@ import type { ActuatorCommand, Reading } from '../drivers/types.js';
 import type { Link } from '../connectivity/link.js';
 import type { Clock } from '../util/clock.js';
 import { describeError } from '../util/errors.js';
+import { RegistrationError } from './errors.js';
 import type { Logger } from '../util/log.js';
 import { encodePending, type PendingUpload } from './pending.js';
 import type { EnsureResult, Registration } from './registration.js';
 import type { Uplink } from './uplink.js';
 import { CommandPoller, type AppliedCommands } from './command-poller.js';
+import { COMMAND_CONTAINER_NAME } from './resources.js';
 
 /** A running device, as the agent sees it (implemented over `drivers/sampler.ts`). */
 export interface AgentDevice {
@@ -53,7 +55,7 @@ export interface AgentParts {
   readonly devices: readonly AgentDevice[];
   readonly outbox: AgentOutbox;
   /** What the agent uses of a registration: the ADN `<AE>` one, or the ASN `<remoteCSE>` one. */
-  readonly registration: Pick<Registration, 'load' | 'ensure' | 'aePath' | 'aeId'>;
+  readonly registration: Pick<Registration, 'load' | 'ensure' | 'aePath' | 'aeId' | 'pathOf'>;
   readonly uplink: Uplink;
   readonly link: Link;
   readonly clock: Clock;
@@ -81,6 +83,12 @@ function memoryAppliedCommands(): AppliedCommands {
 
 /** Pauses between set-up attempts on one connection. */
 const SETUP_RETRY_MS = [1_000, 2_000, 5_000, 10_000, 30_000, 60_000];
+/**
+ * Pauses after a refusal that the same request cannot overcome (a 4xxx on our registration, e.g.
+ * a CSE-ID not on the registrar's allow-list): only a change on the registrar's side helps, so ask
+ * rarely rather than in a loop. A new connection starts again at the short pauses.
+ */
+const REFUSED_RETRY_MS = [30_000, 120_000, 300_000, 600_000];
 
 export class Agent {
   private accepting = true;
@@ -203,7 +211,7 @@ export class Agent {
       this.poller = new CommandPoller({
         conn,
         devices: actuators,
-        aePath: this.p.registration.aePath,
+        commandPath: (device) => this.p.registration.pathOf(`${device}/${COMMAND_CONTAINER_NAME}`),
         aeId: this.p.registration.aeId ?? '',
         rvi: this.p.config.releaseVersion,
         intervalMs: compat.pollCommandsSeconds * 1000,
@@ -230,12 +238,19 @@ export class Agent {
         );
       } catch (err) {
         if (signal.aborted || !conn.isOpen) return undefined;
-        const delayMs = SETUP_RETRY_MS[Math.min(attempt, SETUP_RETRY_MS.length) - 1] ?? 60_000;
-        this.log.warn('registration or resource set-up failed; retrying on this connection', {
-          error: describeError(err),
-          attempt,
-          retryInMs: delayMs,
-        });
+        const refused = err instanceof RegistrationError && !err.retryable;
+        const pauses = refused ? REFUSED_RETRY_MS : SETUP_RETRY_MS;
+        const delayMs = pauses[Math.min(attempt, pauses.length) - 1] ?? 600_000;
+        this.log.warn(
+          refused
+            ? 'the registrar refused our registration; asking again later on this connection'
+            : 'registration or resource set-up failed; retrying on this connection',
+          {
+            error: describeError(err),
+            attempt,
+            retryInMs: delayMs,
+          },
+        );
         await new Promise<void>((resolve) => {
           const finish = (): void => {
             this.p.clock.clearTimeout(timer);

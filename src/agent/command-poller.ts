@@ -13,7 +13,7 @@ import type { Clock } from '../util/clock.js';
 import { describeError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { createRqiGenerator } from './rqi.js';
-import { retrieveRequest, COMMAND_CONTAINER_NAME } from './resources.js';
+import { retrieveRequest } from './resources.js';
 
 /** Where the poller remembers which command it applied last (the agent's identity file). */
 export interface AppliedCommands {
@@ -24,7 +24,8 @@ export interface AppliedCommands {
 export interface CommandPollerOptions {
   readonly conn: Connection;
   readonly devices: readonly string[];
-  readonly aePath: string;
+  /** A device's command container as used in `to`, with the names the registrar gave. */
+  readonly commandPath: (device: string) => string;
   readonly aeId: string;
   readonly rvi: string;
   readonly intervalMs: number;
@@ -61,7 +62,7 @@ export class CommandPoller {
   private async pollOne(device: string): Promise<void> {
     try {
       const rsp = await this.o.conn.request(
-        retrieveRequest(`${this.o.aePath}/${device}/${COMMAND_CONTAINER_NAME}/la`, {
+        retrieveRequest(`${this.o.commandPath(device)}/la`, {
           fr: this.o.aeId,
           rqi: this.rqi(),
           rvi: this.o.rvi,

@@ -1,18 +1,57 @@
 import { AgentError } from '../util/errors.js';
-import { rscLabel } from '../protocol/codes.js';
+import { Rsc, rscLabel } from '../protocol/codes.js';
+import type { ResponsePrimitive } from '../protocol/primitive.js';
 
-/** The registrar refused our registration. */
+/** A 5xxx status: the registrar failed on its side (its `dbg` says how); nothing in our request is wrong. */
+export function isRegistrarFailure(rsc: number): boolean {
+  return rsc >= 5000 && rsc < 6000;
+}
+
+const REGISTRAR_FAILED_HINT =
+  "the registrar failed on its side, not because of this configuration: see the registrar's log; retried with backoff";
+
+/**
+ * The registrar refused our registration (`REGISTRATION_REFUSED`), or failed while handling it
+ * (5xxx: `REGISTRAR_FAILED`, retryable, and the hint does not point at our configuration).
+ */
 export class RegistrationError extends AgentError {
   override readonly name = 'RegistrationError';
   constructor(
     readonly rsc: number,
     detail: string,
     hint = 'check node.name, node.appId and node.originator against the registrar',
+    retryable = false,
   ) {
-    super('REGISTRATION_REFUSED', `registration refused: ${rscLabel(rsc)}${detail ? ` (${detail})` : ''}`, {
-      retryable: rsc >= 5000,
-      hint,
-    });
+    const failed = isRegistrarFailure(rsc);
+    super(
+      failed ? 'REGISTRAR_FAILED' : 'REGISTRATION_REFUSED',
+      `${failed ? 'the registrar failed on our registration' : 'registration refused'}: ${rscLabel(rsc)}${detail ? ` (${detail})` : ''}`,
+      { retryable: failed || retryable, hint: failed ? REGISTRAR_FAILED_HINT : hint },
+    );
+  }
+
+  /** The error for a refused `<AE>` (`ae`) or `<remoteCSE>` (`csr`) CREATE, with the hint that fits its status. */
+  static refused(rsp: ResponsePrimitive, kind: 'ae' | 'csr', cseId = ''): RegistrationError {
+    const d = rsp.pc?.['m2m:dbg'];
+    const detail = typeof d === 'string' ? d : '';
+    // The CSEBase we register under is not there: a registrar still starting (ACME serves its
+    // WebSocket before its CSEBase exists) or a wrong registrar.cseName. Retried either way.
+    if (rsp.rsc === Rsc.NOT_FOUND)
+      return new RegistrationError(
+        rsp.rsc,
+        detail,
+        'the registrar does not serve the CSEBase we register under (yet): retried; if it persists, compare registrar.cseName with the registrar',
+        true,
+      );
+    if (kind === 'csr' && rsp.rsc === Rsc.ORIGINATOR_HAS_NO_PRIVILEGE)
+      return new RegistrationError(
+        rsp.rsc,
+        detail,
+        `the registrar does not let CSE-ID ${cseId} register: its operator must allow it (ACME: add ${cseId} to [cse.registration] allowedCSROriginators in acme.ini)`,
+      );
+    if (kind === 'csr')
+      return new RegistrationError(rsp.rsc, detail, 'check node.cseId and node.name against the registrar');
+    return new RegistrationError(rsp.rsc, detail);
   }
 }
 
@@ -25,7 +64,9 @@ export class ResourceSetupError extends AgentError {
       `creating ${path} failed: ${rscLabel(rsc)}${detail ? ` (${detail})` : ''}`,
       {
         retryable: true,
-        hint: 'the registrar refused a container or subscription; check its access control policies',
+        hint: isRegistrarFailure(rsc)
+          ? REGISTRAR_FAILED_HINT
+          : 'the registrar refused a container or subscription; check its access control policies',
       },
     );
   }

@@ -15,9 +15,17 @@ export interface Identity {
   readonly aeId: string;
   /** Resource id of our `<AE>` / `<remoteCSE>` on the registrar. */
   readonly ri?: string;
+  /**
+   * Resource name of our `<AE>` / `<remoteCSE>` as the registrar answered it (`rn` in the CREATE
+   * response): every path below it starts here, never from the configuration (ACME names a
+   * `<remoteCSE>` after the CSE-ID, whatever `rn` was asked). Absent in files of older versions.
+   */
+  readonly rn?: string;
   readonly registeredAt: string;
   /** Resources we created, keyed by path below the AE (`barn-temp`, `fan/command`). Value: `ri`. */
   readonly resources: Readonly<Record<string, string>>;
+  /** The `rn` the registrar gave each of those resources, by the same key, where it differs from the asked one. */
+  readonly names?: Readonly<Record<string, string>>;
 }
 
 const FILE = 'identity.json';
@@ -54,8 +62,10 @@ export class IdentityStore {
         name: raw.name,
         aeId: raw.aeId,
         ...(typeof raw.ri === 'string' ? { ri: raw.ri } : {}),
+        ...(typeof raw.rn === 'string' && raw.rn !== '' ? { rn: raw.rn } : {}),
         registeredAt: typeof raw.registeredAt === 'string' ? raw.registeredAt : '',
         resources: typeof raw.resources === 'object' && raw.resources !== null ? raw.resources : {},
+        ...(stringMap(raw.names) ? { names: raw.names } : {}),
       };
     } catch (err) {
       throw new AgentError(
@@ -78,4 +88,32 @@ export class IdentityStore {
     const { rm } = await import('node:fs/promises');
     await rm(this.path, { force: true });
   }
+}
+
+function stringMap(v: unknown): v is Record<string, string> {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    Object.values(v).every((x) => typeof x === 'string')
+  );
+}
+
+/** The path below our `<AE>`/`<remoteCSE>` of the resource `key` (`fan/command`), with the registrar's names. */
+export function pathBelow(id: Identity | undefined, key: string): string {
+  const parts = key.split('/');
+  return parts.map((part, i) => id?.names?.[parts.slice(0, i + 1).join('/')] ?? part).join('/');
+}
+
+/** `id` with the resource `key` recorded: its `ri`, and its `rn` when the registrar chose another. */
+export function withResource(id: Identity, key: string, ri: string, rn?: string): Identity {
+  const names = Object.fromEntries(Object.entries(id.names ?? {}).filter(([k]) => k !== key));
+  if (rn !== undefined) names[key] = rn;
+  const next: { -readonly [K in keyof Identity]: Identity[K] } = {
+    ...id,
+    resources: { ...id.resources, [key]: ri },
+  };
+  if (Object.keys(names).length > 0) next.names = names;
+  else delete next.names;
+  return next;
 }

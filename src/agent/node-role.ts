@@ -55,6 +55,7 @@ export async function createNodeRole(config: AgentConfig, o: NodeRoleOptions): P
     rqi: o.rqi,
     logger: log.child({ component: 'registration' }),
     requestTimeoutMs: config.link.requestTimeoutSeconds * 1000,
+    clock: o.clock,
   });
   return { registration };
 }

@@ -2,13 +2,16 @@
  * Registration and the resources the agent owns on the registrar (TS-0001 10.2.2.2, TS-0020,
  * onem2m-reference section 9): CREATE `<AE>` once, then one container per device, a command
  * container and subscription per actuator. Never registers again on reconnect; re-registers only
- * when a RETRIEVE of our own `<AE>` answers 4004. The resources themselves: `resource-setup.ts`.
+ * when a RETRIEVE of our own `<AE>` answers 4004. The registrar decides the names: the `<AE>`'s
+ * `rn` from its answer is kept with the identity. The resources themselves: `resource-setup.ts`.
  */
 import type { Connection } from '../binding/ws/types.js';
 import { Rsc, ResourceType, rscLabel, isSuccess } from '../protocol/codes.js';
 import type { ResponsePrimitive } from '../protocol/primitive.js';
 import { toOneM2MTime } from '../protocol/timestamp.js';
+import { systemClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
+import { whenRegistrarReady } from './registrar-ready.js';
 import type { Identity, IdentityStore } from './identity.js';
 import { RegistrationError } from './errors.js';
 import { aeContent, createRequest, retrieveRequest } from './resources.js';
@@ -32,6 +35,8 @@ export interface RegistrationOptions {
   readonly rqi: () => string;
   readonly logger: Logger;
   readonly requestTimeoutMs: number;
+  /** Pauses before re-registering with a registrar that is not ready yet (default: the system clock). */
+  readonly clock?: Clock;
 }
 
 /** What `ensure` did on this connection. */
@@ -44,7 +49,7 @@ export class Registration {
 
   constructor(private readonly o: RegistrationOptions) {
     this.resources = new ResourceSetup({
-      aePath: this.aePath,
+      aePath: () => this.aePath,
       devices: o.devices,
       subscribe: o.subscribe,
       releaseVersion: o.releaseVersion,
@@ -64,9 +69,14 @@ export class Registration {
     return this.identity?.aeId;
   }
 
-  /** The path of our `<AE>` as used in `to`. */
+  /** The path of our `<AE>` as used in `to`: under the name the registrar gave it (node.name before). */
   get aePath(): string {
-    return `${this.o.cseBase}/${this.o.name}`;
+    return `${this.o.cseBase}/${this.identity?.rn ?? this.o.name}`;
+  }
+
+  /** The path of a resource of ours (`counter`, `fan/command`) as used in `to`. */
+  pathOf(key: string): string {
+    return this.resources.pathOf(key);
   }
 
   current(): Identity | undefined {
@@ -131,7 +141,10 @@ export class Registration {
     if (rsp.rsc === Rsc.NOT_FOUND) {
       this.o.logger.warn('our <AE> is gone from the registrar; registering again', { aeId: id.aeId });
       // The old identity stays until the new one is stored: a failed attempt is simply retried.
-      await this.register(conn, contentSerializations, id.aeId, true);
+      await whenRegistrarReady(conn, () => this.register(conn, contentSerializations, id.aeId, true), {
+        clock: this.o.clock ?? systemClock,
+        logger: this.o.logger,
+      });
       await this.resources.create(conn, true);
       return 'reregistered';
     }
@@ -219,10 +232,12 @@ export class Registration {
     );
     let aeId: string | undefined;
     let ri: string | undefined;
+    let rn: string | undefined;
     if (rsp.rsc === Rsc.CREATED) {
-      const ae = (rsp.pc?.['m2m:ae'] ?? {}) as { aei?: unknown; ri?: unknown };
+      const ae = (rsp.pc?.['m2m:ae'] ?? {}) as { aei?: unknown; ri?: unknown; rn?: unknown };
       aeId = typeof ae.aei === 'string' ? ae.aei : fr;
       ri = typeof ae.ri === 'string' ? ae.ri : undefined;
+      rn = typeof ae.rn === 'string' && ae.rn !== '' ? ae.rn : undefined;
     } else if (
       (rsp.rsc === Rsc.ORIGINATOR_HAS_ALREADY_REGISTERED || rsp.rsc === Rsc.CONFLICT) &&
       fr &&
@@ -230,17 +245,25 @@ export class Registration {
     ) {
       if (!adopt) return 'exists';
       // TS-0004: a stem with an active registration. Confirm that <AE> is ours, then adopt it.
-      const check = await this.send(
+      // Found where we last knew it, else by its `ri` (the AE-ID stem, TS-0001 7.2): the registrar
+      // may have named it otherwise than node.name.
+      let check = await this.send(
         conn,
         retrieveRequest(this.aePath, { fr, rqi: this.o.rqi(), rvi: this.o.releaseVersion }),
       );
-      const ae = (check.pc?.['m2m:ae'] ?? {}) as { aei?: unknown; ri?: unknown };
+      if (!isSuccess(check.rsc))
+        check = await this.send(
+          conn,
+          retrieveRequest(fr, { fr, rqi: this.o.rqi(), rvi: this.o.releaseVersion }),
+        );
+      const ae = (check.pc?.['m2m:ae'] ?? {}) as { aei?: unknown; ri?: unknown; rn?: unknown };
       if (
         isSuccess(check.rsc) &&
         (ae.aei === undefined || ae.aei === fr || (typeof ae.aei === 'string' && ae.aei.endsWith(`/${fr}`)))
       ) {
         aeId = fr;
         ri = typeof ae.ri === 'string' ? ae.ri : undefined;
+        rn = typeof ae.rn === 'string' && ae.rn !== '' ? ae.rn : undefined;
         this.o.logger.info('already registered with this stem; adopting the existing <AE>', { aeId });
       } else {
         throw new RegistrationError(
@@ -250,7 +273,7 @@ export class Registration {
         );
       }
     } else {
-      throw new RegistrationError(rsp.rsc, dbgOf(rsp));
+      throw RegistrationError.refused(rsp, 'ae');
     }
     if (!aeId) throw new RegistrationError(rsp.rsc, 'the response carried no aei');
     this.identity = {
@@ -258,6 +281,7 @@ export class Registration {
       name: this.o.name,
       aeId,
       ...(ri === undefined ? {} : { ri }),
+      ...(rn === undefined || rn === this.o.name ? {} : { rn }),
       registeredAt: toOneM2MTime(Date.now(), false),
       resources: {},
     };

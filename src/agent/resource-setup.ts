@@ -9,7 +9,7 @@ import { Rsc, ResourceType, isSuccess } from '../protocol/codes.js';
 import type { ResponsePrimitive } from '../protocol/primitive.js';
 import type { Logger } from '../util/log.js';
 import { ResourceSetupError } from './errors.js';
-import type { Identity } from './identity.js';
+import { pathBelow, withResource, type Identity } from './identity.js';
 import {
   commandSubscriptionContent,
   containerContent,
@@ -26,8 +26,8 @@ export interface RegistrationDevice {
 }
 
 export interface ResourceSetupOptions {
-  /** The path of our `<AE>` as used in `to`. */
-  readonly aePath: string;
+  /** The path of our `<AE>` as used in `to` (from the registrar's answer once registered). */
+  readonly aePath: () => string;
   readonly devices: readonly RegistrationDevice[];
   /** Subscribe to command containers (false: the registrar cannot notify over the link; poll instead). */
   readonly subscribe: boolean;
@@ -61,12 +61,10 @@ export class ResourceSetup {
 
   /** Creates each resource not yet known (`force`: each one, known or not). */
   async create(conn: Connection, force = false): Promise<void> {
-    const aePath = this.o.aePath;
     for (const d of this.o.devices) {
       await this.ensureResource(
         conn,
         d.name,
-        aePath,
         ResourceType.Container,
         containerContent(d.name, d.container),
         force,
@@ -76,7 +74,6 @@ export class ResourceSetup {
       await this.ensureResource(
         conn,
         cmdKey,
-        `${aePath}/${d.name}`,
         ResourceType.Container,
         containerContent(COMMAND_CONTAINER_NAME, { mni: 10 }),
         force,
@@ -87,7 +84,6 @@ export class ResourceSetup {
       await this.ensureResource(
         conn,
         `${cmdKey}/${COMMAND_SUBSCRIPTION_NAME}`,
-        `${aePath}/${cmdKey}`,
         ResourceType.Subscription,
         commandSubscriptionContent(id.aeId),
         force,
@@ -95,10 +91,18 @@ export class ResourceSetup {
     }
   }
 
+  /** The path of the resource `key` (`fan/command`) as used in `to`, with the names the registrar gave. */
+  pathOf(key: string): string {
+    return `${this.o.aePath()}/${pathBelow(this.o.identity(), key)}`;
+  }
+
+  /**
+   * CREATE of the resource `key` under its parent (both addressed with the names the registrar
+   * gave them). Its `ri`, and its `rn` where the registrar chose another, are kept with the identity.
+   */
   private async ensureResource(
     conn: Connection,
     key: string,
-    parent: string,
     ty: number,
     pc: Record<string, unknown>,
     force: boolean,
@@ -106,24 +110,32 @@ export class ResourceSetup {
     const id = this.o.identity();
     if (!id) return;
     if (!force && id.resources[key] !== undefined) return;
+    const slash = key.lastIndexOf('/');
+    const asked = key.slice(slash + 1);
+    const parent = slash < 0 ? this.o.aePath() : this.pathOf(key.slice(0, slash));
     const rsp = await this.o.send(
       conn,
       createRequest(parent, ty, pc, { fr: id.aeId, rqi: this.o.rqi(), rvi: this.o.releaseVersion }),
     );
     let ri: string;
+    let rn = asked;
     if (rsp.rsc === Rsc.CREATED) {
-      const body = Object.values(rsp.pc ?? {})[0] as { ri?: unknown } | undefined;
+      const body = Object.values(rsp.pc ?? {})[0] as { ri?: unknown; rn?: unknown } | undefined;
       ri = typeof body?.ri === 'string' ? body.ri : key;
+      if (typeof body?.rn === 'string' && body.rn !== '') rn = body.rn;
     } else if (rsp.rsc === Rsc.CONFLICT) {
       // Ours from an earlier life (a lost response, a restored state dir): adopt it. Its `ri` is
       // needed (notifications name the subscription by it), so ask for it if we do not know it.
-      const path = `${parent}/${key.split('/').pop() ?? key}`;
+      const path = `${parent}/${id.names?.[key] ?? asked}`;
       ri = id.resources[key] ?? (await this.riOf(conn, path, id.aeId)) ?? key;
+      rn = id.names?.[key] ?? asked;
       this.o.logger.debug('resource exists already; adopting it', { path, ri });
     } else {
-      throw new ResourceSetupError(`${parent}/${key.split('/').pop() ?? key}`, rsp.rsc, dbgOf(rsp));
+      throw new ResourceSetupError(`${parent}/${asked}`, rsp.rsc, dbgOf(rsp));
     }
-    await this.o.save({ ...id, resources: { ...id.resources, [key]: ri } });
+    if (rn !== asked)
+      this.o.logger.info('the registrar named our resource differently; using its name', { asked, rn });
+    await this.o.save(withResource(id, key, ri, rn === asked ? undefined : rn));
   }
 
   /** The `ri` of an existing resource by RETRIEVE, or undefined if the registrar does not say. */

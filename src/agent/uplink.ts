@@ -50,6 +50,8 @@ export interface UplinkOptions {
   readonly rqi: () => string;
   readonly aeId: () => string | undefined;
   readonly aePath: () => string;
+  /** A device's container as used in `to`, named as the registrar named it (default `aePath/device`). */
+  readonly containerPath?: (device: string) => string;
   readonly contentFormat: (device: string) => ContentFormat;
   readonly idempotentNames: boolean;
   readonly maxInFlight: number;
@@ -184,7 +186,7 @@ export class Uplink {
     // Idempotent uploads: a retry after a lost response meets 4105 instead of creating a duplicate.
     if (this.o.idempotentNames) cin.rn = `${upload.device}-${entry.id}`;
     const req = createRequest(
-      `${this.o.aePath()}/${upload.device}`,
+      this.o.containerPath?.(upload.device) ?? `${this.o.aePath()}/${upload.device}`,
       ResourceType.ContentInstance,
       { 'm2m:cin': cin },
       {

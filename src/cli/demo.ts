@@ -69,7 +69,12 @@ export const demoCommand: Command = {
       process.stdout.write(line + '\n');
     };
     const stateDir = await mkdtemp(join(tmpdir(), 'm2m-agent-demo-'));
-    const registrar = await startRegistrar({ port: 0, ...(imitate ? { imitate } : {}) });
+    const registrar = await startRegistrar({
+      port: 0,
+      ...(imitate ? { imitate } : {}),
+      // ACME refuses a <remoteCSE> from a CSE-ID not on its allow-list: its operator adds ours.
+      ...(asn && imitate === 'acme' ? { quirks: { allowedCsrOriginators: [ASN_CSE_ID] } } : {}),
+    });
     out(
       `development registrar ${registrar.url} (CSE-ID ${registrar.cse.cseId}, CSEBase ${registrar.cse.cseName}${imitate ? `, imitating ${imitate}` : ''})`,
     );

@@ -71,10 +71,12 @@ async function deregister(config: AgentConfig, localOnly: boolean): Promise<numb
       origin: () => id.aeId,
       logger: log,
     });
+    // Where the registrar put it (ACME names a <remoteCSE> after the CSE-ID), not node.name.
+    const at = `${config.registrar.cseName}/${id.rn ?? config.node.name}`;
     const conn = await dial();
     try {
       const rsp = await conn.request(
-        deleteRequest(`${config.registrar.cseName}/${config.node.name}`, {
+        deleteRequest(at, {
           fr: id.aeId,
           rqi: createRqiGenerator()(),
           rvi: config.releaseVersion,
@@ -86,9 +88,7 @@ async function deregister(config: AgentConfig, localOnly: boolean): Promise<numb
         );
         return EXIT_CONFIG;
       }
-      process.stdout.write(
-        `deleted ${config.registrar.cseName}/${config.node.name} (${rscLabel(rsp.rsc)})\n`,
-      );
+      process.stdout.write(`deleted ${at} (${rscLabel(rsp.rsc)})\n`);
     } finally {
       await conn.close(1000, 'deregistered', 1000);
     }

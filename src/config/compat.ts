@@ -11,32 +11,40 @@ export const COMPAT_PRESETS: Readonly<Record<CompatPresetName, CompatSwitches>> 
   standard: {
     subprotocolOffer: 'preference',
     originHeader: false,
+    sendCsz: true,
     poa: [],
     maxInFlight: 16,
+    minFrameGapMs: 0,
     notificationsOverLink: true,
     pollCommandsSeconds: 10,
   },
   /**
    * ACME: picks JSON by its own order when both are offered (so CBOR is offered alone), identifies
-   * connections by `X-M2M-Origin`, notifies only a `ws://` poa, mishandles pipelined requests.
+   * connections by `X-M2M-Origin`, notifies only a `ws://` poa, mishandles pipelined requests and
+   * loses a frame that follows another within a few ms (frames kept 100 ms apart).
    */
   acme: {
     subprotocolOffer: 'cbor-alone',
     originHeader: true,
+    sendCsz: true,
     poa: ['ws://default'],
     maxInFlight: 1,
+    minFrameGapMs: 100,
     notificationsOverLink: true,
     pollCommandsSeconds: 10,
   },
   /**
    * Mobius: reads only the first offered name and fails on anything but a legacy JSON name; never
-   * sends requests over the client's connection (commands are polled); answers out of order.
+   * sends requests over the client's connection (commands are polled); answers out of order;
+   * Mobius 2.4 writes `csz` into SQL unquoted and fails every `<AE>` CREATE carrying it (5000).
    */
   mobius: {
     subprotocolOffer: 'legacy-json-first',
     originHeader: false,
+    sendCsz: false,
     poa: [],
     maxInFlight: 8,
+    minFrameGapMs: 0,
     notificationsOverLink: false,
     pollCommandsSeconds: 10,
   },

@@ -15,10 +15,17 @@ export interface CompatSwitches {
   readonly subprotocolOffer: 'preference' | 'cbor-alone' | 'legacy-json-first';
   /** Send `X-M2M-Origin: <originator>` in the handshake (ACME identifies connections by it). */
   readonly originHeader: boolean;
+  /** Send `csz` (the serializations we accept) in the registration; Mobius 2.4 fails (5000) on any `csz`. */
+  readonly sendCsz: boolean;
   /** `poa` of the `<AE>` (ACME delivers notifications only to a `ws://` entry; `ws://default` = this link). */
   readonly poa: readonly string[];
   /** Requests in flight at once (ACME mishandles pipelining: 1). */
   readonly maxInFlight: number;
+  /**
+   * Least ms between a response of ours and our next request, and the other way round (ACME loses
+   * a frame that follows another too closely); 0: no spacing.
+   */
+  readonly minFrameGapMs: number;
   /** The registrar sends notifications over our connection; if false, poll command containers. */
   readonly notificationsOverLink: boolean;
   /** Seconds between polls of command containers' `la` when notifications cannot reach us. */

@@ -25,6 +25,9 @@ export function aeHandler(opts: AeHandlerOptions = {}): TypeHandler {
     updatable: true,
     prepareCreate(c: CseContext, input: CreateInput): Prepared {
       const { attrs } = input;
+      // Mobius 2.4 on MariaDB: the csz array goes into its SQL unquoted (ER_PARSE_ERROR).
+      if (c.quirks.failOnCsz && attrs.csz !== undefined)
+        throw refuse(5000, '[create_action] create resource error');
       checkAppId(attrs.api as string);
       checkSrv(attrs.srv);
       // TS-0001 10.2.2.2: a stem with an active registration is refused (4117) before any name

@@ -67,6 +67,8 @@ export interface Prepared {
   readonly ri?: string;
   /** Resource name to use when the request gave none (default: the `ri`). */
   readonly defaultRn?: string;
+  /** Resource name the registrar imposes, whatever the request asked (ACME's `<remoteCSE>`). */
+  readonly rn?: string;
 }
 
 /** One resource type: its policy, where it may live, and its rules. */

@@ -243,7 +243,7 @@ export class Cse {
   private async dispatch(req: RequestPrimitive, rctx: RequestContext): Promise<Outcome | ResponsePrimitive> {
     checkRelease(req, this.quirks);
     checkParameters(req, this.clock.nowMs());
-    const rcn = effectiveRcn(req.op, req.rcn);
+    const rcn = effectiveRcn(req.op, req.rcn, req.fc?.fu === 1);
     this.lifecycle.sweep(this.clock.nowMs());
     const originator = req.fr === undefined || req.fr === '' ? undefined : this.normalize(req.fr);
     const isAeCreate = req.op === Operation.Create && req.ty === ResourceType.AE;

@@ -69,6 +69,10 @@ export async function createResource(
   checkAttributes(body, handler.policy, 'c', `m2m:${handler.short}`);
   const { rn, ...attrs } = body;
   if (rn !== undefined) checkResourceName(rn);
+  if (c.quirks.refuseEmptyLists)
+    for (const [k, v] of Object.entries(attrs))
+      if (Array.isArray(v) && v.length === 0)
+        throw refuse(4000, `Optional list attribute must be non-empty: ${k}`);
   const etMs = checkFutureEt(c, attrs.et);
   const input: CreateInput = { req, originator, parent, rn: rn as string | undefined, attrs, rctx };
   const prepared = await handler.prepareCreate(c, input);
@@ -76,7 +80,7 @@ export async function createResource(
   if (!c.tree.has(parent.ri)) throw refuse(4004, 'the parent resource was deleted meanwhile');
   const ri = prepared.ri ?? c.newRi(handler.short);
   if (c.tree.has(ri)) throw refuse(4105, `resource id ${ri} is already in use`);
-  const name = input.rn ?? prepared.defaultRn ?? ri;
+  const name = prepared.rn ?? input.rn ?? prepared.defaultRn ?? ri;
   if (c.tree.child(parent, name))
     throw refuse(4105, `a resource named ${name} already exists under ${c.tree.structuredPath(parent)}`);
   const now = c.now();

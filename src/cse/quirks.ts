@@ -69,6 +69,19 @@ export interface Quirks {
   readonly pingIntervalMs: number;
   /** Close a connection whose pong has not come within this many ms after a ping (Mobius: 10 s). */
   readonly pongTimeoutMs: number;
+  /** Mobius 2.4: an `<AE>` CREATE carrying `csz` fails with 5000 (it writes the array into SQL unquoted). */
+  readonly failOnCsz: boolean;
+  /** ACME: a `<remoteCSE>` is named after the registering CSE-ID without its slash, whatever `rn` was asked. */
+  readonly remoteCseNamedAfterCsi: boolean;
+  /**
+   * ACME `[cse.registration] allowedCSROriginators`: the CSE-IDs that may create a `<remoteCSE>`;
+   * others get 4103. `'any'`: no allow-list (standard). ACME's own default is an empty list.
+   */
+  readonly allowedCsrOriginators: 'any' | readonly string[];
+  /** ACME: an empty list attribute in a CREATE (`"poa": []`) is refused with 4000. */
+  readonly refuseEmptyLists: boolean;
+  /** ACME: a RETRIEVE with `fc.fu` 1 forwarded to a remote CSE goes out with its internal `op` -2. */
+  readonly forwardDiscoveryAsOpMinus2: boolean;
 }
 
 /** TS-0004 / TS-0020 behaviour. */
@@ -90,9 +103,14 @@ export const STANDARD_QUIRKS: Quirks = {
   maxMessageBytes: 4 * 1024 * 1024,
   pingIntervalMs: 0,
   pongTimeoutMs: 10_000,
+  failOnCsz: false,
+  remoteCseNamedAfterCsi: false,
+  allowedCsrOriginators: 'any',
+  refuseEmptyLists: false,
+  forwardDiscoveryAsOpMinus2: false,
 };
 
-/** ACME CSE (2026 snapshot, experimental WebSocket binding). */
+/** ACME CSE (release 2026.05.1, WebSocket binding). */
 export const ACME_QUIRKS: Quirks = {
   ...STANDARD_QUIRKS,
   subprotocols: ['oneM2M.json', 'oneM2M.cbor'],
@@ -105,9 +123,13 @@ export const ACME_QUIRKS: Quirks = {
   duplicateRemoteCseRsc: 4105,
   pipelining: 'drop',
   pingIntervalMs: 20_000,
+  remoteCseNamedAfterCsi: true,
+  allowedCsrOriginators: [],
+  refuseEmptyLists: true,
+  forwardDiscoveryAsOpMinus2: true,
 };
 
-/** Mobius 2.x (`pxy_ws.js`, commit 7a5e0b9). */
+/** Mobius 2.x (`pxy_ws.js`, commit 7a5e0b9; the `csz` failure: Mobius 2.4.x on MariaDB). */
 export const MOBIUS_QUIRKS: Quirks = {
   ...STANDARD_QUIRKS,
   subprotocols: ['oneM2M.R2.0.json'],
@@ -122,6 +144,7 @@ export const MOBIUS_QUIRKS: Quirks = {
   maxMessageBytes: 64 * 1024,
   pingIntervalMs: 20_000,
   pongTimeoutMs: 10_000,
+  failOnCsz: true,
 };
 
 /** Names of the presets. */

@@ -8,7 +8,9 @@ import { EventEmitter } from 'node:events';
 import type http from 'node:http';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { jsonCodec, type Codec } from '../codec/index.js';
+import { Operation } from '../protocol/codes.js';
 import type { RequestPrimitive, ResponsePrimitive } from '../protocol/primitive.js';
+import { ACME_DISCOVERY_OP } from '../protocol/validate.js';
 import { describeError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import type { Cse } from './cse.js';
@@ -123,6 +125,9 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
       forward: async (cseId, req) => {
         const session = this.sessionOf(cseId);
         if (!session || !this.quirks.requestsOverLink) return undefined;
+        // ACME forwards a discovery with its internal operation code.
+        if (this.quirks.forwardDiscoveryAsOpMinus2 && isDiscovery(req))
+          return session.request({ ...req, op: ACME_DISCOVERY_OP as RequestPrimitive['op'] });
         return session.request(req);
       },
     };
@@ -213,4 +218,9 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     });
     await this.cse.idle();
   }
+}
+
+/** A RETRIEVE with `fc.fu` 1. */
+function isDiscovery(req: RequestPrimitive): boolean {
+  return req.op === Operation.Retrieve && req.fc?.fu === 1;
 }

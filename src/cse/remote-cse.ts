@@ -27,12 +27,21 @@ export const remoteCseHandler: TypeHandler = {
     if (fr === undefined || fr === '') throw refuse(4000, 'fr must be the registering CSE-ID');
     if (!/^\/[^/]+$/.test(fr) || fr === c.cseId)
       throw refuse(4005, `fr ${fr} is not a CSE-ID: only a CSE may create a <remoteCSE>`);
+    const allowed = c.quirks.allowedCsrOriginators;
+    if (allowed !== 'any' && !allowed.includes(fr))
+      throw refuse(
+        4103,
+        `Originator for CSR/CSEBaseAnnc registration not found. Add "${fr}" to the configuration [cse.registration].allowedCSROriginators in the CSE's ini file to grant access for this originator.`,
+      );
     const csi = input.attrs.csi;
     if (csi !== undefined && csi !== fr) throw refuse(4000, `csi ${JSON.stringify(csi)} must equal fr ${fr}`);
     checkSrv(input.attrs.srv);
     if (findRegistration(c.tree, fr) !== undefined)
       throw refuse(c.quirks.duplicateRemoteCseRsc, `CSE ${fr} has already registered`);
     const stem = fr.slice(1);
+    if (c.quirks.remoteCseNamedAfterCsi)
+      // ACME overwrites ri and rn with the CSE-ID: a clash with another resource is 4105.
+      return { ri: stem, rn: stem, attrs: { ...input.attrs, csi: fr } };
     const ri = c.tree.has(stem) ? c.newRi('csr') : stem;
     return { ri, defaultRn: ri, attrs: { ...input.attrs, csi: fr } };
   },

@@ -16,8 +16,15 @@ const VALID_RCN: Readonly<Record<number, { readonly valid: readonly number[]; re
   [Operation.Delete]: { valid: [0, 1, 4, 5, 6, 8], dflt: 0 },
 };
 
-/** The `rcn` to apply: the request's if valid for `op`, else 4000; the default when absent. */
-export function effectiveRcn(op: number, rcn: number | undefined): number {
+/** `rcn` 11, discovery result references: valid only for a discovery (RETRIEVE with `fu` 1, TS-0004 7.3.3.17.10). */
+const DISCOVERY_RESULT_REFERENCES = 11;
+
+/**
+ * The `rcn` to apply: the request's if valid for `op`, else 4000; the default when absent.
+ * `discovery`: the RETRIEVE has `fu` 1, so `rcn` 11 is valid too (ACME sends it with every discovery).
+ */
+export function effectiveRcn(op: number, rcn: number | undefined, discovery = false): number {
+  if (discovery && op === Operation.Retrieve && rcn === DISCOVERY_RESULT_REFERENCES) return rcn;
   const rule = VALID_RCN[op];
   if (!rule) {
     if (rcn !== undefined) throw refuse(4000, 'rcn is not permitted in this operation');

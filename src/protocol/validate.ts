@@ -34,10 +34,21 @@ function describe(v: unknown): string {
   return typeof v;
 }
 
+/**
+ * ACME's internal operation code for a discovery (its `Operation.DISCOVERY`), which it puts on the
+ * wire when it forwards a RETRIEVE with `fc.fu` 1 to a registered CSE. Not a TS-0004 value.
+ */
+export const ACME_DISCOVERY_OP = -2;
+
 /** Checks a decoded message and returns it typed as a primitive, or throws `PrimitiveInvalidError`. */
-export function validatePrimitive(data: unknown): Primitive {
-  if (!isPlainObject(data))
-    throw new PrimitiveInvalidError(`a primitive must be an object, got ${describe(data)}`);
+export function validatePrimitive(input: unknown): Primitive {
+  if (!isPlainObject(input))
+    throw new PrimitiveInvalidError(`a primitive must be an object, got ${describe(input)}`);
+  // Served as the discovery it is: a RETRIEVE with fu 1 (no standard registrar sends op -2).
+  const data =
+    input.op === ACME_DISCOVERY_OP
+      ? { ...input, op: 2, fc: { ...(isPlainObject(input.fc) ? input.fc : {}), fu: 1 } }
+      : input;
   const rqi = typeof data.rqi === 'string' ? data.rqi : undefined;
   const isReq = 'op' in data;
   const isRsp = 'rsc' in data;

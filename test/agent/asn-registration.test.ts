@@ -121,8 +121,10 @@ test('ASN, pull only: the periodic check re-creates a lost <remoteCSE>', async (
 for (const imitate of [undefined, 'acme'] as const) {
   test(`ASN: "already registered" (${imitate ? 'ACME 4105' : '4117'}) after a lost state directory is adopted`, async () => {
     const wire: PrimitiveEvent[] = [];
+    // ACME: our CSE-ID on its allow-list; it names the <remoteCSE> after the CSE-ID.
+    const at = `cse-in/${imitate ? CSE_ID.slice(1) : NAME}`;
     const h = await startHarness({
-      ...(imitate ? { registrar: { imitate } } : {}),
+      ...(imitate ? { registrar: { imitate, quirks: { allowedCsrOriginators: [CSE_ID] } } } : {}),
       config: (registrar) => {
         registrar.on('primitive', (e) => wire.push(e));
         return asnConfig('cbor', {
@@ -136,10 +138,7 @@ for (const imitate of [undefined, 'acme'] as const) {
       },
     });
     try {
-      await waitFor(
-        () => h.instances.some((e) => e.path.startsWith(`cse-in/${NAME}/counter/`)),
-        'a pushed reading',
-      );
+      await waitFor(() => h.instances.some((e) => e.path.startsWith(`${at}/counter/`)), 'a pushed reading');
       if (imitate) {
         const c = h.registrar.connections()[0];
         assert.equal(c?.identifiedAs, CSE_ID, 'X-M2M-Origin carries the CSE-ID');
@@ -150,7 +149,7 @@ for (const imitate of [undefined, 'acme'] as const) {
       const before = h.instances.length;
       await h.restart();
       await waitFor(
-        () => h.instances.slice(before).some((e) => e.path.startsWith(`cse-in/${NAME}/counter/`)),
+        () => h.instances.slice(before).some((e) => e.path.startsWith(`${at}/counter/`)),
         'pushed readings after adopting the registration',
       );
       assert.deepEqual(registrations(wire), [2001, imitate ? 4105 : 4117]);

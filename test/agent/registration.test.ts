@@ -14,6 +14,7 @@ import type { Connection } from '../../src/binding/ws/types.js';
 import { codecFor } from '../../src/codec/index.js';
 import { Operation, ResourceType } from '../../src/protocol/codes.js';
 import type { RequestPrimitive, ResponsePrimitive } from '../../src/protocol/primitive.js';
+import { systemClock } from '../../src/util/clock.js';
 import { memoryLogger } from '../../src/util/log.js';
 
 type Script = (req: RequestPrimitive) => ResponsePrimitive | undefined;
@@ -83,6 +84,8 @@ function setup(o: { originator?: string; poa?: string[]; subscribe?: boolean; di
     rqi: () => `q${++n}`,
     logger,
     requestTimeoutMs: 1000,
+    // Pauses before re-registering pass at once.
+    clock: { ...systemClock, setTimeout: (fn: () => void) => systemClock.setTimeout(fn, 0) },
   });
   const cleanup = (): void => {
     rmSync(dir, { recursive: true, force: true });
@@ -324,7 +327,7 @@ test('recover: a failed re-registration keeps the old identity (retried later, n
     const r = fakeRegistrar();
     await s.reg.ensure(r.conn, CSZ);
     r.script((req) => (req.op === Operation.Retrieve ? { rsc: 4004, rqi: '' } : { rsc: 5000, rqi: '' }));
-    await assert.rejects(s.reg.recover(r.conn, CSZ), { code: 'REGISTRATION_REFUSED' });
+    await assert.rejects(s.reg.recover(r.conn, CSZ), { code: 'REGISTRAR_FAILED', retryable: true });
     assert.equal(s.reg.aeId, 'Cbarn');
     assert.equal((await new IdentityStore(s.dir).load())?.aeId, 'Cbarn');
   } finally {
@@ -347,6 +350,90 @@ test('a stored identity for another registrar is ignored: registering anew', asy
     assert.equal(r.requests[0]?.ty, ResourceType.AE);
     assert.equal(r.requests[0]?.fr, 'Cbarn');
     assert.ok(s.logger.lines.some((l) => /another registrar/.test(l.msg)));
+  } finally {
+    s.cleanup();
+  }
+});
+
+test('the registrar decides the names: every path below the <AE> uses the rn it answered, kept across restarts', async () => {
+  const s = setup();
+  try {
+    // A registrar that names everything itself (`<asked>-x`, the <AE> `barn-renamed`).
+    const r = fakeRegistrar((req) => {
+      if (req.op !== Operation.Create) return undefined;
+      const [root, attrs] = Object.entries(req.pc ?? {})[0] as [string, { rn?: string }];
+      const rn = req.ty === ResourceType.AE ? 'barn-renamed' : `${attrs.rn ?? ''}-x`;
+      return {
+        rsc: 2001,
+        rqi: '',
+        pc: { [root]: { rn, ri: `ri-${rn}`, ...(req.ty === ResourceType.AE ? { aei: 'Cbarn' } : {}) } },
+      };
+    });
+    await s.reg.ensure(r.conn, CSZ);
+    assert.deepEqual(summary(r.requests), [
+      'CREATE ty2 cse-in fr=Cbarn',
+      'CREATE ty3 cse-in/barn-renamed fr=Cbarn',
+      'CREATE ty3 cse-in/barn-renamed fr=Cbarn',
+      'CREATE ty3 cse-in/barn-renamed/fan-x fr=Cbarn',
+      'CREATE ty23 cse-in/barn-renamed/fan-x/command-x fr=Cbarn',
+    ]);
+    assert.equal(s.reg.pathOf('temp'), 'cse-in/barn-renamed/temp-x');
+    const again = setup({ dir: s.dir });
+    await again.reg.load();
+    assert.equal(again.reg.aePath, 'cse-in/barn-renamed');
+    assert.equal(again.reg.pathOf('fan/command'), 'cse-in/barn-renamed/fan-x/command-x');
+    assert.equal(again.reg.current()?.resources['fan/command/m2m-agent-sub'], 'ri-m2m-agent-sub-x');
+  } finally {
+    s.cleanup();
+  }
+});
+
+test('refusals are classified: 5xxx is the registrar failing (retryable), 4004 of the CSEBase is retried', async () => {
+  const s = setup();
+  try {
+    const failing = fakeRegistrar(() => ({ rsc: 5000, rqi: '', pc: { 'm2m:dbg': 'database down' } }));
+    await assert.rejects(
+      s.reg.ensure(failing.conn, CSZ),
+      (err: Error & { code?: string; retryable?: boolean; hint?: string }) => {
+        assert.equal(err.code, 'REGISTRAR_FAILED');
+        assert.equal(err.retryable, true);
+        assert.match(err.message, /database down/);
+        assert.doesNotMatch(err.hint ?? '', /node\./);
+        return true;
+      },
+    );
+    const starting = fakeRegistrar(() => ({
+      rsc: 4004,
+      rqi: '',
+      pc: { 'm2m:dbg': 'No resource with this ID: cse-in' },
+    }));
+    await assert.rejects(s.reg.ensure(starting.conn, CSZ), { code: 'REGISTRATION_REFUSED', retryable: true });
+    const refused = fakeRegistrar(() => ({ rsc: 4000, rqi: '' }));
+    await assert.rejects(s.reg.ensure(refused.conn, CSZ), { code: 'REGISTRATION_REFUSED', retryable: false });
+  } finally {
+    s.cleanup();
+  }
+});
+
+test('recover: a registrar back but not ready yet (4004 on its CSEBase) is asked again shortly, once ready it works', async () => {
+  const s = setup();
+  try {
+    const r = fakeRegistrar();
+    await s.reg.ensure(r.conn, CSZ);
+    let aeCreates = 0;
+    r.script((req) => {
+      if (req.op === Operation.Retrieve) return { rsc: 4004, rqi: '' };
+      if (req.ty === ResourceType.AE && ++aeCreates === 1)
+        return { rsc: 4004, rqi: '', pc: { 'm2m:dbg': 'No resource with this ID: cse-in' } };
+      return undefined;
+    });
+    assert.equal(await s.reg.recover(r.conn, CSZ), 'reregistered');
+    assert.equal(aeCreates, 2);
+    assert.ok(
+      s.logger.lines.some(
+        (l) => l.msg === 'the registrar cannot take our registration yet; trying again shortly',
+      ),
+    );
   } finally {
     s.cleanup();
   }

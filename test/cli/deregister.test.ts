@@ -9,6 +9,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI_MAIN, NODE_LOADER, PACKAGE_DIR } from '../helpers/cli-child.js';
 import { rawConfig, startHarness, waitFor } from '../helpers/agent-harness.js';
+import { asnConfig, CSE_ID } from '../agent/asn-support.js';
 
 function cli(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const env = { ...process.env };
@@ -71,6 +72,30 @@ test('deregister refuses while the agent runs on that state directory (it would 
     assert.match(r.stderr, /STATE_DIR_LOCKED/);
     assert.ok(h.registrar.cse.resource('cse-in/e2e-gw') !== undefined, 'the <AE> is untouched');
     assert.equal(existsSync(join(h.stateDir, 'identity.json')), true);
+  } finally {
+    await h.close();
+  }
+});
+
+test('deregister deletes the <remoteCSE> where ACME put it (named after the CSE-ID), not node.name', async () => {
+  const over = (r: { url: string; cse: { cseId: string; cseName: string } }): Record<string, unknown> =>
+    asnConfig('json', {
+      registrar: { url: r.url, cseId: r.cse.cseId, cseName: r.cse.cseName, compat: 'acme' },
+    });
+  const h = await startHarness({
+    registrar: { imitate: 'acme', quirks: { allowedCsrOriginators: [CSE_ID] } },
+    config: over,
+  });
+  try {
+    const at = `cse-in/${CSE_ID.slice(1)}`;
+    await waitFor(() => h.registrar.cse.resource(`${at}/counter`) !== undefined, 'registered');
+    await h.agent.stop();
+    const cfg = join(h.stateDir, 'config.json');
+    writeFileSync(cfg, JSON.stringify({ ...rawConfig(h.registrar, h.stateDir), ...over(h.registrar) }));
+    const r = await cli(['deregister', '-c', cfg]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`deleted ${at} \\(2002 DELETED\\)`));
+    assert.equal(h.registrar.cse.resource(at), undefined, 'the <remoteCSE> is gone');
   } finally {
     await h.close();
   }

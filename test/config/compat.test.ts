@@ -6,8 +6,10 @@ test('presets carry the registrar quirks of design.md', () => {
   assert.deepEqual(COMPAT_PRESETS.standard, {
     subprotocolOffer: 'preference',
     originHeader: false,
+    sendCsz: true,
     poa: [],
     maxInFlight: 16,
+    minFrameGapMs: 0,
     notificationsOverLink: true,
     pollCommandsSeconds: 10,
   });
@@ -18,6 +20,11 @@ test('presets carry the registrar quirks of design.md', () => {
   assert.equal(COMPAT_PRESETS.mobius.subprotocolOffer, 'legacy-json-first');
   assert.equal(COMPAT_PRESETS.mobius.notificationsOverLink, false);
   assert.equal(COMPAT_PRESETS.mobius.maxInFlight, 8);
+  // Mobius 2.4 answers 5000 to every <AE> CREATE that carries csz.
+  assert.equal(COMPAT_PRESETS.mobius.sendCsz, false);
+  assert.equal(COMPAT_PRESETS.acme.sendCsz, true);
+  // ACME loses a frame that follows another from the same connection within a few ms.
+  assert.equal(COMPAT_PRESETS.acme.minFrameGapMs, 100);
 });
 
 test('resolveCompat merges overrides over the named preset and leaves the presets alone', () => {

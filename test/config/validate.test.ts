@@ -156,8 +156,10 @@ test('compat: a preset name, or a preset with single switches overridden', () =>
   assert.deepEqual(compat('acme').config?.registrar.compat, {
     subprotocolOffer: 'cbor-alone',
     originHeader: true,
+    sendCsz: true,
     poa: ['ws://default'],
     maxInFlight: 1,
+    minFrameGapMs: 100,
     notificationsOverLink: true,
     pollCommandsSeconds: 10,
   });
@@ -174,8 +176,10 @@ test('compat: a preset name, or a preset with single switches overridden', () =>
   assert.deepEqual(compat('mobius').config?.registrar.compat, {
     subprotocolOffer: 'legacy-json-first',
     originHeader: false,
+    sendCsz: false,
     poa: [],
     maxInFlight: 8,
+    minFrameGapMs: 0,
     notificationsOverLink: false,
     pollCommandsSeconds: 10,
   });

@@ -136,7 +136,7 @@ describe('ACME quirks', () => {
   });
 
   test('rvi required (4001), bare /id-in refused (4000), duplicate <remoteCSE> 4105', async () => {
-    const r = await start({ imitate: 'acme' });
+    const r = await start({ imitate: 'acme', quirks: { allowedCsrOriginators: ['/id-asn'] } });
     const c = await connect(r, 'oneM2M.json', { 'X-M2M-Origin': 'Cq' });
     const noRvi = omit(aeCreate('q', 'Cq'), 'rvi') as unknown as RequestPrimitive;
     assert.equal((await c.request(noRvi)).rsc, 4001);
@@ -157,6 +157,38 @@ describe('ACME quirks', () => {
     });
     assert.equal((await asn.request(csr('x1'))).rsc, 2001);
     assert.equal((await asn.request(csr('x2'))).rsc, 4105);
+  });
+
+  test('<remoteCSE>: refused (4103) unless on allowedCSROriginators, named after the CSE-ID, no empty poa', async () => {
+    const r = await start({ imitate: 'acme' });
+    const csr = (fr: string, extra: Record<string, unknown> = {}): RequestPrimitive =>
+      create('cse-in', fr, 16, 'csr', {
+        rn: 'asked',
+        cb: `${fr}/cse`,
+        rr: true,
+        srv: ['3'],
+        cst: 3,
+        ...extra,
+      });
+    // ACME's own default: an empty allow-list, nobody may register a <remoteCSE>.
+    const gw = await connect(r, 'oneM2M.json', { 'X-M2M-Origin': '/id-gw1' });
+    const refused = await gw.request(csr('/id-gw1'));
+    assert.equal(refused.rsc, 4103);
+    assert.match(String(refused.pc?.['m2m:dbg']), /allowedCSROriginators/);
+    await r.close();
+
+    const allowing = await start({ imitate: 'acme', quirks: { allowedCsrOriginators: ['/id-gw1'] } });
+    const c = await connect(allowing, 'oneM2M.json', { 'X-M2M-Origin': '/id-gw1' });
+    const empty = await c.request(csr('/id-gw1', { poa: [] }));
+    assert.equal(empty.rsc, 4000);
+    assert.equal(empty.pc?.['m2m:dbg'], 'Optional list attribute must be non-empty: poa');
+    const ok = await c.request(csr('/id-gw1', { poa: ['ws://default'] }));
+    assert.equal(ok.rsc, 2001);
+    assert.equal(body(ok, 'csr').rn, 'id-gw1', 'named after the CSE-ID, not the rn asked');
+    assert.equal(body(ok, 'csr').ri, 'id-gw1');
+    assert.equal(allowing.cse.resource('cse-in/asked'), undefined);
+    const other = await connect(allowing, 'oneM2M.json', { 'X-M2M-Origin': '/id-gw2' });
+    assert.equal((await other.request(csr('/id-gw2'))).rsc, 4103);
   });
 
   test('pipelining "drop": a request arriving while one is handled is lost', async () => {
@@ -232,6 +264,15 @@ describe('Mobius quirks', () => {
     const c = await connect(r, 'oneM2M.R2.0.json');
     c.sendRaw(JSON.stringify({ op: 2, to: 'cse-in', rqi: 'big', pad: 'x'.repeat(70 * 1024) }), false);
     assert.equal((await c.closed).code, 1009);
+  });
+
+  test('an <AE> CREATE carrying csz fails with 5000 (Mobius 2.4 on MariaDB); without csz it works', async () => {
+    const r = await start({ imitate: 'mobius' });
+    const c = await connect(r, 'oneM2M.R2.0.json');
+    const withCsz = await c.request(aeCreate('m1', 'Cm1', { csz: ['application/json'] }));
+    assert.equal(withCsz.rsc, 5000);
+    assert.equal(withCsz.pc?.['m2m:dbg'], '[create_action] create resource error');
+    assert.equal((await c.request(aeCreate('m1', 'Cm1'))).rsc, 2001);
   });
 
   test('never sends requests over the client connection', async () => {

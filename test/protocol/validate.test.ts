@@ -140,3 +140,22 @@ test('isPlainObject: objects only, not arrays, null or bytes', () => {
   assert.equal(isPlainObject(new Uint8Array(1)), false);
   assert.equal(isPlainObject('x'), false);
 });
+
+test('op -2 (ACME forwarding a discovery) becomes a RETRIEVE with fu 1, its other fc kept', () => {
+  const p = validatePrimitive({
+    op: -2,
+    to: '/id-gw1/gw1',
+    fr: '/id-in/CAdmin',
+    rqi: 'd1',
+    rcn: 11,
+    fc: { ty: [4] },
+  });
+  assert.ok(isRequest(p));
+  assert.equal(p.op, 2);
+  assert.deepEqual(p.fc, { ty: [4], fu: 1 });
+  assert.equal(p.rcn, 11);
+  const bare = validatePrimitive({ op: -2, to: 'x', rqi: 'd2' });
+  assert.ok(isRequest(bare));
+  assert.deepEqual(bare.fc, { fu: 1 });
+  invalid({ op: -1, to: 'x', rqi: 'd3' }, 'd3');
+});

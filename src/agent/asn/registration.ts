@@ -1,16 +1,17 @@
 /**
  * Registration of the agent's ASN-CSE with its registrar (TS-0001 10.2.2.3, onem2m-reference
  * section 9): CREATE `<remoteCSE>` once (`fr` = our CSE-ID, `cst` 3), the identity kept in the
- * state directory so neither a reconnect nor a restart registers again. Then the registrar is
- * recorded as a local `<remoteCSE>` (from a RETRIEVE of its `<CSEBase>`), and the containers that
- * pushed readings go to are created under our `<remoteCSE>` on the registrar, so they sit at the
- * same path as in the ADN role (`<cse-in>/<node.name>/<device>`).
+ * state directory so neither a reconnect nor a restart registers again. The registrar decides the
+ * name: ACME calls it after the CSE-ID without its slash, whatever `rn` we asked, so the `rn` of
+ * the response is kept and every path below it (the containers pushed readings go to) starts
+ * there. Then the registrar is recorded as a local `<remoteCSE>` (from a RETRIEVE of its
+ * `<CSEBase>`).
  *
  * Each new connection starts with a RETRIEVE of our `<remoteCSE>` (which also tells the registrar
  * who is on this connection, TS-0020 clause 7), repeated every `checkIntervalMs` while connected,
- * as ACME does as an ASN. If the registrar no longer knows it (4004; 4103/4106 when it refuses us
- * as unregistered), the agent registers again: a CREATE that meets "already registered" (4117, ACME
- * 4105) retrieves and adopts the existing `<remoteCSE>` instead of failing.
+ * as ACME does as an ASN. Only a 4004 there registers again; 4103/4106 probe with a CREATE. A CREATE
+ * that meets "already registered" (4117, ACME 4105) finds our existing `<remoteCSE>` again and
+ * adopts it instead of failing.
  */
 import { dbgOf } from '../resource-setup.js';
 import type { Connection } from '../../binding/ws/types.js';
@@ -24,8 +25,9 @@ import type { Clock } from '../../util/clock.js';
 import { describeError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
 import { RegistrationError, ResourceSetupError } from '../errors.js';
-import type { Identity, IdentityStore } from '../identity.js';
+import { pathBelow, withResource, type Identity, type IdentityStore } from '../identity.js';
 import type { EnsureResult } from '../registration.js';
+import { whenRegistrarReady } from '../registrar-ready.js';
 import { containerContent, createRequest, retrieveRequest } from '../resources.js';
 
 export interface AsnRegistrationOptions {
@@ -51,12 +53,8 @@ export interface AsnRegistrationOptions {
   readonly logger: Logger;
 }
 
-/** Status codes that mean the registrar does not (or no longer) know our `<remoteCSE>`. */
-const LOST = new Set<number>([
-  Rsc.NOT_FOUND,
-  Rsc.ORIGINATOR_HAS_NO_PRIVILEGE,
-  Rsc.ORIGINATOR_NOT_AUTHENTICATED,
-]);
+/** Status codes that may mean the registrar no longer knows us: a CREATE probe decides. */
+const MAYBE_UNKNOWN = new Set<number>([Rsc.ORIGINATOR_HAS_NO_PRIVILEGE, Rsc.ORIGINATOR_NOT_AUTHENTICATED]);
 
 export class AsnRegistration {
   private identity?: Identity;
@@ -73,9 +71,17 @@ export class AsnRegistration {
     return this.o.cseId;
   }
 
-  /** Our `<remoteCSE>` on the registrar as used in `to`; pushed containers live under it. */
+  /**
+   * Our `<remoteCSE>` on the registrar as used in `to`, under the name the registrar gave it (ACME:
+   * the CSE-ID without its slash, whatever we asked); pushed containers live under it.
+   */
   get aePath(): string {
-    return `${this.o.cseBase}/${this.o.cseName}`;
+    return `${this.o.cseBase}/${this.identity?.rn ?? this.o.cseName}`;
+  }
+
+  /** The path of a resource of ours below the `<remoteCSE>` (a device's container) as used in `to`. */
+  pathOf(key: string): string {
+    return `${this.aePath}/${pathBelow(this.identity, key)}`;
   }
 
   current(): Identity | undefined {
@@ -152,20 +158,40 @@ export class AsnRegistration {
     return next;
   }
 
-  /** RETRIEVE of our `<remoteCSE>`; registers again (and recreates everything) when it is lost. */
+  /**
+   * RETRIEVE of our `<remoteCSE>` (the very resource the registrar created). Only a 4004 there
+   * declares the registration lost and registers again (recreating everything); 4103/4106 may mean
+   * the registrar refuses an originator it no longer knows, so a CREATE probes: it succeeds only if
+   * the `<remoteCSE>` is really gone, and "already registered" changes nothing.
+   */
   private async check(conn: Connection): Promise<'ok' | 'reregistered' | 'unknown'> {
     const rsp = await this.send(conn, retrieveRequest(this.aePath, this.bind()));
     if (isSuccess(rsp.rsc)) return 'ok';
-    if (!LOST.has(rsp.rsc)) {
-      this.o.logger.warn('cannot confirm our registration', { rsc: rscLabel(rsp.rsc) });
+    if (rsp.rsc === Rsc.NOT_FOUND) {
+      this.o.logger.warn('the registrar no longer knows our <remoteCSE>; registering again', {
+        rsc: rscLabel(rsp.rsc),
+        at: this.aePath,
+        cseId: this.o.cseId,
+      });
+      await whenRegistrarReady(conn, () => this.register(conn, true), this.o);
+    } else if (MAYBE_UNKNOWN.has(rsp.rsc)) {
+      if ((await this.register(conn, false)) === 'exists') {
+        this.o.logger.warn('our <remoteCSE> exists but the registrar refuses to show it to us', {
+          rsc: rscLabel(rsp.rsc),
+          detail: dbgOf(rsp),
+        });
+        return 'unknown';
+      }
+      this.o.logger.warn('our <remoteCSE> was gone from the registrar; registered again', {
+        cseId: this.o.cseId,
+      });
+    } else {
+      this.o.logger.warn('cannot confirm our registration', {
+        rsc: rscLabel(rsp.rsc),
+        detail: dbgOf(rsp),
+      });
       return 'unknown';
     }
-    this.o.logger.warn('the registrar no longer knows our <remoteCSE>; registering again', {
-      rsc: rscLabel(rsp.rsc),
-      cseId: this.o.cseId,
-    });
-    this.identity = undefined;
-    await this.register(conn);
     await this.recordRegistrar(conn);
     await this.createResources(conn, true);
     return 'reregistered';
@@ -196,7 +222,12 @@ export class AsnRegistration {
     arm();
   }
 
-  private async register(conn: Connection): Promise<void> {
+  /**
+   * CREATE `<remoteCSE>`. Its name and `ri` are the registrar's answer (`pc`), kept with the
+   * identity. "Already registered" (4117, ACME 4105): with `adopt` our existing `<remoteCSE>` is
+   * found again (`rediscover`) and adopted; without it `'exists'` is returned and nothing changes.
+   */
+  private async register(conn: Connection, adopt = true): Promise<'registered' | 'exists'> {
     const csr: Record<string, unknown> = {
       rn: this.o.cseName,
       cb: `${this.o.cseId}/${this.o.cseName}`,
@@ -206,47 +237,82 @@ export class AsnRegistration {
       srv: [this.o.releaseVersion],
     };
     if (this.csz.length > 0) csr.csz = [...this.csz];
+    // Never an empty list: ACME refuses `poa: []` (4000 "Optional list attribute must be non-empty").
     if (this.o.poa.length > 0) csr.poa = [...this.o.poa];
     const rsp = await this.send(
       conn,
       createRequest(this.o.cseBase, ResourceType.RemoteCSE, { 'm2m:csr': csr }, this.bind()),
     );
-    let ri: string | undefined;
+    let found: { rn?: string; ri?: string };
     if (rsp.rsc === Rsc.CREATED) {
-      ri = stringAttr(rsp, 'm2m:csr', 'ri');
-      this.o.logger.info('registered as a remote CSE', { cseId: this.o.cseId, at: this.aePath });
+      found = {
+        ...optional('rn', stringAttr(rsp, 'm2m:csr', 'rn')),
+        ...optional('ri', stringAttr(rsp, 'm2m:csr', 'ri')),
+      };
+      this.o.logger.info('registered as a remote CSE', {
+        cseId: this.o.cseId,
+        at: `${this.o.cseBase}/${found.rn ?? this.o.cseName}`,
+      });
+      if (found.rn !== undefined && found.rn !== this.o.cseName)
+        this.o.logger.info('the registrar named our <remoteCSE> itself; using its name', {
+          asked: this.o.cseName,
+          rn: found.rn,
+        });
     } else if (rsp.rsc === Rsc.ORIGINATOR_HAS_ALREADY_REGISTERED || rsp.rsc === Rsc.CONFLICT) {
-      // Registered before (a lost response, a lost state dir): adopt our <remoteCSE> if it is ours.
-      const check = await this.send(conn, retrieveRequest(this.aePath, this.bind()));
-      const csi = stringAttr(check, 'm2m:csr', 'csi');
-      if (
-        !isSuccess(check.rsc) ||
-        !isPlainObject(check.pc?.['m2m:csr']) ||
-        (csi !== undefined && csi !== this.o.cseId)
-      )
+      if (!adopt) return 'exists';
+      // Registered before (a lost response, a lost state dir): find our <remoteCSE> and adopt it.
+      const again = await this.rediscover(conn);
+      if (!again)
         throw new RegistrationError(
           rsp.rsc,
           dbgOf(rsp),
-          `${this.aePath} exists on the registrar and is not our <remoteCSE>: deregister it or choose another node.name`,
+          `the registrar says ${this.o.cseId} is registered, but no <remoteCSE> of ours was found under ${this.o.cseBase}: deregister it there`,
         );
-      ri = stringAttr(check, 'm2m:csr', 'ri');
-      this.o.logger.info('already registered as a remote CSE; adopting it', { cseId: this.o.cseId });
+      found = again;
+      this.o.logger.info('already registered as a remote CSE; adopting it', {
+        cseId: this.o.cseId,
+        at: `${this.o.cseBase}/${found.rn ?? this.o.cseName}`,
+      });
     } else {
-      throw new RegistrationError(
-        rsp.rsc,
-        dbgOf(rsp),
-        'check node.cseId and node.name against the registrar',
-      );
+      throw RegistrationError.refused(rsp, 'csr', this.o.cseId);
     }
     this.identity = {
       registrarCseId: this.o.registrarCseId,
       name: this.o.cseName,
       aeId: this.o.cseId,
-      ...(ri === undefined ? {} : { ri }),
+      ...optional('ri', found.ri),
+      ...(found.rn === undefined || found.rn === this.o.cseName ? {} : { rn: found.rn }),
       registeredAt: toOneM2MTime(this.o.clock.nowMs(), false),
       resources: {},
     };
     await this.o.store.save(this.identity);
+    return 'registered';
+  }
+
+  /**
+   * Finds our existing `<remoteCSE>` after a 4105/4117: by the name we knew, the name we ask for,
+   * the CSE-ID without its slash (ACME's naming), then by its `ri` alone. Ours if its `csi` is our CSE-ID.
+   */
+  private async rediscover(conn: Connection): Promise<{ rn?: string; ri?: string } | undefined> {
+    const names = [this.identity?.rn, this.o.cseName, this.o.cseId.replace(/^\//, '')];
+    const tried = new Set<string>();
+    const targets = names
+      .filter((n): n is string => n !== undefined && n !== '')
+      .map((n) => `${this.o.cseBase}/${n}`);
+    if (this.identity?.ri !== undefined) targets.push(this.identity.ri);
+    for (const to of targets) {
+      if (tried.has(to)) continue;
+      tried.add(to);
+      const rsp = await this.send(conn, retrieveRequest(to, this.bind()));
+      if (!isSuccess(rsp.rsc) || !isPlainObject(rsp.pc?.['m2m:csr'])) continue;
+      const csi = stringAttr(rsp, 'm2m:csr', 'csi');
+      if (csi !== undefined && csi !== this.o.cseId) continue;
+      const rn =
+        stringAttr(rsp, 'm2m:csr', 'rn') ??
+        (to.startsWith(`${this.o.cseBase}/`) ? to.slice(this.o.cseBase.length + 1) : undefined);
+      return { ...optional('rn', rn), ...optional('ri', stringAttr(rsp, 'm2m:csr', 'ri')) };
+    }
+    return undefined;
   }
 
   /** The local `<remoteCSE>` for the registrar, filled from its `<CSEBase>` (or from the config). */
@@ -289,10 +355,15 @@ export class AsnRegistration {
         ),
       );
       let ri: string;
-      if (rsp.rsc === Rsc.CREATED) ri = stringAttr(rsp, 'm2m:cnt', 'ri') ?? d.name;
-      else if (rsp.rsc === Rsc.CONFLICT) ri = id.resources[d.name] ?? d.name;
-      else throw new ResourceSetupError(`${this.aePath}/${d.name}`, rsp.rsc, dbgOf(rsp));
-      this.identity = { ...id, resources: { ...id.resources, [d.name]: ri } };
+      let rn: string | undefined;
+      if (rsp.rsc === Rsc.CREATED) {
+        ri = stringAttr(rsp, 'm2m:cnt', 'ri') ?? d.name;
+        rn = stringAttr(rsp, 'm2m:cnt', 'rn');
+      } else if (rsp.rsc === Rsc.CONFLICT) {
+        ri = id.resources[d.name] ?? d.name;
+        rn = id.names?.[d.name];
+      } else throw new ResourceSetupError(`${this.aePath}/${d.name}`, rsp.rsc, dbgOf(rsp));
+      this.identity = withResource(id, d.name, ri, rn === d.name ? undefined : rn);
       await this.o.store.save(this.identity);
     }
   }
@@ -304,6 +375,10 @@ export class AsnRegistration {
   private send(conn: Connection, req: RequestPrimitive): Promise<ResponsePrimitive> {
     return conn.request(req, { timeoutMs: this.o.requestTimeoutMs });
   }
+}
+
+function optional<K extends string>(key: K, v: string | undefined): { [P in K]?: string } {
+  return (v === undefined ? {} : { [key]: v }) as { [P in K]?: string };
 }
 
 function stringAttr(rsp: ResponsePrimitive, root: string, name: string): string | undefined {
