@@ -15,6 +15,7 @@ import { link, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentError } from '../util/errors.js';
+import { kernelBootId } from '../util/clock-jump.js';
 
 export class StateDirLockedError extends AgentError {
   override readonly name = 'StateDirLockedError';
@@ -64,7 +65,7 @@ export const procLockProbe: LockProbe = {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return fields[19]; // field 22; fields[0] is field 3
   },
-  bootId: () => readOrUndefined('/proc/sys/kernel/random/boot_id')?.trim() || undefined,
+  bootId: () => kernelBootId(),
   exists(pid) {
     try {
       process.kill(pid, 0);

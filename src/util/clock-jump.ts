@@ -21,17 +21,41 @@ export const BOOT_ID_PATH = '/proc/sys/kernel/random/boot_id';
 let processFallbackBootId: string | undefined;
 
 /**
- * Reads the kernel's boot id. Where there is none (not Linux, restricted /proc), returns an id
- * unique to this process: times from earlier processes then count as "another boot", which only
- * loses the jump correction across restarts, never correctness within one run.
+ * Environment variable carrying the boot id where /proc hides it: the unit's `ProcSubset=pid`
+ * hides /proc/sys, so systemd passes its `%b` specifier (the same id, without dashes) here.
  */
-export function readBootId(path: string = BOOT_ID_PATH): string {
+export const BOOT_ID_ENV = 'M2M_AGENT_BOOT_ID';
+
+/** `%b` is 32 hex digits; the kernel file has the dashed UUID form. Stored stamps use the latter. */
+function dashedBootId(text: string): string | undefined {
+  const hex = text.trim().toLowerCase().replaceAll('-', '');
+  if (!/^[0-9a-f]{32}$/.test(hex)) return undefined;
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** The kernel's boot id from the file, else from {@link BOOT_ID_ENV}; undefined if neither has it. */
+export function kernelBootId(
+  path: string = BOOT_ID_PATH,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
   try {
     const id = readFileSync(path, 'utf8').trim();
     if (id.length > 0) return id;
   } catch {
-    // fall through to the per-process id; callers that care can compare with BOOT_ID_PATH
+    // hidden or absent: the environment may carry it
   }
+  return dashedBootId(env[BOOT_ID_ENV] ?? '');
+}
+
+/**
+ * The kernel's boot id ({@link kernelBootId}). Where there is none (not Linux, restricted /proc,
+ * no unit), returns an id unique to this process: times from earlier processes then count as
+ * "another boot", which only loses the jump correction across restarts, never correctness within
+ * one run.
+ */
+export function readBootId(path: string = BOOT_ID_PATH, env: NodeJS.ProcessEnv = process.env): string {
+  const id = kernelBootId(path, env);
+  if (id !== undefined) return id;
   processFallbackBootId ??= `process-${randomUUID()}`;
   return processFallbackBootId;
 }

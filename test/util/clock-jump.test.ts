@@ -4,7 +4,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { bootClock, correctedWallMs, elapsedMs, readBootId, stampNow } from '../../src/util/clock-jump.js';
+import {
+  bootClock,
+  correctedWallMs,
+  elapsedMs,
+  kernelBootId,
+  readBootId,
+  stampNow,
+} from '../../src/util/clock-jump.js';
 import { ManualClock } from '../../src/util/clock.js';
 
 const YEAR_MS = 365 * 24 * 3600 * 1000;
@@ -46,6 +53,16 @@ describe('readBootId and bootClock', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("readBootId takes the unit's %b boot id when /proc hides the file", () => {
+    const missing = join(os.tmpdir(), `no-boot-id-${process.pid}`);
+    const env = { M2M_AGENT_BOOT_ID: '0123456789ABCDEF0123456789abcdef' };
+    // The dashed form of the kernel file, so stamps from before and after an upgrade still compare.
+    assert.equal(readBootId(missing, env), '01234567-89ab-cdef-0123-456789abcdef');
+    assert.equal(kernelBootId(missing, env), '01234567-89ab-cdef-0123-456789abcdef');
+    assert.equal(kernelBootId(missing, { M2M_AGENT_BOOT_ID: 'not-an-id' }), undefined);
+    assert.match(readBootId(missing, {}), /^process-/);
   });
 
   it('bootClock has one monotonic origin for every process of the boot', (t) => {
