@@ -1,8 +1,9 @@
 /**
  * The long fuzz run: seeded inputs per decoder (CBOR, JSON, XML, and the SenML command parser),
  * each decoded in a watched child process (scripts/bench/fuzz/). 20k inputs per target by default,
- * 1M with `--full` (`npm run fuzz`). Figures per target: inputs/s, slowest input (ms), RSS of the
- * decoding process before and after (and its peak), inputs over the per-input budget, hangs, and
+ * 1M with `--full` (`npm run fuzz`). Figures per target: inputs/s, slowest input (ms, best of
+ * four timings), RSS of the decoding process before and after (and its peak), heap in use after a
+ * full GC before and after (the leak check), inputs over the per-input budget, hangs, and
  * failures (anything but a named CODEC_* / PRIMITIVE_* error). A hang does not stop the run: the
  * input is printed (keep it in test/fixtures/fuzz/) and the run goes on after it.
  * Baseline for CBOR: cbor-x's pure-JS decoder (the agent's decoder before) on the same inputs.
@@ -81,6 +82,8 @@ async function fuzzTarget(
     fig('rss.before', (first?.rssBeforeBytes ?? 0) / MB, 'MB'),
     fig('rss.after', (last?.rssAfterBytes ?? 0) / MB, 'MB'),
     fig('rss.peak', Math.max(...done.map((r) => r.rssMaxBytes)) / MB, 'MB'),
+    fig('heap.before', (first?.heapBeforeBytes ?? 0) / MB, 'MB'),
+    fig('heap.after', (last?.heapAfterBytes ?? 0) / MB, 'MB'),
     fig(
       'over_budget',
       reports.reduce((n, r) => n + r.overBudget.length, 0),

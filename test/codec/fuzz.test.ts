@@ -18,11 +18,16 @@ for (const target of FUZZ_TARGETS) {
   test(`fuzz ${target}: ${INPUTS} seeded inputs, every one decoded or refused by name, none hangs`, async (t) => {
     const r = await runFuzz({ target, seed: SEED, count: INPUTS });
     t.diagnostic(
-      `${target}: ${r.inputs} inputs in ${Math.round(r.elapsedMs)} ms, slowest ${r.slowest.ms.toFixed(2)} ms (#${r.slowest.index}), outcomes ${JSON.stringify(r.outcomes)}`,
+      `${target}: ${r.inputs} inputs in ${Math.round(r.elapsedMs)} ms, slowest ${r.slowest.ms.toFixed(2)} ms (#${r.slowest.index}), outcomes ${JSON.stringify(r.outcomes)}, heap after GC ${r.heapBeforeBytes} -> ${r.heapAfterBytes} bytes`,
     );
     assert.equal(r.hang, undefined, `hung on input #${r.hang?.index}: ${r.hang?.hex}`);
     assert.deepEqual(r.failures, [], 'inputs that threw something other than a named codec error');
     assert.deepEqual(r.overBudget, [], 'inputs slower than 250 ms on every re-run');
     assert.equal(r.inputs, INPUTS);
+    // Nothing is kept from one input to the next: the heap after a full GC ends where it began.
+    assert.ok(
+      r.heapAfterBytes - r.heapBeforeBytes < 8 * 1024 * 1024,
+      `heap grew by ${r.heapAfterBytes - r.heapBeforeBytes} bytes`,
+    );
   });
 }

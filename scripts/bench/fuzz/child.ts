@@ -45,6 +45,9 @@ export interface FuzzChildResult {
   readonly rssBeforeBytes: number;
   readonly rssAfterBytes: number;
   readonly rssMaxBytes: number;
+  /** Heap in use after a full GC, before and after the run (the leak check; RSS also holds free heap). */
+  readonly heapBeforeBytes: number;
+  readonly heapAfterBytes: number;
 }
 
 export type ChildMessage =
@@ -103,6 +106,7 @@ export async function runJob(job: FuzzJob, send: (m: ChildMessage) => void): Pro
   const total = job.inputs?.length ?? job.count;
   const inputAt = (k: number): Uint8Array =>
     job.inputs ? Buffer.from(job.inputs[k] ?? '', 'hex') : fuzzInput(job.target, job.seed, job.start + k);
+  const heapBeforeBytes = heapAfterGc();
   const rssBeforeBytes = process.memoryUsage.rss();
   let rssMaxBytes = rssBeforeBytes;
   const t0 = performance.now();
@@ -129,19 +133,14 @@ export async function runJob(job: FuzzJob, send: (m: ChildMessage) => void): Pro
     }
     const ms = performance.now() - t;
     outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-    if (ms > slowest.ms) slowest = { index, hex: preview(input), ms };
+    if (ms > slowest.ms) {
+      // One slow run may be the machine (GC, another process); a slow input is slow every time,
+      // so the slowest input and the budget are judged on the best of three more runs.
+      const best = ms > 2 ? bestOf(job.target, input, ms, 0) : ms;
+      if (best > slowest.ms) slowest = { index, hex: preview(input), ms: best };
+    }
     if (ms > job.budgetMs) {
-      // One slow run may be the machine (GC, another process); a slow input is slow every time.
-      let best = ms;
-      for (let again = 0; again < 3 && best > job.budgetMs; again++) {
-        const t2 = performance.now();
-        try {
-          decodeOnce(job.target, input);
-        } catch {
-          // classified above
-        }
-        best = Math.min(best, performance.now() - t2);
-      }
+      const best = bestOf(job.target, input, ms, job.budgetMs);
       if (best > job.budgetMs && overBudget.length < 20)
         overBudget.push({ index, hex: preview(input), ms: best });
     }
@@ -158,7 +157,30 @@ export async function runJob(job: FuzzJob, send: (m: ChildMessage) => void): Pro
     rssBeforeBytes,
     rssAfterBytes,
     rssMaxBytes: Math.max(rssMaxBytes, rssAfterBytes),
+    heapBeforeBytes,
+    heapAfterBytes: heapAfterGc(),
   };
+}
+
+/** The best of up to three more timings of `input` (stops early once at or under `enoughMs`). */
+function bestOf(target: FuzzTarget, input: Uint8Array, firstMs: number, enoughMs: number): number {
+  let best = firstMs;
+  for (let again = 0; again < 3 && best > enoughMs; again++) {
+    const t2 = performance.now();
+    try {
+      decodeOnce(target, input);
+    } catch {
+      // classified by the first run
+    }
+    best = Math.min(best, performance.now() - t2);
+  }
+  return best;
+}
+
+/** Heap in use after a full GC (the child runs with --expose-gc), else as it is. */
+function heapAfterGc(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().heapUsed;
 }
 
 function yieldToLoop(): Promise<void> {

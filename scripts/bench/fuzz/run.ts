@@ -44,6 +44,7 @@ type Outcome = { kind: 'done'; result: FuzzChildResult } | { kind: 'stalled'; ne
 function runChild(job: FuzzJob, stallMs: number, env: Readonly<Record<string, string>>): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     const child = fork(CHILD, [], {
+      execArgv: [...process.execArgv, '--expose-gc'],
       env: { ...process.env, ...env },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -129,6 +130,8 @@ export async function runFuzz(o: FuzzRunOptions): Promise<FuzzReport> {
     rssBeforeBytes: 0,
     rssAfterBytes: 0,
     rssMaxBytes: 0,
+    heapBeforeBytes: 0,
+    heapAfterBytes: 0,
     hang,
   };
 }
