@@ -36,11 +36,12 @@ async function runAndKill(run: number, events: number): Promise<string[]> {
   child.stderr?.setEncoding('utf8').on('data', (d: string) => {
     err += d;
   });
-  const exited = new Promise<void>((resolve) => {
-    child.on('exit', () => {
-      resolve();
-    });
-  });
+  // Every message in the pipe is delivered before the channel reports 'disconnect' ('exit' may
+  // come earlier): an "about to remove" still in the pipe at the kill must be counted.
+  const exited = Promise.all([
+    new Promise((resolve) => child.once('exit', resolve)),
+    new Promise((resolve) => child.once('disconnect', resolve)),
+  ]);
   let ready = false;
   const enough = new Promise<void>((resolve) => {
     child.on('message', (line: string) => {
