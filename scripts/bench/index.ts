@@ -6,10 +6,11 @@
 import { bindingBench } from './binding.js';
 import { drainBench } from './drain.js';
 import { footprintBench } from './footprint.js';
+import { fuzzBench } from './fuzz.js';
 import { outboxBench } from './outbox.js';
 import type { Bench, Figure } from './types.js';
 
-const BENCHES: readonly Bench[] = [bindingBench, outboxBench, footprintBench, drainBench];
+const BENCHES: readonly Bench[] = [bindingBench, outboxBench, footprintBench, drainBench, fuzzBench];
 
 function human(f: Figure): string {
   const value = `${round(f.value)} ${f.unit}`;

@@ -26,3 +26,20 @@ export class UnknownSubprotocolError extends AgentError {
     });
   }
 }
+
+/**
+ * A message that is well-formed so far but larger than the decoder accepts: nested deeper than
+ * `DECODE_LIMITS.maxDepth` or holding more than `DECODE_LIMITS.maxItems` values.
+ */
+export class CodecLimitError extends AgentError {
+  override readonly name = 'CodecLimitError';
+  constructor(
+    readonly serialization: string,
+    message: string,
+    readonly rqi?: string,
+  ) {
+    super('CODEC_LIMIT_EXCEEDED', `${serialization}: ${message}`, {
+      hint: 'the peer sent a message nested too deeply or with too many values; no oneM2M primitive needs that',
+    });
+  }
+}

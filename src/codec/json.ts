@@ -2,7 +2,9 @@
 import { validatePrimitive } from '../protocol/validate.js';
 import type { Primitive } from '../protocol/primitive.js';
 import type { Codec } from './codec.js';
-import { CodecMalformedError } from './errors.js';
+import { jsonBoundsProblem } from '../util/json-bounds.js';
+import { CodecLimitError, CodecMalformedError } from './errors.js';
+import { DECODE_LIMITS } from './limits.js';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -20,6 +22,9 @@ export const jsonCodec: Codec = {
     } catch (err) {
       throw new CodecMalformedError('json', 'message is not valid UTF-8', undefined, err);
     }
+    // Bounded before parsing: see util/json-bounds.ts.
+    const tooBig = jsonBoundsProblem(text, DECODE_LIMITS);
+    if (tooBig) throw new CodecLimitError('json', tooBig.message, recoverRqi(text));
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);

@@ -13,7 +13,9 @@ import { PrimitiveInvalidError } from '../protocol/errors.js';
 import type { Primitive } from '../protocol/primitive.js';
 import { isPlainObject, validatePrimitive } from '../protocol/validate.js';
 import type { Codec } from './codec.js';
-import { CodecMalformedError } from './errors.js';
+import { CodecLimitError, CodecMalformedError } from './errors.js';
+import { DECODE_LIMITS } from './limits.js';
+import { xmlBoundsProblem } from './xml-bounds.js';
 import {
   ATTR_PREFIX,
   decodeParameters,
@@ -92,6 +94,9 @@ export const xmlCodec: Codec = {
     const rqi = recoverXmlRqi(text);
     // oneM2M needs no DTD; refusing one rules out entity-expansion attacks.
     if (/<!DOCTYPE/i.test(text)) throw new CodecMalformedError('xml', 'a DOCTYPE is not allowed', rqi);
+    // Bounded before parsing: see xml-bounds.ts.
+    const tooBig = xmlBoundsProblem(text, DECODE_LIMITS);
+    if (tooBig) throw new CodecLimitError('xml', tooBig, rqi);
     let doc: unknown;
     try {
       // Without validation the parser accepts truncated and unbalanced XML. Its built-in validator

@@ -68,7 +68,7 @@ export function checkDevices(devices: unknown, models: ReadonlyMap<string, Devic
         issues.push({
           path: joinPath(base, 'sample'),
           message: msg,
-          hint: 'e.g. "*/30 * * * * *" = every 30 seconds',
+          hint: '"*/30 * * * * *" = every 30 seconds, "0 */5 * * * *" = every 5 minutes',
         });
       }
     }

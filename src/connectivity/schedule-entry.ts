@@ -101,6 +101,14 @@ function parseField(
         continue;
       }
       step = Number(stepText);
+      if (step > spec.max - spec.min + 1) {
+        push(
+          item,
+          `step ${step} in "${item}" is larger than the field (${spec.max - spec.min + 1} values, ${range})`,
+        );
+        ok = false;
+        continue;
+      }
     }
     let lo: number | undefined;
     let hi: number | undefined;

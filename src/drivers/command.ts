@@ -3,7 +3,11 @@
  * `"1"`/`"0"`, `"on"`/`"off"`, `true`/`false`, or SenML (RFC 8428) records carrying `v` or `vb`,
  * as an array or a single object, also as JSON text of any of these.
  */
+import { jsonBoundsProblem } from '../util/json-bounds.js';
 import type { ActuatorCommand } from './types.js';
+
+/** A command's SenML text is a pack of a few records: anything deeper or longer is not one. */
+const COMMAND_JSON_BOUNDS = { maxDepth: 8, maxItems: 1000 };
 
 const WORDS: Readonly<Record<string, boolean>> = {
   on: true,
@@ -40,6 +44,8 @@ function parseText(text: string, depth: number): ActuatorCommand | undefined {
   if (/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(t)) return parse(Number(t), depth);
   // JSON text of a SenML pack or record, e.g. `[{"n":"","v":1}]`; nested text is not unwrapped twice.
   if (depth === 0 && (t.startsWith('[') || t.startsWith('{'))) {
+    // Bounded before parsing, like every decoder of outside data (util/json-bounds.ts).
+    if (jsonBoundsProblem(text, COMMAND_JSON_BOUNDS)) return undefined;
     let json: unknown;
     try {
       json = JSON.parse(text) as unknown;

@@ -7,6 +7,7 @@ import type { ScheduledTask } from 'node-cron';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { silentLogger } from '../util/log.js';
+import { sampleCronProblems } from '../util/sample-cron.js';
 
 /** Calls `fire` at each sampling instant between `start` and `stop`. */
 export interface SampleTrigger {
@@ -15,17 +16,12 @@ export interface SampleTrigger {
 }
 
 /**
- * Why `expr` is not a usable sampling expression, or undefined when it is. Six fields, seconds
- * first (`*\/10 * * * * *`); node-cron also takes five, which would sample once a minute at most.
+ * Why `expr` is not a usable sampling expression, or undefined when it is: the same check as
+ * `m2m-agent check` (util/sample-cron.ts), six fields with seconds first (`*\/10 * * * * *`).
  */
 export function checkSampleExpression(expr: string): string | undefined {
-  const fields = expr.trim().split(/\s+/);
-  if (fields.length !== 6)
-    return `expected 6 fields (second minute hour day month weekday), got ${fields.length}`;
-  const detail = cron.validateDetailed(expr);
-  if (!detail.valid)
-    return detail.errors.map((e) => `${e.field}: ${e.message}`).join('; ') || 'invalid cron expression';
-  return undefined;
+  const problems = sampleCronProblems(expr);
+  return problems.length === 0 ? undefined : problems.join('; ');
 }
 
 /** A node-cron trigger. The expression must pass `checkSampleExpression`. */

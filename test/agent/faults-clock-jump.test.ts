@@ -17,7 +17,6 @@ import {
   faultConfig,
   registrarOn,
   reservePort,
-  sleep,
   type Delivered,
 } from './fixtures/fault-kit.js';
 
@@ -58,11 +57,11 @@ for (const [label, startOffsetMs] of [
     let delivered: Delivered[] = [];
     const registrars: { close(): Promise<void> }[] = [];
     try {
-      await sleep(2_500); // registrar unreachable: readings wait with the wrong wall time
+      // Registrar unreachable: readings wait with the wrong wall time.
+      await waitFor(() => sampledAt.size >= 4, 'four readings before the jump', 15_000);
       const beforeJump = sampledAt.size;
-      assert.ok(beforeJump >= 4, `readings before the jump: ${beforeJump}`);
       offsetMs = 0; // NTP answers
-      await sleep(1_500);
+      await waitFor(() => sampledAt.size >= beforeJump + 2, 'two readings after the jump', 15_000);
       const registrar = await registrarOn(port);
       registrars.push(registrar);
       delivered = collectDeliveries(registrar.cse);
@@ -82,8 +81,9 @@ for (const [label, startOffsetMs] of [
         worstMs = Math.max(worstMs, Math.abs(d.btMs - real));
       }
       t.diagnostic(`${delivered.length} readings, worst sampling-time error ${worstMs} ms`);
-      // The append follows the sampling by a few ms; a year-sized error would be the jump.
-      assert.ok(worstMs < 1_000, `sampling time off by ${worstMs} ms`);
+      // The append follows the sampling by a few ms (more on a loaded machine); an uncorrected
+      // jump would be off by years, so a minute tells them apart without timing the machine.
+      assert.ok(worstMs < 60_000, `sampling time off by ${worstMs} ms`);
       const s = agent.outbox.stats();
       assert.equal(s.expired, 0, 'nothing expired because of the jump');
       assert.equal(s.evicted, 0, 'nothing evicted because of the jump');

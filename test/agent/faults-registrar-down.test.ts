@@ -16,7 +16,6 @@ import {
   registrarOn,
   reservePort,
   sequenceOf,
-  sleep,
   valuesOf,
   type Delivered,
 } from './fixtures/fault-kit.js';
@@ -44,11 +43,26 @@ test('registrar down at start and again later: every reading delivered in order 
       return values.every((v) => got.has(v));
     });
   const registrars: { close(): Promise<void> }[] = [];
+  /** True when every device has produced at least `n` readings more than in `since`. */
+  const producedMore = (n: number, since: ReadonlyMap<string, number> = new Map()): boolean =>
+    Array.from({ length: DEVICES }, (_, i) => `c${i}`).every(
+      (d) => (produced.get(d)?.length ?? 0) >= (since.get(d) ?? 0) + n,
+    );
+  const producedNow = (): Map<string, number> => new Map([...produced].map(([d, v]) => [d, v.length]));
+  const attempts = (): number =>
+    logger.lines.filter((l) => l.fields.component === 'link' && l.msg === 'link connecting').length;
   try {
-    // 1. Nobody listens yet: the agent retries while the readings pile up in the outbox.
-    await sleep(3_000);
-    assert.equal(agent.link.stats().state, 'backingOff');
-    assert.ok(agent.outbox.stats().depth >= DEVICES * 2, `depth ${agent.outbox.stats().depth}`);
+    // 1. Nobody listens yet: the agent retries while the readings pile up in the outbox (waited
+    // for as events: attempts made, readings buffered, not as a stretch of time).
+    await waitFor(
+      () =>
+        attempts() >= 4 &&
+        producedMore(3) &&
+        agent.outbox.stats().depth >= DEVICES * 3 &&
+        agent.link.stats().state === 'backingOff',
+      'retries and a backlog while nobody listens',
+      15_000,
+    );
 
     // 2. The registrar appears on the configured port.
     const first = await registrarOn(port);
@@ -60,9 +74,17 @@ test('registrar down at start and again later: every reading delivered in order 
     await first.close();
     registrars.length = 0;
     const depthBefore = agent.outbox.stats().depth;
-    await sleep(4_000);
-    assert.ok(agent.outbox.stats().depth >= depthBefore + DEVICES * 2, 'readings accumulated');
-    assert.notEqual(agent.link.stats().state, 'up');
+    const attemptsBefore = attempts();
+    const producedBefore = producedNow();
+    await waitFor(
+      () =>
+        attempts() >= attemptsBefore + 3 &&
+        producedMore(3, producedBefore) &&
+        agent.outbox.stats().depth >= depthBefore + DEVICES * 3 &&
+        agent.link.stats().state === 'backingOff',
+      'retries and a new backlog during the second outage',
+      15_000,
+    );
 
     // 4. Back, with the same CSE (so the agent's registration is still valid).
     const second = await registrarOn(port, first.cse);
@@ -84,8 +106,7 @@ test('registrar down at start and again later: every reading delivered in order 
     const linkLines = logger.lines.filter((l) => l.fields.component === 'link' && l.msg.startsWith('link '));
     const warnings = linkLines.filter((l) => l.level === 'warn').map((l) => l.msg);
     assert.deepEqual(warnings, ['link backingOff', 'link backingOff'], 'one warning per outage');
-    const attempts = linkLines.filter((l) => l.msg === 'link connecting').length;
-    assert.ok(attempts > 6, `retried (${attempts} attempts)`);
+    assert.ok(attempts() > 6, `retried (${attempts()} attempts)`);
     assert.ok(agent.link.stats().reconnects >= 1);
   } finally {
     await agent.stop();

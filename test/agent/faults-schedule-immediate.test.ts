@@ -11,7 +11,7 @@ import { startRegistrar } from '../../src/cse/server.js';
 import { startAgent } from '../../src/main.js';
 import { silentLogger } from '../../src/util/log.js';
 import { collectDeliveries, faultConfig } from './fixtures/fault-kit.js';
-import { EVERY_TEN_SECONDS, inWindow, phase } from './fixtures/windows.js';
+import { EVERY_TEN_SECONDS, inWindow, phase, windowStartAfter } from './fixtures/windows.js';
 
 const IDLE_S = 2;
 
@@ -55,7 +55,9 @@ test('an immediate reading opens the link outside a window; it closes after the 
       `alarm sampled at phase ${phase(alarm.btMs)}, delivered after ${Math.round(alarm.atMs - alarm.btMs)} ms, link closed ${closedAt - alarm.atMs} ms later`,
     );
     assert.ok(!inWindow(alarm.btMs) && !inWindow(alarm.atMs), 'sampled and delivered outside a window');
-    assert.ok(alarm.atMs - alarm.btMs < 1_500, 'delivered at once, not at the next window');
+    // Not held for the next window (5 s after the alarm's sampling): how fast "at once" is, is the
+    // machine's business, not this test's.
+    assert.ok(alarm.atMs < windowStartAfter(alarm.btMs), 'delivered at once, not at the next window');
     const outsideOpen = opened.filter((o) => !inWindow(o));
     assert.ok(outsideOpen.length >= 1, 'a connection was opened outside the windows');
     assert.ok(

@@ -31,10 +31,12 @@ function snapshot(depth: number): StatusSnapshot {
   };
 }
 
-async function until(cond: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+/** Waits for the file to be written: a write with fsync may take many event-loop turns on a loaded machine. */
+async function until(cond: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
     if (await cond()) return;
-    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 5));
   }
   assert.fail('condition never held');
 }

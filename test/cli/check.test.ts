@@ -119,3 +119,49 @@ test('run and the other commands refuse a broken configuration with exit 1 befor
     assert.match(r.stderr, /13 problems.*m2m-agent check/s);
   }
 });
+
+test('cron: check and run refuse a 5-field sample, a reversed range and an oversized step alike', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'm2m-cli-'));
+  try {
+    const file = join(dir, 'config.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        registrar: { url: 'ws://127.0.0.1:1/', cseId: '/id-in', cseName: 'cse-in' },
+        node: { name: 'cron-gw', appId: 'Nm2m-agent' },
+        stateDir: join(dir, 'state'),
+        schedule: ['0 */70 * * * * *', '0 0 20-8 * * * *'],
+        devices: [
+          // Issue 12: this passed check, then the device never sampled ("device failed to start").
+          { name: 'five', model: 'sim', params: { waveform: 'counter' }, sample: '*/5 * * * *' },
+          { name: 'back', model: 'sim', params: { waveform: 'counter' }, sample: '0 0 5-2 * * *' },
+          { name: 'step', model: 'sim', params: { waveform: 'counter' }, sample: '*/70 * * * * *' },
+        ],
+      }),
+    );
+    const [check, run] = await Promise.all([cli(['check', '-c', file]), cli(['run', '-c', file])]);
+    const expected: [string, RegExp][] = [
+      [
+        'devices[0].sample',
+        /expected 6 fields, seconds first: .* add the seconds, e\.g\. "0 \*\/5 \* \* \* \*"/,
+      ],
+      ['devices[1].sample', /field hour \(0-23\): range "5-2" is reversed/],
+      ['devices[2].sample', /field second \(0-59\): step 70 in "\*\/70" is larger than the field/],
+      ['schedule[0]', /field minute: step 70 in "\*\/70" is larger than the field/],
+      ['schedule[1]', /field hour: range 20-8 is reversed/],
+    ];
+    assert.match(check.stderr, /config\.json: 5 problems$/m);
+    for (const r of [check, run]) {
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(r.stderr.split('\n').filter((l) => /^(devices|schedule)\[/.test(l)).length, 5, r.stderr);
+      for (const [path, message] of expected) {
+        const line = r.stderr.split('\n').find((l) => l.startsWith(`${path}: `));
+        assert.ok(line, `a problem reported at ${path}: ${r.stderr}`);
+        assert.match(line, message);
+      }
+    }
+    assert.doesNotMatch(run.stdout + run.stderr, /device failed to start|agent running/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -29,13 +29,14 @@ function savedCounter(stateDir: string): number {
 }
 
 /**
- * Waits until the middle of a wall-clock second. The counter samples on every second (cron `* * *
- * * * *`); a stop then falls between two samples, not inside one (the driver saves the count
- * before the reading reaches the agent, so a stop inside a sample would skip a number here).
+ * Resolves just after the counter took a sample (it saves its count in its state file then). The
+ * counter samples every second (cron `* * * * * *`), so a stop right now falls between two samples,
+ * not inside one (the driver saves the count before the reading reaches the agent, so a stop inside
+ * a sample would skip a number here). Waits for that event rather than for a point in the second.
  */
-async function midSecond(): Promise<void> {
-  const ms = Date.now() % 1000;
-  await new Promise((r) => setTimeout(r, ms < 400 ? 400 - ms : 1400 - ms));
+async function justAfterASample(stateDir: string): Promise<void> {
+  const before = savedCounter(stateDir);
+  await until(() => savedCounter(stateDir) !== before, 'the counter to take its next sample');
 }
 
 test('SIGTERM during a drain: exit 0, link closed 1001, the outbox replayed on the next start', async (t) => {
@@ -82,7 +83,7 @@ test('SIGTERM during a drain: exit 0, link closed 1001, the outbox replayed on t
   const closes: DisconnectionEvent[] = [];
   back.on('disconnection', (e) => closes.push(e));
   await registrar.heldOne();
-  await midSecond();
+  await justAfterASample(stateDir);
   first.child.kill('SIGTERM');
   // closeGraceSeconds is 1: the stop takes the grace, far inside the unit's TimeoutStopSec=30.
   const exit = await first.waitExit(10_000);

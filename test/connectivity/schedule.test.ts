@@ -151,6 +151,11 @@ test('parse errors name the field, the value and the allowed range', () => {
     messages('* */0 * * * * *'),
     /field minute: step in "\*\/0" must be .* at least 1 \(values 0-59\)/,
   );
+  assert.match(
+    messages('*/61 * * * * * *'),
+    /field second: step 61 in "\*\/61" is larger than the field \(60 values/,
+  );
+  assert.deepEqual(validateScheduleEntry('*/60 * * * * * *'), []);
   assert.match(messages('* 1,,2 * * * * *'), /field minute: empty list item in "1,,2" \(allowed 0-59\)/);
   assert.match(messages('* * * * * *'), /expected 7 fields .* got 6 .*add the year field/);
   assert.match(messages('0 0 0 31 2 * *'), /field day-of-month: 31 never occurs in month 2/);

@@ -230,6 +230,18 @@ for (const { s, skip } of MATRIX) {
       assert.equal((await good.request(retrieve(`cse-in/good-${s}`, aei))).rsc, 2000);
     });
 
+    test('a hostile frame (lying CBOR length, deep nesting) closes only its connection, at once', async () => {
+      const good = await connect();
+      const aei = await register(good, `calm-${s}`);
+      const bad = await connect();
+      // Issue 12: the CBOR bytes froze cbor-extract 2.2.2's native decoder at 100 % CPU.
+      if (s === 'cbor') bad.sendRaw(Buffer.from('6307d131636961335afffffffb', 'hex'), true);
+      else if (s === 'json') bad.sendRaw('['.repeat(200_000) + ']'.repeat(200_000), false);
+      else bad.sendRaw('<a>'.repeat(50_000), false);
+      assert.equal((await bad.closed).code, 1007);
+      assert.equal((await good.request(retrieve(`cse-in/calm-${s}`, aei))).rsc, 2000);
+    });
+
     if (s === 'cbor')
       test('a JSON text frame on a CBOR link is read as JSON (liberal)', async () => {
         const c = await connect();

@@ -250,16 +250,19 @@ describe('bad input from the peer', () => {
   ): Promise<{
     code: number;
     error: string | undefined;
+    /** The code of the error's cause (the codec's, for a message that does not decode). */
+    causeCode: string | undefined;
     log: ReturnType<typeof memoryLogger>;
     peerCode: number;
   }> {
     const log = memoryLogger();
-    let result!: { code: number; error: string | undefined; peerCode: number };
+    let result!: { code: number; error: string | undefined; causeCode: string | undefined; peerCode: number };
     await session({ onPrimitive: () => undefined }, { ...clientOpts, logger: log }, async (c, link) => {
       act(link);
       const info = await c.closed;
       const peer = await link.closed;
-      result = { code: info.code, error: (info.error as WsError | undefined)?.code, peerCode: peer.code };
+      const error = info.error as (WsError & { cause?: { code?: string } }) | undefined;
+      result = { code: info.code, error: error?.code, causeCode: error?.cause?.code, peerCode: peer.code };
     });
     return { ...result, log };
   }
@@ -283,6 +286,24 @@ describe('bad input from the peer', () => {
     assert.equal(r.peerCode, 1007);
     assert.equal(r.error, 'WS_MESSAGE_MALFORMED');
     assert.ok(loggedWithPeer(r.log, 'WS_MESSAGE_MALFORMED'));
+  });
+
+  test('hostile frames (a lying CBOR length, deep JSON, deep XML) are refused at once, 1007, by name', async () => {
+    // Issue 12: these 13 bytes froze the event loop in cbor-extract 2.2.2's native extractor.
+    const frames: [ConnectOptions['serializations'], Buffer, boolean, string][] = [
+      [['cbor'], Buffer.from('6307d131636961335afffffffb', 'hex'), true, 'CODEC_MALFORMED'],
+      [['json'], Buffer.from('['.repeat(100_000) + ']'.repeat(100_000)), false, 'CODEC_LIMIT_EXCEEDED'],
+      [['xml'], Buffer.from('<a>'.repeat(10_000)), false, 'CODEC_LIMIT_EXCEEDED'],
+    ];
+    for (const [serializations, data, binary, cause] of frames) {
+      const r = await badInput({ serializations }, (link) => {
+        link.sendRaw(data, binary);
+      });
+      assert.equal(r.peerCode, 1007);
+      assert.equal(r.error, 'WS_MESSAGE_MALFORMED');
+      assert.equal(r.causeCode, cause);
+      assert.ok(loggedWithPeer(r.log, 'WS_MESSAGE_MALFORMED'));
+    }
   });
 
   test('wrong frame type for the format: close 1003, WS_FRAME_TYPE', async () => {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SerialLineDriver } from '../../../src/drivers/serial/line-driver.js';
 import { AgentError } from '../../../src/util/errors.js';
-import { faultCodes, needsSocat, onPty } from './pty-driver.js';
+import { bytesReceived, faultCodes, needsSocat, onPty } from './pty-driver.js';
 
 const PATTERN = '^T=(?<temperature>-?\\d+(?:\\.\\d+)?);H=(?<humidity>\\d+(?:\\.\\d+)?)$';
 
@@ -18,8 +18,10 @@ test(
           { units: { temperature: 'Cel', humidity: 'ignored' } },
         ),
     );
-    await peer.write('T=21.5;H=40\r\nnoise\r\n\r\nT=-2;');
-    await new Promise((r) => setTimeout(r, 30));
+    const received = bytesReceived(driver);
+    const first = 'T=21.5;H=40\r\nnoise\r\n\r\nT=-2;';
+    await peer.write(first);
+    await ctx.waitFor(() => received() >= first.length); // the line's first half has arrived alone
     await peer.write('H=55.5\n');
     await ctx.waitFor(() => ctx.emitted.length === 2);
     assert.deepEqual(

@@ -3,13 +3,14 @@ import assert from 'node:assert/strict';
 import { Mhz19Driver } from '../../../src/drivers/serial/mhz19-driver.js';
 import { AgentError } from '../../../src/util/errors.js';
 import * as F from '../../fixtures/serial/mhz19.js';
-import { needsSocat, onPty } from './pty-driver.js';
+import { bytesReceived, needsSocat, onPty } from './pty-driver.js';
 
 test(
   'each sample sends the datasheet read command and decodes the answer',
   { skip: needsSocat },
   async (t) => {
-    const { driver, peer } = await onPty(t, (path) => new Mhz19Driver({ path, timeoutMs: 5000 }, {}));
+    const { driver, peer, ctx } = await onPty(t, (path) => new Mhz19Driver({ path, timeoutMs: 5000 }, {}));
+    const received = bytesReceived(driver);
     const first = driver.sample();
     assert.deepEqual(new Uint8Array(await peer.take(9)), F.READ_CO2_REQUEST);
     await peer.write(F.RESPONSE_608);
@@ -21,8 +22,9 @@ test(
     // The answer split across two writes, after some garbage.
     const second = driver.sample();
     await peer.take(9);
+    const before = received();
     await peer.write(Buffer.concat([Uint8Array.of(0x00, 0x13), F.RESPONSE_1234.subarray(0, 5)]));
-    await new Promise((res) => setTimeout(res, 30));
+    await ctx.waitFor(() => received() >= before + 7); // garbage and the answer's first half, alone
     await peer.write(F.RESPONSE_1234.subarray(5));
     assert.equal((await second)[0]?.v, 1234);
   },

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NmeaDriver } from '../../../src/drivers/serial/nmea-driver.js';
 import * as F from '../../fixtures/serial/nmea.js';
-import { faultCodes, needsSocat, onPty } from './pty-driver.js';
+import { bytesReceived, faultCodes, needsSocat, onPty } from './pty-driver.js';
 
 test(
   'GGA and RMC over a real pty become lat/lon/alt/fix/satellites; bad checksums are counted and dropped',
@@ -13,8 +13,10 @@ test(
       (path) => new NmeaDriver({ path, baudRate: 9600, events: true }, {}),
     );
     // A receiver's burst: an unused sentence, a corrupted one, then GGA split across two writes.
-    await peer.write(`${F.GSV}\r\n${F.RMC_BAD_CHECKSUM}\r\n${F.GGA_MUNICH.slice(0, 30)}`);
-    await new Promise((r) => setTimeout(r, 30));
+    const received = bytesReceived(driver);
+    const first = `${F.GSV}\r\n${F.RMC_BAD_CHECKSUM}\r\n${F.GGA_MUNICH.slice(0, 30)}`;
+    await peer.write(first);
+    await ctx.waitFor(() => received() >= first.length); // GGA's first half has arrived alone
     await peer.write(`${F.GGA_MUNICH.slice(30)}\r\n`);
     await ctx.waitFor(() => ctx.emitted.length === 1);
     const gga = Object.fromEntries((ctx.emitted[0] ?? []).map((r) => [r.n, r]));

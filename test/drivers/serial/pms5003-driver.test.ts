@@ -4,7 +4,7 @@ import { Pms5003Driver } from '../../../src/drivers/serial/pms5003-driver.js';
 import { AgentError } from '../../../src/util/errors.js';
 import * as F from '../../fixtures/serial/pms5003.js';
 import { openPeer } from '../../helpers/pty.js';
-import { faultCodes, needsSocat, onPty } from './pty-driver.js';
+import { bytesReceived, faultCodes, needsSocat, onPty } from './pty-driver.js';
 
 const pm = (batch: readonly { n: string; v?: number; u?: string }[] | undefined) =>
   Object.fromEntries((batch ?? []).map((r) => [r.n, r.v]));
@@ -19,8 +19,9 @@ test(
     assert.deepEqual(pm(ctx.emitted[0]), F.FRAME_CLEAN_PM);
     assert.ok(ctx.emitted[0]?.every((r) => r.u === 'ug/m3'));
 
+    const received = bytesReceived(driver);
     await peer.write(F.FRAME_MODERATE.subarray(0, 7));
-    await new Promise((r) => setTimeout(r, 30));
+    await ctx.waitFor(() => received() >= 7); // the frame's first 7 bytes have arrived alone
     await peer.write(F.FRAME_MODERATE.subarray(7));
     await ctx.waitFor(() => ctx.emitted.length === 2);
     assert.deepEqual(pm(ctx.emitted[1]), F.FRAME_MODERATE_PM);

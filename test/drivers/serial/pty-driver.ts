@@ -31,3 +31,19 @@ export async function onPty<D extends DeviceDriver>(
 export function faultCodes(ctx: RecordingContext): string[] {
   return ctx.faults.map((f) => (f as { code?: string }).code ?? f.message);
 }
+
+/**
+ * Counts the bytes `driver` has received from its port (by wrapping its `onBytes`), so that a test
+ * splitting a frame across two writes can wait until the first part has really arrived, instead
+ * of sleeping and hoping the two writes are not read as one chunk.
+ */
+export function bytesReceived(driver: DeviceDriver): () => number {
+  const d = driver as unknown as { onBytes(chunk: Buffer): void };
+  const original = d.onBytes.bind(driver);
+  let count = 0;
+  d.onBytes = (chunk: Buffer): void => {
+    count += chunk.length;
+    original(chunk);
+  };
+  return () => count;
+}
