@@ -393,6 +393,7 @@ export class FileOutboxStore implements OutboxStore {
     if (filter.skip?.has(this.index.idAt(pos))) return false;
     if (filter.ec !== undefined && this.index.ecAt(pos) !== filter.ec) return false;
     if (filter.stream !== undefined && this.index.streamAt(pos) !== filter.stream) return false;
+    if (filter.skipStreams?.has(this.index.streamAt(pos))) return false;
     return true;
   }
 

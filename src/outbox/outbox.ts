@@ -95,14 +95,23 @@ export class Outbox {
     return run;
   }
 
-  /** Up to `n` oldest entries not in `inFlight`, expired ones removed on the way. `inFlight` is kept by reference. */
-  async next(n: number, inFlight: ReadonlySet<number> = EMPTY): Promise<OutboxEntry[]> {
+  /**
+   * Up to `n` oldest entries not in `inFlight` and not of `skipStreams` (streams held back for a
+   * retry), expired ones removed on the way. `inFlight` is kept by reference.
+   */
+  async next(
+    n: number,
+    inFlight: ReadonlySet<number> = EMPTY,
+    skipStreams?: ReadonlySet<string>,
+  ): Promise<OutboxEntry[]> {
     this.inFlight = inFlight;
     const now = this.now();
+    const filter = skipStreams && skipStreams.size > 0 ? { skip: inFlight, skipStreams } : { skip: inFlight };
     // Plain loops, no closures: this runs per entry drained. The peek walks the index from its
-    // head, so a call costs O(n + inFlight), not O(backlog).
+    // head, so a call costs O(n + inFlight + entries of skipped streams), not O(backlog) unless
+    // the backlog is mostly of held-back streams.
     for (;;) {
-      const recs = await this.store.peek(n, { skip: inFlight });
+      const recs = await this.store.peek(n, filter);
       const expired: number[] = [];
       for (const r of recs) if (this.isExpired(r, now)) expired.push(r.id);
       if (expired.length > 0) {

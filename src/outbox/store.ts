@@ -52,6 +52,8 @@ export type RemoveCause = 'delivered' | 'evicted' | 'expired' | 'replaced' | 'dr
 export interface RecordFilter {
   /** Ids to pass over (e.g. those in flight). */
   readonly skip?: ReadonlySet<number>;
+  /** Streams to pass over (e.g. held back until a failed entry of theirs is retried). */
+  readonly skipStreams?: ReadonlySet<string>;
   readonly stream?: string;
   readonly ec?: EventCategory;
 }
@@ -107,6 +109,7 @@ export interface OutboxStore {
 export function matches(meta: RecordMeta, filter: RecordFilter | undefined): boolean {
   if (!filter) return true;
   if (filter.skip?.has(meta.id)) return false;
+  if (filter.skipStreams?.has(meta.stream)) return false;
   if (filter.stream !== undefined && meta.stream !== filter.stream) return false;
   if (filter.ec !== undefined && meta.ec !== filter.ec) return false;
   return true;
