@@ -33,6 +33,9 @@ export interface FrameToWrite {
   readonly frame: Uint8Array;
 }
 
+/** The reserve file's name in the outbox directory. */
+export const RESERVE_FILE = 'reserve';
+
 export class SegmentSet {
   private readonly segments = new Map<number, Segment>();
   private readonly fds: FdCache;
@@ -42,6 +45,10 @@ export class SegmentSet {
   private activeBroken = false;
   private nextNo = 0;
   private dirDirty = false;
+  private reserveHeld = false;
+  /** Room kept free for moving records when the disk is full (a quarter segment, at least 4 KiB). */
+  private readonly reserveBytes: number;
+  private readonly reservePath: string;
 
   constructor(
     private readonly ops: FileOps,
@@ -50,6 +57,8 @@ export class SegmentSet {
     private readonly log: Logger,
   ) {
     this.fds = new FdCache(ops, 16, log);
+    this.reserveBytes = Math.max(4096, Math.floor(segmentBytes / 4));
+    this.reservePath = `${dir}/${RESERVE_FILE}`;
   }
 
   get count(): number {
@@ -171,6 +180,90 @@ export class SegmentSet {
     seg.live += to - from;
     this.fds.markDirty(this.activeFd);
     return { count: to - from, segment: seg, offset };
+  }
+
+  /**
+   * Writes frames (copies of held records, see space-reclaim.ts) to the end of the active segment,
+   * past `segmentBytes` if need be (rotating would name a segment after an old id). Returns where
+   * they landed; on failure nothing of them remains in the file.
+   */
+  async writeRelocated(chunk: Uint8Array): Promise<{ segment: number; offset: number }> {
+    const seg = this.active;
+    if (!seg || this.activeFd === undefined || this.activeBroken)
+      throw new OutboxNoSpaceError('no segment to move records to');
+    try {
+      await this.ops.write(this.activeFd, chunk);
+    } catch (err) {
+      await this.ops.ftruncate(this.activeFd, seg.fileBytes).catch(() => {
+        this.activeBroken = true;
+      });
+      throw mapError('moving records', err);
+    }
+    const offset = seg.fileBytes;
+    seg.fileBytes += chunk.length;
+    this.fds.markDirty(this.activeFd);
+    return { segment: seg.no, offset };
+  }
+
+  /** `count` records of segment `from` now live in segment `to` (their copies). */
+  moved(from: number, to: number, count: number): void {
+    const a = this.segments.get(from);
+    const b = this.segments.get(to);
+    if (a) a.live -= count;
+    if (b) b.live += count;
+  }
+
+  /**
+   * Cuts the active segment back to its header when none of its records is held any more (on a
+   * full disk, the only way to free its space without a new segment); true if that freed anything.
+   */
+  async truncateActiveIfEmpty(): Promise<boolean> {
+    const seg = this.active;
+    const fd = this.activeFd;
+    if (!seg || fd === undefined || seg.live > 0 || seg.fileBytes <= SEGMENT_MAGIC.length) return false;
+    this.ahead.clear(seg.no);
+    try {
+      await this.ops.ftruncate(fd, SEGMENT_MAGIC.length);
+    } catch (err) {
+      this.activeBroken = true;
+      throw mapError('emptying a segment', err);
+    }
+    seg.fileBytes = SEGMENT_MAGIC.length;
+    this.fds.markDirty(fd);
+    // Its acks name records no longer in the file: drop them too (a crash in between is harmless).
+    seg.pendingAcks = [];
+    if (seg.ackBytes > 0) {
+      seg.ackBytes = 0;
+      const ackFd = await this.fds.get(seg.ackPath, 'a');
+      await this.ops.ftruncate(ackFd, 0).catch((err: unknown) => {
+        this.log.warn('could not empty an ack file', { segment: seg.path, err });
+      });
+    }
+    return true;
+  }
+
+  /** Deletes the reserve file (room for moving records on a full disk); returns the bytes it held. */
+  async dropReserve(): Promise<number> {
+    if (!this.reserveHeld) return 0;
+    this.reserveHeld = false;
+    await unlinkLogged(this.ops, this.reservePath, this.log);
+    return this.reserveBytes;
+  }
+
+  /** Creates the reserve file if it is missing and there is room; a full disk just leaves it missing. */
+  async ensureReserve(): Promise<void> {
+    if (this.reserveHeld) return;
+    let fd: number | undefined;
+    try {
+      fd = await this.ops.open(this.reservePath, 'w');
+      await this.ops.write(fd, new Uint8Array(this.reserveBytes));
+      this.reserveHeld = true;
+    } catch {
+      if (fd !== undefined) await this.ops.ftruncate(fd, 0).catch(() => undefined);
+    } finally {
+      if (fd !== undefined) await this.ops.close(fd).catch(() => undefined);
+    }
+    if (!this.reserveHeld) await this.ops.unlink(this.reservePath).catch(() => undefined);
   }
 
   /** Records that `ids` of segment `no` are gone: deletes the segment when empty, else writes acks. */

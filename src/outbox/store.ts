@@ -96,6 +96,13 @@ export interface OutboxStore {
   quarantine(id: number, reason: string): Promise<boolean>;
   /** The records currently in the (bounded) quarantine area, oldest first. */
   readQuarantine(): Promise<QuarantinedRecord[]>;
+  /**
+   * On a full disk, frees real space (the file store: empties and deletes its oldest segment file
+   * holding records that `evictable` accepts, moving the others into the current segment). Returns
+   * how many records it evicted, or undefined when nothing can be freed that way. Absent: every
+   * removed record frees its own space (the memory store).
+   */
+  reclaimSpace?(evictable: (id: number, ec: EventCategory) => boolean): Promise<number | undefined>;
   /** Bytes a record would occupy, so policy can make room before appending. */
   sizeOf(rec: NewRecord): number;
   stats(): StoreStats;

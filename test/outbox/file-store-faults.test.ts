@@ -291,8 +291,11 @@ describe('FileOutboxStore write errors', () => {
     );
     assert.ok(ops.usedBytes() <= ops.quotaBytes);
 
-    // Nothing evictable left for a bestEffort entry once only immediates remain: OUTBOX_FULL.
+    // Delivered: the current segment holds nothing any more, so it is cut back and takes the entry.
     await store.remove(ids);
+    ops.quotaBytes = ops.usedBytes();
+    await outbox.append({ stream: 'temp', ec: 'bestEffort', payload });
+    // Nothing evictable left for a bestEffort entry once only immediates remain: OUTBOX_FULL.
     ops.quotaBytes = ops.usedBytes();
     await assert.rejects(outbox.append({ stream: 'temp', ec: 'bestEffort', payload }), {
       code: 'OUTBOX_FULL',
@@ -338,7 +341,7 @@ describe('FileOutboxStore directory checks', () => {
 
   it('a full disk at start is not "unwritable": the store opens', async () => {
     const ops = new FaultyFileOps();
-    ops.fail('write', 'ENOSPC', { times: 3 }); // the probe, the id reservation, then the first append
+    ops.fail('write', 'ENOSPC', { times: 4 }); // the probe, the id reservation, the reserve file, then the first append
     const dir = tempDir();
     const store = await FileOutboxStore.open(dir, { fileOps: ops });
     assert.equal(store.stats().depth, 0);
