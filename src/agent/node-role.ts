@@ -33,7 +33,7 @@ export async function createNodeRole(config: AgentConfig, o: NodeRoleOptions): P
   if (config.node.role === 'asn') {
     const asn = await createAsnNode({
       config,
-      store: new IdentityStore(config.stateDir),
+      store: new IdentityStore(config.stateDir, { logger: log.child({ component: 'identity' }) }),
       rqi: o.rqi,
       clock: o.clock,
       logger: log.child({ component: 'asn' }),
@@ -51,7 +51,7 @@ export async function createNodeRole(config: AgentConfig, o: NodeRoleOptions): P
     poa: config.registrar.compat.poa,
     subscribe: config.registrar.compat.notificationsOverLink,
     devices: config.devices,
-    store: new IdentityStore(config.stateDir),
+    store: new IdentityStore(config.stateDir, { logger: log.child({ component: 'identity' }) }),
     rqi: o.rqi,
     logger: log.child({ component: 'registration' }),
     requestTimeoutMs: config.link.requestTimeoutSeconds * 1000,
