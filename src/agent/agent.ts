@@ -216,6 +216,9 @@ export class Agent {
       });
       this.poller.start(signal);
     }
+    const waiting = this.p.outbox.depth();
+    // One line per connection, so a backlog that is (or is not) being sent shows in the journal.
+    if (waiting > 0) this.log.info('sending buffered readings', { waiting });
     await this.p.uplink.drain(conn, signal);
   }
 

@@ -300,7 +300,11 @@ describe('FileOutboxStore write errors', () => {
     await assert.rejects(outbox.append({ stream: 'temp', ec: 'bestEffort', payload }), {
       code: 'OUTBOX_FULL',
     });
-    assert.equal(outbox.stats().refusedFull, 1);
+    await assert.rejects(outbox.append({ stream: 'temp', ec: 'bestEffort', payload }), {
+      code: 'OUTBOX_FULL',
+    });
+    assert.equal(outbox.stats().refusedFull, 2);
+    assert.equal(log.lines.filter((l) => /refusing new entries/.test(l.msg)).length, 1, 'logged once');
     assert.equal(outbox.stats().byEc.immediate, immediates.length);
     await outbox.close();
   });
