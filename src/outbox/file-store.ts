@@ -23,6 +23,7 @@ import { copyOf } from './read-ahead.js';
 import { RecordIndex } from './record-index.js';
 import { recoverDirectory } from './segment-recovery.js';
 import { SegmentSet, type FrameToWrite } from './segment-set.js';
+import { ReserveFile } from './reserve-file.js';
 import { reclaimOldestSegment, type ReclaimParts } from './space-reclaim.js';
 import {
   metaOf,
@@ -81,6 +82,7 @@ export class FileOutboxStore implements OutboxStore {
   private readonly ids: IdReservation;
   private readonly index = new RecordIndex();
   private readonly segs: SegmentSet;
+  private readonly reserve: ReserveFile;
   private readonly quarantineFile: QuarantineFile;
   private readonly counters: Counters = {
     ...{ delivered: 0, evicted: 0, expired: 0, replaced: 0, dropped: 0 },
@@ -108,6 +110,7 @@ export class FileOutboxStore implements OutboxStore {
     this.ids = new IdReservation(this.ops, dir, Math.max(1, opts.idReserveBlock ?? 4096), this.log);
     const segmentBytes = Math.max(4096, opts.segmentBytes ?? 4 * 1024 * 1024);
     this.segs = new SegmentSet(this.ops, dir, segmentBytes, this.log);
+    this.reserve = new ReserveFile(this.ops, dir, Math.max(4096, Math.floor(segmentBytes / 4)), this.log);
     const maxQ = opts.maxQuarantineBytes ?? 1024 * 1024;
     this.quarantineFile = new QuarantineFile(this.ops, dir, maxQ, this.log);
   }
@@ -274,6 +277,7 @@ export class FileOutboxStore implements OutboxStore {
     return {
       index: this.index,
       segs: this.segs,
+      reserve: this.reserve,
       log: this.log,
       evict: (ids) => this.removeNow(ids, 'evicted'),
     };
@@ -308,7 +312,7 @@ export class FileOutboxStore implements OutboxStore {
       this.log.warn('outbox could not prepare a new segment at start; will retry on append', { err });
     }
     await this.segs.deleteEmpty();
-    await this.segs.ensureReserve();
+    await this.reserve.ensure();
     await this.segs.sync();
     this.log.info('outbox opened', {
       dir: this.dir,

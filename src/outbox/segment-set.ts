@@ -33,9 +33,6 @@ export interface FrameToWrite {
   readonly frame: Uint8Array;
 }
 
-/** The reserve file's name in the outbox directory. */
-export const RESERVE_FILE = 'reserve';
-
 export class SegmentSet {
   private readonly segments = new Map<number, Segment>();
   private readonly fds: FdCache;
@@ -45,10 +42,6 @@ export class SegmentSet {
   private activeBroken = false;
   private nextNo = 0;
   private dirDirty = false;
-  private reserveHeld = false;
-  /** Room kept free for moving records when the disk is full (a quarter segment, at least 4 KiB). */
-  private readonly reserveBytes: number;
-  private readonly reservePath: string;
 
   constructor(
     private readonly ops: FileOps,
@@ -57,8 +50,6 @@ export class SegmentSet {
     private readonly log: Logger,
   ) {
     this.fds = new FdCache(ops, 16, log);
-    this.reserveBytes = Math.max(4096, Math.floor(segmentBytes / 4));
-    this.reservePath = `${dir}/${RESERVE_FILE}`;
   }
 
   get count(): number {
@@ -240,30 +231,6 @@ export class SegmentSet {
       });
     }
     return true;
-  }
-
-  /** Deletes the reserve file (room for moving records on a full disk); returns the bytes it held. */
-  async dropReserve(): Promise<number> {
-    if (!this.reserveHeld) return 0;
-    this.reserveHeld = false;
-    await unlinkLogged(this.ops, this.reservePath, this.log);
-    return this.reserveBytes;
-  }
-
-  /** Creates the reserve file if it is missing and there is room; a full disk just leaves it missing. */
-  async ensureReserve(): Promise<void> {
-    if (this.reserveHeld) return;
-    let fd: number | undefined;
-    try {
-      fd = await this.ops.open(this.reservePath, 'w');
-      await this.ops.write(fd, new Uint8Array(this.reserveBytes));
-      this.reserveHeld = true;
-    } catch {
-      if (fd !== undefined) await this.ops.ftruncate(fd, 0).catch(() => undefined);
-    } finally {
-      if (fd !== undefined) await this.ops.close(fd).catch(() => undefined);
-    }
-    if (!this.reserveHeld) await this.ops.unlink(this.reservePath).catch(() => undefined);
   }
 
   /** Records that `ids` of segment `no` are gone: deletes the segment when empty, else writes acks. */

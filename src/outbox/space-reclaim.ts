@@ -13,6 +13,7 @@
  */
 import type { Logger } from '../util/log.js';
 import type { RecordIndex } from './record-index.js';
+import type { ReserveFile } from './reserve-file.js';
 import type { SegmentSet } from './segment-set.js';
 import { isNoSpace, OutboxNoSpaceError } from './errors.js';
 import type { EventCategory } from './store.js';
@@ -20,6 +21,7 @@ import type { EventCategory } from './store.js';
 export interface ReclaimParts {
   readonly index: RecordIndex;
   readonly segs: SegmentSet;
+  readonly reserve: ReserveFile;
   readonly log: Logger;
   /** Removes records as evicted (acks written, emptied segments deleted); returns the count. */
   readonly evict: (ids: readonly number[]) => Promise<number>;
@@ -41,14 +43,14 @@ export async function reclaimOldestSegment(
   p: ReclaimParts,
   evictable: (id: number, ec: EventCategory) => boolean,
 ): Promise<number | undefined> {
-  const roomBytes = await p.segs.dropReserve();
+  const roomBytes = await p.reserve.drop();
   try {
     const choice = choose(p, evictable, roomBytes);
     if (!choice) return (await p.segs.truncateActiveIfEmpty()) ? 0 : undefined;
     if (choice.stay.length > 0 && !(await moveToActive(p, choice))) return undefined;
     return await p.evict(choice.victims);
   } finally {
-    await p.segs.ensureReserve();
+    await p.reserve.ensure();
   }
 }
 
