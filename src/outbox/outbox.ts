@@ -270,12 +270,7 @@ export class Outbox {
     this.noteEvicted(n, 'maxBytes');
   }
 
-  /**
-   * Appends; on a full disk evicts what frees space and retries. With a store that groups records
-   * by file (`spaceGroups`), that is the oldest file whose records the newcomer may all evict (an
-   * `immediate` newcomer prefers one holding no `immediate` entry); otherwise 1, 2, 4, ... oldest
-   * evictable entries between retries.
-   */
+  /** Appends; on a full disk evicts what frees space (`evictForSpace`) and retries. */
   private async appendWithSpaceRetry(rec: NewRecord): Promise<number> {
     for (let batch = 1; ; batch *= 2) {
       try {

@@ -62,8 +62,9 @@ function choose(
   const { index, segs } = p;
   const bySegment = new Map<number, Choice>();
   const order: Choice[] = [];
-  // A full walk of the index (typed arrays, no allocation per row): copies moved by an earlier
-  // reclaim make a segment's rows non-contiguous, so a segment is complete only at the end.
+  // A full walk of the index (no payload I/O; only on a full disk, and the outbox skips it while
+  // nothing changed since it last found nothing): copies moved by an earlier reclaim make a
+  // segment's rows non-contiguous, so a segment is complete only at the end.
   for (const pos of index.positions()) {
     const { segment } = index.locationAt(pos);
     let c = bySegment.get(segment);
