@@ -36,6 +36,7 @@ export class IdentityStore {
   /** An identity that could not be written yet: kept in memory, saved again until it is. */
   private unsaved: Identity | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  private closed = false;
 
   constructor(
     private readonly stateDir: string,
@@ -129,11 +130,34 @@ export class IdentityStore {
   }
 
   private scheduleRetry(): void {
+    if (this.closed) return;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => {
       void this.flush();
     }, this.opts.saveRetryMs ?? SAVE_RETRY_MS);
     this.retryTimer.unref();
+  }
+
+  /**
+   * Stops retrying: one last attempt to write an identity still waiting (logged if it fails), so
+   * that nothing writes into the state directory after the agent let go of it.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    const id = this.unsaved;
+    if (!id) return;
+    this.unsaved = undefined;
+    try {
+      await mkdir(this.stateDir, { recursive: true });
+      await writeFileAtomic(this.path, JSON.stringify(id, null, 2) + '\n');
+    } catch (err) {
+      this.log.warn('the identity could not be saved before stopping; the next start registers anew', {
+        path: this.path,
+        error: describeError(err),
+      });
+    }
   }
 
   async clear(): Promise<void> {

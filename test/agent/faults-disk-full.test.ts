@@ -45,7 +45,12 @@ const FREE_BYTES = 192 * 1024; // ~90 KiB go to the 21 small state files (a 4 Ki
 
 function mountTmpfs(): string {
   const dir = mkdtempSync(join(tmpdir(), 'm2m-diskfull-'));
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0755', 'tmpfs', dir]);
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0755', 'tmpfs', dir], { stdio: 'pipe' });
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return dir;
 }
 
@@ -76,7 +81,18 @@ function devices(): Record<string, unknown>[] {
   return list;
 }
 
-const skip = isRoot ? false : 'needs root to mount a tmpfs (CI runs as root)';
+/** Why the test cannot run here (not root, or no right to mount, e.g. in a container), or false. */
+function cannotMount(): string | false {
+  if (!isRoot) return 'needs root to mount a tmpfs (CI runs as root)';
+  try {
+    unmount(mountTmpfs());
+    return false;
+  } catch (err) {
+    return `cannot mount a tmpfs here: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+  }
+}
+
+const skip = cannotMount();
 
 test(
   'a full disk: real space freed, immediate kept, nothing leaked, then everything kept delivered in order',

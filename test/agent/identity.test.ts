@@ -126,3 +126,18 @@ test(
     assert.deepEqual(readdirSync(stateDir), ['identity.json'], 'no temporary file left');
   }),
 );
+
+test(
+  'close() makes one last attempt to write an identity still waiting, and stops retrying',
+  withDir(async (dir) => {
+    const stateDir = join(dir, 'state');
+    writeFileSync(stateDir, 'in the way');
+    const store = new IdentityStore(stateDir, { saveRetryMs: 60_000 });
+    await store.save(ID);
+    assert.equal(store.pendingSave, true);
+    rmSync(stateDir); // room again, long before the next retry
+    await store.close();
+    assert.equal(store.pendingSave, false);
+    assert.deepEqual(JSON.parse(readFileSync(join(stateDir, 'identity.json'), 'utf8')), ID);
+  }),
+);
