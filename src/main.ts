@@ -93,7 +93,12 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
     link.touch();
     await ref.agent.actuate(device, cmd);
   };
-  const { registration, asn } = await createNodeRole(config, { rqi, clock, logger: log, actuate });
+  const { registration, asn, identityStore } = await createNodeRole(config, {
+    rqi,
+    clock,
+    logger: log,
+    actuate,
+  });
 
   const devices = config.devices.map(
     (d) =>
@@ -257,6 +262,7 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
         await status.flush();
         await status.settled();
         await outbox.close();
+        await identityStore.close();
         await unlock();
       })()),
   };

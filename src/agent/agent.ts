@@ -9,7 +9,7 @@ import type { AgentConfig } from '../config/types.js';
 import type { ActuatorCommand, Reading } from '../drivers/types.js';
 import type { Link } from '../connectivity/link.js';
 import type { Clock } from '../util/clock.js';
-import { describeError } from '../util/errors.js';
+import { AgentError, describeError } from '../util/errors.js';
 import { RegistrationError } from './errors.js';
 import type { Logger } from '../util/log.js';
 import { encodePending, type PendingUpload } from './pending.js';
@@ -164,7 +164,9 @@ export class Agent {
     try {
       await appended;
     } catch (err) {
-      this.log.error('reading could not be buffered', { device: d.name, error: describeError(err) });
+      // OUTBOX_FULL is logged by the outbox once per change (a full disk refuses every reading).
+      if (!(err instanceof AgentError && err.code === 'OUTBOX_FULL'))
+        this.log.error('reading could not be buffered', { device: d.name, error: describeError(err) });
       return;
     } finally {
       this.appending.delete(appended);
@@ -222,6 +224,9 @@ export class Agent {
       });
       this.poller.start(signal);
     }
+    const waiting = this.p.outbox.depth();
+    // One line per connection, so a backlog that is (or is not) being sent shows in the journal.
+    if (waiting > 0) this.log.info('sending buffered readings', { waiting });
     await this.p.uplink.drain(conn, signal);
   }
 

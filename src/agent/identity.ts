@@ -5,7 +5,8 @@
 import { readFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-file.js';
-import { AgentError } from '../util/errors.js';
+import { AgentError, describeError } from '../util/errors.js';
+import { silentLogger, type Logger } from '../util/log.js';
 
 export interface Identity {
   /** Registrar CSE-ID and our resource name the identity belongs to; a change means a new registration. */
@@ -29,15 +30,38 @@ export interface Identity {
 }
 
 const FILE = 'identity.json';
+/** Pause between attempts to save an identity that could not be written (e.g. a full disk). */
+const SAVE_RETRY_MS = 5_000;
+
+export interface IdentityStoreOptions {
+  readonly logger?: Logger;
+  readonly saveRetryMs?: number;
+}
 
 export class IdentityStore {
   private readonly path: string;
-  constructor(private readonly stateDir: string) {
+  private readonly log: Logger;
+  /** An identity that could not be written yet: kept in memory, saved again until it is. */
+  private unsaved: Identity | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly stateDir: string,
+    private readonly opts: IdentityStoreOptions = {},
+  ) {
     this.path = join(stateDir, FILE);
+    this.log = opts.logger ?? silentLogger;
+  }
+
+  /** True while an identity waits in memory to be written. */
+  get pendingSave(): boolean {
+    return this.unsaved !== undefined;
   }
 
   /** The stored identity, or undefined if there is none (first start). */
   async load(): Promise<Identity | undefined> {
+    if (this.unsaved) return this.unsaved;
     let text: string;
     try {
       text = await readFile(this.path, 'utf8');
@@ -79,12 +103,77 @@ export class IdentityStore {
     }
   }
 
+  /**
+   * Writes the identity. A failure (a full disk, most often) does not stop registration and
+   * delivery: the identity is kept in memory and written every `saveRetryMs` until it succeeds
+   * (logged when it starts failing and when it is saved). Until then a restart would register anew.
+   */
   async save(id: Identity): Promise<void> {
-    await mkdir(this.stateDir, { recursive: true, mode: 0o750 });
-    await writeFileAtomic(this.path, JSON.stringify(id, null, 2) + '\n');
+    this.unsaved = id;
+    await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    const id = this.unsaved;
+    if (!id) return;
+    try {
+      await mkdir(this.stateDir, { recursive: true, mode: 0o750 });
+      await writeFileAtomic(this.path, JSON.stringify(id, null, 2) + '\n');
+    } catch (err) {
+      if (this.unsaved !== id) return; // a newer save (or clear) came meanwhile and decides
+      if (!this.retryTimer)
+        this.log.warn('cannot save the identity; kept in memory and saved again until it succeeds', {
+          path: this.path,
+          error: describeError(err),
+          hint: 'free space in the state directory: a restart before it is saved registers anew',
+        });
+      this.scheduleRetry();
+      return;
+    }
+    if (this.unsaved !== id) return;
+    this.unsaved = undefined;
+    if (this.retryTimer) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+      this.log.info('identity saved', { path: this.path });
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.closed) return;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      void this.flush();
+    }, this.opts.saveRetryMs ?? SAVE_RETRY_MS);
+    this.retryTimer.unref();
+  }
+
+  /**
+   * Stops retrying: one last attempt to write an identity still waiting (logged if it fails), so
+   * that nothing writes into the state directory after the agent let go of it.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    const id = this.unsaved;
+    if (!id) return;
+    this.unsaved = undefined;
+    try {
+      await mkdir(this.stateDir, { recursive: true, mode: 0o750 });
+      await writeFileAtomic(this.path, JSON.stringify(id, null, 2) + '\n');
+    } catch (err) {
+      this.log.warn('the identity could not be saved before stopping; the next start registers anew', {
+        path: this.path,
+        error: describeError(err),
+      });
+    }
   }
 
   async clear(): Promise<void> {
+    this.unsaved = undefined;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     const { rm } = await import('node:fs/promises');
     await rm(this.path, { force: true });
   }

@@ -23,6 +23,8 @@ export interface MetricsSnapshot {
     evicted: number;
     expired: number;
     quarantined: number;
+    /** Readings refused because the outbox or the disk was full. */
+    refused?: number;
   };
   /** Per device name. */
   devices: Readonly<Record<string, { readings: number; errors: number }>>;
@@ -118,6 +120,7 @@ export function renderMetrics(snapshot: MetricsSnapshot): string {
         { labels: { reason: 'evicted' }, value: outbox.evicted },
         { labels: { reason: 'expired' }, value: outbox.expired },
         { labels: { reason: 'quarantined' }, value: outbox.quarantined },
+        { labels: { reason: 'refused' }, value: outbox.refused ?? 0 },
       ],
     },
     {

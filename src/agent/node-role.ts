@@ -24,22 +24,25 @@ export interface NodeRole {
   readonly registration: Registration | AsnRegistration;
   /** The ASN role's own CSE and routed-request handler; undefined in the ADN role. */
   readonly asn?: AsnNode;
+  /** Where the identity is kept; closed when the agent stops (it may still be retrying a save). */
+  readonly identityStore: IdentityStore;
 }
 
 /** Builds the configured role's registration (and, for an ASN, sets up its own CSE). */
 export async function createNodeRole(config: AgentConfig, o: NodeRoleOptions): Promise<NodeRole> {
   const log = o.logger;
+  const identityStore = new IdentityStore(config.stateDir, { logger: log.child({ component: 'identity' }) });
   // ASN role: the agent's own CSE (readings stored, commands applied), <remoteCSE> registration.
   if (config.node.role === 'asn') {
     const asn = await createAsnNode({
       config,
-      store: new IdentityStore(config.stateDir),
+      store: identityStore,
       rqi: o.rqi,
       clock: o.clock,
       logger: log.child({ component: 'asn' }),
       actuate: o.actuate,
     });
-    return { registration: asn.registration, asn };
+    return { registration: asn.registration, asn, identityStore };
   }
   const registration = new Registration({
     registrarCseId: config.registrar.cseId,
@@ -51,11 +54,11 @@ export async function createNodeRole(config: AgentConfig, o: NodeRoleOptions): P
     poa: config.registrar.compat.poa,
     subscribe: config.registrar.compat.notificationsOverLink,
     devices: config.devices,
-    store: new IdentityStore(config.stateDir),
+    store: identityStore,
     rqi: o.rqi,
     logger: log.child({ component: 'registration' }),
     requestTimeoutMs: config.link.requestTimeoutSeconds * 1000,
     clock: o.clock,
   });
-  return { registration };
+  return { registration, identityStore };
 }

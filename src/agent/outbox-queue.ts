@@ -10,7 +10,7 @@ import type { UplinkQueue } from './uplink.js';
 /** The outbox as the uplink drains it. */
 export function outboxQueue(outbox: Outbox): UplinkQueue {
   return {
-    next: async (n, skip) => outbox.next(n, skip),
+    next: async (n, skip, skipStreams) => outbox.next(n, skip, skipStreams),
     ack: async (id) => {
       await outbox.ack(id);
     },

@@ -14,6 +14,9 @@ import { renderMetrics, writeMetricsFile } from './metrics.js';
 import { StatusWriter, type StatusSnapshot } from './status.js';
 import { redactUrl } from '../util/redact.js';
 
+/** Consecutive successful metrics writes after a failure before the recovery is logged. */
+const WRITES_BEFORE_RECOVERED = 60;
+
 export interface StatusSources {
   readonly config: AgentConfig;
   readonly outbox: Pick<Outbox, 'stats'>;
@@ -67,6 +70,7 @@ export function createStatusReporting(o: StatusSources): StatusReporting {
         evicted: s.evicted,
         expired: s.expired,
         quarantined: s.quarantined,
+        refused: s.refusedFull,
       },
       devices: Object.fromEntries(devices.map((d) => [d.name, d.status()])),
       ...(lastRoundTripMs === undefined ? {} : { lastRoundTrip: new Date(lastRoundTripMs).toISOString() }),
@@ -111,6 +115,7 @@ function metricsWriter(
 ): { write(s: StatusSnapshot, lastRoundTripMs: number | undefined): void; settled(): Promise<void> } {
   let chain = Promise.resolve();
   let failing = false;
+  let writtenSinceFailure = 0;
   const writeOne = async (s: StatusSnapshot, lastRoundTripMs: number | undefined): Promise<void> => {
     try {
       await writeMetricsFile(
@@ -125,11 +130,15 @@ function metricsWriter(
           lastRoundtripEpochMs: lastRoundTripMs ?? null,
         }),
       );
-      if (failing) log.info('metrics file written again', { path });
-      failing = false;
+      // A nearly full disk lets some writes through: "written again" only after a run of them.
+      if (failing && ++writtenSinceFailure >= WRITES_BEFORE_RECOVERED) {
+        log.info('metrics file written again', { path });
+        failing = false;
+      }
     } catch (err) {
       if (!failing) log.warn('cannot write the metrics file', { path, error: describeError(err) });
       failing = true;
+      writtenSinceFailure = 0;
     }
   };
   return {

@@ -2,7 +2,7 @@
  * The status file: a snapshot the running agent writes atomically (at most once a second) into
  * the state directory, which `m2m-agent status` reads while the service runs.
  */
-import { readFile } from 'node:fs/promises';
+import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
@@ -34,6 +34,8 @@ export interface StatusSnapshot {
     readonly evicted: number;
     readonly expired: number;
     readonly quarantined: number;
+    /** Readings refused because the outbox or the disk was full (absent in files of older agents). */
+    readonly refused?: number;
   };
   readonly devices: Readonly<Record<string, DeviceStatus>>;
   readonly lastRoundTrip?: string;
@@ -42,11 +44,16 @@ export interface StatusSnapshot {
 }
 
 export const STATUS_FILE = 'status.json';
+/** Consecutive successful writes after a failure before the recovery is logged. */
+const WRITES_BEFORE_RECOVERED = 60;
 
 export class StatusWriter {
   private timer?: TimerHandle;
   private lastWriteMono = -Infinity;
   private writing = Promise.resolve();
+  /** The last write failed (logged once per change, not once a second). */
+  private failing = false;
+  private writtenSinceFailure = 0;
 
   constructor(
     private readonly stateDir: string,
@@ -76,12 +83,59 @@ export class StatusWriter {
     this.lastWriteMono = this.clock.monotonicMs();
     // Last errors may quote a URL: the file is read by others (`m2m-agent status`, support bundles).
     const text = redactSecrets(JSON.stringify(this.snapshot(), null, 2) + '\n');
-    this.writing = this.writing.then(() =>
-      writeFileAtomic(join(this.stateDir, STATUS_FILE), text).catch((err: unknown) => {
-        this.logger.warn('cannot write the status file', { error: describeError(err) });
-      }),
-    );
+    this.writing = this.writing.then(() => this.write(text));
     await this.writing;
+  }
+
+  private async write(text: string): Promise<void> {
+    const path = join(this.stateDir, STATUS_FILE);
+    try {
+      await writeFileAtomic(path, text);
+    } catch (err) {
+      // A full disk has no room for the temporary file; the old file's blocks can still be reused.
+      if (!(isNoSpace(err) && (await overwriteInPlace(path, text)))) {
+        if (!this.failing) this.logger.warn('cannot write the status file', { error: describeError(err) });
+        this.failing = true;
+        this.writtenSinceFailure = 0;
+        return;
+      }
+    }
+    // A nearly full disk lets some writes through: "written again" only after a run of them.
+    if (this.failing && ++this.writtenSinceFailure >= WRITES_BEFORE_RECOVERED) {
+      this.logger.info('status file written again');
+      this.failing = false;
+    }
+  }
+}
+
+function isNoSpace(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+/**
+ * Rewrites `path` in place when `text` fits in the blocks it holds, padded with spaces to its
+ * current size (JSON allows trailing white space), so no new block is needed. Not atomic: a reader at that very moment may
+ * see a mix; only used when the atomic write found no room. False when it does not fit or fails.
+ */
+async function overwriteInPlace(path: string, text: string): Promise<boolean> {
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(path, 'r+');
+    const st = await fh.stat();
+    const bytes = Buffer.from(text);
+    // The blocks the file already holds can take a longer text without a new allocation.
+    if (bytes.length > Math.max(st.size, st.blocks * 512)) return false;
+    const size = Math.max(st.size, bytes.length);
+    const padded = Buffer.alloc(size, 0x20);
+    bytes.copy(padded);
+    padded[size - 1] = 0x0a;
+    await fh.write(padded, 0, size, 0);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await fh?.close().catch(() => undefined);
   }
 }
 
@@ -100,7 +154,7 @@ export function formatStatus(s: StatusSnapshot, nowMs: number): string {
   const lines = [
     `identity   ${s.identity.aeId ?? '(not registered)'}  ${s.identity.role} "${s.identity.name}" at ${s.identity.registrar}`,
     `link       ${s.link.state}${s.link.subprotocol ? ` (${s.link.subprotocol})` : ''} since ${s.link.since}, ${s.link.reconnects} reconnects${s.link.lastError ? `; last error: ${s.link.lastError}` : ''}`,
-    `outbox     ${s.outbox.depth} waiting (${s.outbox.bytes} bytes, oldest ${s.outbox.oldestAgeSeconds} s); evicted ${s.outbox.evicted}, expired ${s.outbox.expired}, quarantined ${s.outbox.quarantined}`,
+    `outbox     ${s.outbox.depth} waiting (${s.outbox.bytes} bytes, oldest ${s.outbox.oldestAgeSeconds} s); evicted ${s.outbox.evicted}, expired ${s.outbox.expired}, quarantined ${s.outbox.quarantined}${s.outbox.refused ? `, refused ${s.outbox.refused} (full)` : ''}`,
   ];
   for (const [name, d] of Object.entries(s.devices)) {
     const last = d.lastReading

@@ -4,9 +4,10 @@
  * arrives: success (or 4105 CONFLICT on an idempotent name) acks it, a permanent refusal
  * quarantines it, a transport failure or a 5xxx leaves it for a later attempt.
  *
- * Ordering: entries are sent in outbox order; an entry that must wait for a retry does not hold
- * back the ones behind it, so after a failure a stream may arrive out of order (each reading
- * carries its sampling time, so nothing is mislabelled).
+ * Ordering: entries are sent in outbox order, several in flight on the one connection. An entry
+ * that must be sent again holds back the newer entries of its stream (stream-retries.ts): they
+ * wait for its retry, and the stream then goes one request at a time until it is delivered, so
+ * per-stream order holds across timeouts, retries and reconnects. Other streams are not held up.
  */
 import type { Connection } from '../binding/ws/types.js';
 import {
@@ -26,6 +27,7 @@ import type { Clock, TimerHandle } from '../util/clock.js';
 import { decodePending, type PendingUpload } from './pending.js';
 import { createRequest } from './resources.js';
 import { senmlContent, toSenml } from './senml.js';
+import { StreamRetries } from './stream-retries.js';
 
 export interface QueuedEntry {
   readonly id: number;
@@ -36,8 +38,12 @@ export interface QueuedEntry {
 
 /** What the uplink needs of the outbox (implemented over `outbox/outbox.ts`). */
 export interface UplinkQueue {
-  /** The oldest entries whose ids are not in `skip`, at most `n`. */
-  next(n: number, skip: ReadonlySet<number>): Promise<readonly QueuedEntry[]>;
+  /** The oldest entries whose ids are not in `skip` and whose streams are not in `skipStreams`, at most `n`. */
+  next(
+    n: number,
+    skip: ReadonlySet<number>,
+    skipStreams?: ReadonlySet<string>,
+  ): Promise<readonly QueuedEntry[]>;
   ack(id: number): Promise<void>;
   reject(id: number, reason: string): Promise<void>;
   /** Resolves when something may have been appended (or `signal` aborts). */
@@ -68,7 +74,6 @@ export interface UplinkOptions {
 
 /** 5xxx answers and timeouts are retried this many times before the entry is quarantined. */
 const MAX_ATTEMPTS = 8;
-const RETRY_DELAY_MS = [1_000, 2_000, 5_000, 10_000, 30_000, 60_000, 120_000, 300_000];
 /** Least time between two registration checks on one connection. */
 const RECOVERY_INTERVAL_MS = 30_000;
 /** Rsc that may mean our <AE> (or a container) is gone. */
@@ -79,7 +84,7 @@ const MAYBE_GONE = new Set<number>([
 ]);
 
 export class Uplink {
-  private readonly retry = new Map<number, { attempts: number; notBeforeMono: number }>();
+  private readonly retries = new StreamRetries();
   private recovering?: Promise<void>;
   /** Monotonic ms when the last recovery started / finished (rate limit; stale answers). */
   private lastRecoveryStartMono = -Infinity;
@@ -90,6 +95,10 @@ export class Uplink {
   /** Sends until `signal` aborts or the connection closes. */
   async drain(conn: Connection, signal: AbortSignal): Promise<void> {
     const inFlight = new Map<number, Promise<void>>();
+    // Kept live and handed to the outbox by reference: eviction and expiry never touch these.
+    const inFlightIds = new Set<number>();
+    const inFlightByStream = new Map<string, number>();
+    const inFlightOf = (stream: string): number => inFlightByStream.get(stream) ?? 0;
     this.lastRecoveryStartMono = -Infinity;
     // One wake-up for the whole drain, poked by every event (a response, an append, a retry
     // falling due, the end). Racing fresh promises on each pass instead left one listener per
@@ -120,24 +129,33 @@ export class Uplink {
       while (!signal.aborted && conn.isOpen) {
         if (this.recovering) await this.recovering;
         const now = this.o.clock.monotonicMs();
-        const skip = new Set<number>(inFlight.keys());
-        let nextRetry = Infinity;
-        for (const [id, r] of this.retry) {
-          if (r.notBeforeMono > now) {
-            skip.add(id);
-            nextRetry = Math.min(nextRetry, r.notBeforeMono);
-          }
-        }
+        const nextRetry = this.retries.nextDueMono(now);
         const room = this.o.maxInFlight - inFlight.size;
-        const batch = room > 0 ? await this.o.queue.next(room, skip) : [];
+        const batch =
+          room > 0
+            ? await this.o.queue.next(room, inFlightIds, this.retries.streamsToSkip(now, inFlightOf))
+            : [];
+        let sent = 0;
         for (const e of batch) {
+          // A held stream goes one request at a time, oldest first (the rest come on later passes).
+          if (this.retries.isHeld(e.stream)) {
+            if (inFlightOf(e.stream) > 0) continue;
+            this.retries.oldestIs(e.stream, e.id);
+          }
+          inFlightByStream.set(e.stream, inFlightOf(e.stream) + 1);
+          inFlightIds.add(e.id);
           const p = this.send(conn, e).finally(() => {
             inFlight.delete(e.id);
+            inFlightIds.delete(e.id);
+            const left = inFlightOf(e.stream) - 1;
+            if (left > 0) inFlightByStream.set(e.stream, left);
+            else inFlightByStream.delete(e.stream);
             poke();
           });
           inFlight.set(e.id, p);
+          sent++;
         }
-        if (batch.length > 0 && inFlight.size < this.o.maxInFlight) continue;
+        if (sent > 0 && inFlight.size < this.o.maxInFlight) continue;
         // Wait for a slot, new work, a retry becoming due, or the end.
         if (nextRetry < retryAtMono) {
           if (retryTimer) this.o.clock.clearTimeout(retryTimer);
@@ -215,7 +233,7 @@ export class Uplink {
       return;
     }
     if (isSuccess(rsp.rsc) || (rsp.rsc === Rsc.CONFLICT && this.o.idempotentNames)) {
-      this.retry.delete(entry.id);
+      this.retries.done(entry.stream, entry.id);
       await this.o.queue.ack(entry.id);
       this.o.onDelivered?.(entry, upload, rsp);
       return;
@@ -225,6 +243,8 @@ export class Uplink {
       // usual limit), not quarantined at once. One recovery at a time, at most one per
       // RECOVERY_INTERVAL_MS (no registration loop); an answer older than the last recovery is
       // simply sent again.
+      // The entry goes again; until it is delivered, its stream goes one request at a time.
+      this.retries.failed(entry.stream, entry.id, this.o.clock.monotonicMs(), false);
       if (this.recovering) {
         await this.recovering;
         return;
@@ -258,20 +278,16 @@ export class Uplink {
   }
 
   private scheduleRetry(entry: QueuedEntry, reason: string): void {
-    const r = this.retry.get(entry.id) ?? { attempts: 0, notBeforeMono: 0 };
-    r.attempts++;
-    if (r.attempts >= MAX_ATTEMPTS) {
-      this.retry.delete(entry.id);
-      void this.quarantine(entry, `gave up after ${r.attempts} attempts: ${reason}`);
+    const attempts = this.retries.failed(entry.stream, entry.id, this.o.clock.monotonicMs());
+    if (attempts >= MAX_ATTEMPTS) {
+      void this.quarantine(entry, `gave up after ${attempts} attempts: ${reason}`);
       return;
     }
-    r.notBeforeMono = this.o.clock.monotonicMs() + (RETRY_DELAY_MS[r.attempts - 1] ?? 300_000);
-    this.retry.set(entry.id, r);
     this.o.logger.debug('upload will be retried', {
       id: entry.id,
       stream: entry.stream,
       reason,
-      attempt: r.attempts,
+      attempt: attempts,
     });
   }
 
@@ -281,8 +297,8 @@ export class Uplink {
       stream: entry.stream,
       reason,
     });
-    this.retry.delete(entry.id);
     await this.o.queue.reject(entry.id, reason);
+    this.retries.done(entry.stream, entry.id);
     this.o.onQuarantined?.(entry, reason);
   }
 }

@@ -2,8 +2,8 @@
  * Reconnect delays: exponential growth with "full jitter" (each delay drawn uniformly between the
  * floor and the exponential ceiling), so a fleet of boards that lost the same registrar does not
  * reconnect in lockstep. Never below the floor (no tight loop), never above the cap. A plain
- * function of the attempt number (paho's style); the link resets the attempt count once a
- * connection has stayed up for a while.
+ * function of the attempt number (paho's style); the link resets the attempt count once the
+ * registrar answered a request, or a connection stayed up for a while (connectivity/link.ts).
  */
 import { BackoffOptionsError } from './errors.js';
 

@@ -7,9 +7,15 @@
  * - With a schedule: up inside windows; outside them only while urgent (`immediate`) work waits,
  *   plus `urgentLingerMs` after it was delivered. Ordinary traffic never keeps the link open past
  *   a window's end (a device sampling every second would otherwise hold it open for ever).
- * - Failures back off with the injected policy; the attempt count resets once a connection stayed
- *   up `stableAfterMs`. One log line per state change, never per attempt: while retrying, the
- *   connecting/backingOff cycle of each attempt is logged at debug level only.
+ * - Failures back off with the injected policy. The attempt count starts over once the registrar
+ *   has shown it works: a request on the connection was answered (`touch`), or the connection
+ *   stayed up `stableAfterMs`. After a restart the registrar is thus reached again within about
+ *   the backoff floor, not after the minutes the outage had grown the delay to; a registrar that
+ *   accepts connections but answers nothing keeps the delay growing. A connection that was
+ *   answered but then dropped still waits one floor-sized delay (no reconnect storm against a
+ *   registrar that drops every connection after its first answer); only one that stayed up
+ *   `stableAfterMs` is replaced at once. One log line per state change, never per attempt: while
+ *   retrying, the connecting/backingOff cycle of each attempt is logged at debug level only.
  */
 import type { Connection } from '../binding/ws/types.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
@@ -60,6 +66,8 @@ export class Link {
   private attempt = 0;
   private reconnects = 0;
   private everUp = false;
+  /** A request on the current connection was answered: the registrar works. */
+  private answered = false;
   private lastError?: string;
   private subprotocol?: string;
   private lastActivityMono: number;
@@ -100,9 +108,13 @@ export class Link {
     r?.();
   }
 
-  /** Records activity (a request completed), which keeps an idle-closing link open. */
+  /**
+   * Records activity: a request was answered (or the registrar sent us one). This keeps an
+   * idle-closing link open, and proves the registrar works: the backoff attempt count starts over.
+   */
   touch(): void {
     this.lastActivityMono = this.o.clock.monotonicMs();
+    if (this.state === 'up' || this.state === 'closing') this.answered = true;
     // Urgent work may just have been delivered: re-evaluate so the linger starts now.
     if (this.urgentSeen) this.wake();
   }
@@ -235,7 +247,8 @@ export class Link {
     if (this.everUp) this.reconnects++;
     this.everUp = true;
     this.subprotocol = conn.subprotocol;
-    this.touch();
+    this.answered = false;
+    this.lastActivityMono = upMono;
     this.setState('up', { subprotocol: conn.subprotocol, attempts: this.attempt });
     const ac = new AbortController();
     const session = this.o.session(conn, ac.signal).catch((err: unknown) => {
@@ -263,9 +276,10 @@ export class Link {
     await session;
     const info = await conn.closed;
     const stayedUp = this.o.clock.monotonicMs() - upMono >= (this.o.stableAfterMs ?? 60_000);
-    if (stayedUp) this.attempt = 0;
+    if (stayedUp || this.answered) this.attempt = 0;
     if ((!info.local || info.error !== undefined) && !this.stopped) {
-      // The peer (or the network) ended it: back off before reconnecting, unless it had been stable.
+      // The peer (or the network) ended it: back off before reconnecting (from the first attempt if
+      // it had answered), unless it had been stable.
       if (stayedUp) this.setState('idle', { code: info.code, reason: info.reason });
       else
         await this.failed(info.error ?? new Error(`connection closed by peer (${info.code} ${info.reason})`));

@@ -11,6 +11,9 @@ import { readStateFile, stateFilePath, writeStateFile } from './state-file.js';
 import { DriverNotOpenError } from './errors.js';
 import { describeError } from '../util/errors.js';
 
+/** Consecutive successful saves after a failure before the recovery is logged. */
+const SAVES_BEFORE_RECOVERED = 60;
+
 /** The waveforms `params.waveform` accepts. */
 export const SIM_WAVEFORMS = ['counter', 'sine', 'random', 'step'] as const;
 export type SimWaveform = (typeof SIM_WAVEFORMS)[number];
@@ -44,6 +47,8 @@ export class SimDriver implements DeviceDriver {
   private ctx: DriverContext | undefined;
   /** counter: the last value produced (start - 1 before the first); step: the current level. */
   private state = 0;
+  private saveFailing = false;
+  private savedSinceFailure = 0;
 
   constructor(
     params: Readonly<Record<string, unknown>>,
@@ -136,8 +141,17 @@ export class SimDriver implements DeviceDriver {
     if (this.stateFile === undefined) return;
     try {
       await writeStateFile(this.stateFile, { last: this.state });
+      // A nearly full disk lets some saves through: "saved again" only after a run of them.
+      if (this.saveFailing && ++this.savedSinceFailure >= SAVES_BEFORE_RECOVERED) {
+        ctx.log.info('sim state saved again', { file: this.stateFile });
+        this.saveFailing = false;
+      }
     } catch (err) {
-      ctx.log.warn('cannot save sim state', { file: this.stateFile, err: describeError(err) });
+      // Once per change (a full disk fails every sample; the fault count keeps the tally).
+      if (!this.saveFailing)
+        ctx.log.warn('cannot save sim state', { file: this.stateFile, err: describeError(err) });
+      this.saveFailing = true;
+      this.savedSinceFailure = 0;
       ctx.fault(err instanceof Error ? err : new Error(String(err)));
     }
   }

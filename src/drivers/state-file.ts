@@ -31,17 +31,18 @@ export async function writeStateFile(file: string, value: unknown): Promise<void
   const dir = path.dirname(file);
   await fsp.mkdir(dir, { recursive: true, mode: 0o750 });
   const tmp = `${file}.tmp-${process.pid}-${++tmpSeq}`;
-  const handle = await fsp.open(tmp, 'w', 0o640);
   try {
-    await handle.writeFile(JSON.stringify(value) + '\n');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
+    const handle = await fsp.open(tmp, 'w', 0o640);
+    try {
+      await handle.writeFile(JSON.stringify(value) + '\n');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await fsp.rename(tmp, file);
   } catch (err) {
-    await fsp.rm(tmp, { force: true });
+    // Any failure (a full disk fails the write, not the open) leaves no temporary file behind.
+    await fsp.rm(tmp, { force: true }).catch(() => undefined);
     throw err;
   }
   // The rename is durable only once the directory entry is flushed too.

@@ -10,6 +10,8 @@
  * appends share one write, and so do the acks of the removals of one event-loop turn. Draining
  * reads a run of contiguous records with one read (read-ahead.ts).
  */
+import { statfs } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { OutboxClosedError, OutboxRecordError } from './errors.js';
@@ -21,8 +23,11 @@ import { copyOf } from './read-ahead.js';
 import { RecordIndex } from './record-index.js';
 import { recoverDirectory } from './segment-recovery.js';
 import { SegmentSet, type FrameToWrite } from './segment-set.js';
+import { ReserveFile } from './reserve-file.js';
+import { reclaimOldestSegment, type ReclaimParts } from './space-reclaim.js';
 import {
   metaOf,
+  type EventCategory,
   type NewRecord,
   type OutboxStore,
   type QuarantinedRecord,
@@ -36,7 +41,12 @@ import {
 export interface FileOutboxStoreOptions {
   /** Fsync batching interval (default 1000 ms); 0 fsyncs before every append resolves. */
   fsyncIntervalMs?: number;
-  /** A segment is closed and a new one started past this size (default 4 MiB, minimum 4 KiB). */
+  /**
+   * A segment is closed and a new one started past this size (minimum 4 KiB). Default: 1/64 of the
+   * filesystem, between 16 KiB and 4 MiB, so that on a small filesystem evicting the oldest
+   * entries empties (and deletes) a segment long before the disk is full: deleting a segment is
+   * what frees space.
+   */
   segmentBytes?: number;
   /** Size of one quarantine generation (default 1 MiB; two are kept). */
   maxQuarantineBytes?: number;
@@ -72,6 +82,7 @@ export class FileOutboxStore implements OutboxStore {
   private readonly ids: IdReservation;
   private readonly index = new RecordIndex();
   private readonly segs: SegmentSet;
+  private readonly reserve: ReserveFile;
   private readonly quarantineFile: QuarantineFile;
   private readonly counters: Counters = {
     ...{ delivered: 0, evicted: 0, expired: 0, replaced: 0, dropped: 0 },
@@ -99,13 +110,15 @@ export class FileOutboxStore implements OutboxStore {
     this.ids = new IdReservation(this.ops, dir, Math.max(1, opts.idReserveBlock ?? 4096), this.log);
     const segmentBytes = Math.max(4096, opts.segmentBytes ?? 4 * 1024 * 1024);
     this.segs = new SegmentSet(this.ops, dir, segmentBytes, this.log);
+    this.reserve = new ReserveFile(this.ops, dir, Math.max(4096, Math.floor(segmentBytes / 4)), this.log);
     const maxQ = opts.maxQuarantineBytes ?? 1024 * 1024;
     this.quarantineFile = new QuarantineFile(this.ops, dir, maxQ, this.log);
   }
 
   /** Opens (creating if needed) the store in `dir`: checks it is writable, replays and repairs it. */
   static async open(dir: string, opts: FileOutboxStoreOptions = {}): Promise<FileOutboxStore> {
-    const store = new FileOutboxStore(dir, opts);
+    const segmentBytes = opts.segmentBytes ?? (await segmentBytesFor(dir));
+    const store = new FileOutboxStore(dir, { ...opts, segmentBytes });
     await store.recover();
     return store;
   }
@@ -225,6 +238,10 @@ export class FileOutboxStore implements OutboxStore {
     };
   }
 
+  reclaimSpace(evictable: (id: number, ec: EventCategory) => boolean): Promise<number | undefined> {
+    return this.run(() => reclaimOldestSegment(this.reclaimParts(), evictable));
+  }
+
   /** Segment files currently on disk (for status output and tests). */
   segmentCount(): number {
     return this.segs.count;
@@ -256,6 +273,16 @@ export class FileOutboxStore implements OutboxStore {
 
   // ---- internals ------------------------------------------------------------------------------
 
+  private reclaimParts(): ReclaimParts {
+    return {
+      index: this.index,
+      segs: this.segs,
+      reserve: this.reserve,
+      log: this.log,
+      evict: (ids) => this.removeNow(ids, 'evicted'),
+    };
+  }
+
   private run<T>(fn: () => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new OutboxClosedError());
     const p = this.queue.then(fn);
@@ -267,8 +294,10 @@ export class FileOutboxStore implements OutboxStore {
     const { maxId, report } = await recoverDirectory(this.ops, this.dir, this.log, (got) => {
       const seg = this.segs.add(got.name, got.firstId, got.fileBytes, got.ackBytes);
       for (const { meta, offset } of got.live) {
-        if (meta.id <= this.index.lastId) continue; // impossible in a sane directory; never index twice
-        this.index.add(meta, { segment: seg.no, offset });
+        if (meta.id > this.index.lastId) this.index.add(meta, { segment: seg.no, offset });
+        else if (this.index.find(meta.id) >= 0)
+          continue; // a second copy (space-reclaim.ts): never index twice
+        else this.index.insert(meta, { segment: seg.no, offset }); // a record moved to a later segment
         seg.live++;
       }
     });
@@ -283,6 +312,7 @@ export class FileOutboxStore implements OutboxStore {
       this.log.warn('outbox could not prepare a new segment at start; will retry on append', { err });
     }
     await this.segs.deleteEmpty();
+    await this.reserve.ensure();
     await this.segs.sync();
     this.log.info('outbox opened', {
       dir: this.dir,
@@ -393,6 +423,7 @@ export class FileOutboxStore implements OutboxStore {
     if (filter.skip?.has(this.index.idAt(pos))) return false;
     if (filter.ec !== undefined && this.index.ecAt(pos) !== filter.ec) return false;
     if (filter.stream !== undefined && this.index.streamAt(pos) !== filter.stream) return false;
+    if (filter.skipStreams?.has(this.index.streamAt(pos))) return false;
     return true;
   }
 
@@ -431,4 +462,25 @@ export class FileOutboxStore implements OutboxStore {
     await this.removeNow([id], 'corrupt');
     return undefined;
   }
+}
+
+const MIN_AUTO_SEGMENT_BYTES = 16 * 1024;
+const MAX_AUTO_SEGMENT_BYTES = 4 * 1024 * 1024;
+
+/** The default segment size for the filesystem holding `dir` (1/64 of it, 16 KiB to 4 MiB). */
+async function segmentBytesFor(dir: string): Promise<number> {
+  let totalBytes: number | undefined;
+  for (const d of [dir, dirname(dir)]) {
+    try {
+      const st = await statfs(d);
+      totalBytes = st.blocks * st.bsize;
+      break;
+    } catch {
+      // not created yet: its parent is on the same filesystem
+    }
+  }
+  if (totalBytes === undefined || !Number.isFinite(totalBytes) || totalBytes <= 0)
+    return MAX_AUTO_SEGMENT_BYTES;
+  const share = Math.floor(totalBytes / 64 / 4096) * 4096;
+  return Math.min(MAX_AUTO_SEGMENT_BYTES, Math.max(MIN_AUTO_SEGMENT_BYTES, share));
 }

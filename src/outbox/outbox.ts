@@ -8,7 +8,7 @@ import { correctedWallMs, elapsedMs, readBootId, bootClock, type TimeStamp } fro
 import type { Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { OutboxClosedError, OutboxFullError, OutboxNoSpaceError } from './errors.js';
-import { pickVictims } from './eviction.js';
+import { EVICTABLE, pickVictims } from './eviction.js';
 import type { EventCategory, NewRecord, OutboxStore, RecordMeta, StoreStats, StoredRecord } from './store.js';
 
 export interface OutboxOptions {
@@ -67,6 +67,11 @@ export class Outbox {
   private closed = false;
   private lastEvictLogMs = -Infinity;
   private evictedSinceLog = 0;
+  /** Appends are being refused (logged once per change). */
+  private refusing = false;
+  private refusedSinceAccepted = 0;
+  /** `ec:depth:bytes` when reclaiming space last found nothing for that category. */
+  private unreclaimable: string | undefined;
 
   constructor(
     private readonly store: OutboxStore,
@@ -95,14 +100,23 @@ export class Outbox {
     return run;
   }
 
-  /** Up to `n` oldest entries not in `inFlight`, expired ones removed on the way. `inFlight` is kept by reference. */
-  async next(n: number, inFlight: ReadonlySet<number> = EMPTY): Promise<OutboxEntry[]> {
+  /**
+   * Up to `n` oldest entries not in `inFlight` and not of `skipStreams` (streams held back for a
+   * retry), expired ones removed on the way. `inFlight` is kept by reference.
+   */
+  async next(
+    n: number,
+    inFlight: ReadonlySet<number> = EMPTY,
+    skipStreams?: ReadonlySet<string>,
+  ): Promise<OutboxEntry[]> {
     this.inFlight = inFlight;
     const now = this.now();
+    const filter = skipStreams && skipStreams.size > 0 ? { skip: inFlight, skipStreams } : { skip: inFlight };
     // Plain loops, no closures: this runs per entry drained. The peek walks the index from its
-    // head, so a call costs O(n + inFlight), not O(backlog).
+    // head, so a call costs O(n + inFlight + entries of skipped streams), not O(backlog) unless
+    // the backlog is mostly of held-back streams.
     for (;;) {
-      const recs = await this.store.peek(n, { skip: inFlight });
+      const recs = await this.store.peek(n, filter);
       const expired: number[] = [];
       for (const r of recs) if (this.isExpired(r, now)) expired.push(r.id);
       if (expired.length > 0) {
@@ -247,8 +261,7 @@ export class Outbox {
     const keep = (id: number): boolean => this.inFlight.has(id) || spare.has(id);
     const victims = pickVictims(this.store, ec, keep, (_, bytes) => bytes >= over);
     if (victims.bytes < over) {
-      this.refusedFull++;
-      this.log.error('outbox full: entry refused', { stream: rec.stream, ec, maxBytes: this.opts.maxBytes });
+      this.refuse(rec, `maxBytes reached, nothing of lower or equal priority than "${ec}" to evict`);
       throw new OutboxFullError(
         `outbox full (${this.opts.maxBytes} bytes) and nothing of lower or equal priority than "${ec}" to evict`,
       );
@@ -257,28 +270,72 @@ export class Outbox {
     this.noteEvicted(n, 'maxBytes');
   }
 
-  /** Appends; on a full disk evicts 1, 2, 4, ... oldest evictable entries between retries. */
+  /** Appends; on a full disk evicts what frees space (`evictForSpace`) and retries. */
   private async appendWithSpaceRetry(rec: NewRecord): Promise<number> {
     for (let batch = 1; ; batch *= 2) {
       try {
-        return await this.store.append(rec);
+        const id = await this.store.append(rec);
+        this.noteAccepted();
+        return id;
       } catch (err) {
         if (!(err instanceof OutboxNoSpaceError)) throw err;
-        const inFlight = (id: number): boolean => this.inFlight.has(id);
-        const victims = pickVictims(this.store, rec.ec, inFlight, (count) => count >= batch).ids;
-        if (victims.length === 0) {
-          this.refusedFull++;
-          this.log.error('disk full and nothing left to evict: entry refused', {
-            stream: rec.stream,
-            ec: rec.ec,
-          });
+        const n = await this.evictForSpace(rec.ec, batch);
+        if (n === undefined) {
+          this.refuse(rec, 'disk full and nothing this entry may evict would free space');
           throw new OutboxFullError('disk full and nothing left to evict', err);
         }
-        const n = await this.store.remove(victims, 'evicted');
         this.evictedForSpace += n;
         this.noteEvicted(n, 'disk full');
       }
     }
+  }
+
+  /**
+   * Evicts for a newcomer of category `ec` on a full disk; undefined when nothing may go. A store
+   * that can free real space (`reclaimSpace`) is asked category by category, so an `immediate`
+   * newcomer takes `bestEffort` entries first; otherwise `batch` oldest evictable entries go.
+   */
+  private async evictForSpace(ec: EventCategory, batch: number): Promise<number | undefined> {
+    const inFlight = (id: number): boolean => this.inFlight.has(id);
+    if (!this.store.reclaimSpace) {
+      const victims = pickVictims(this.store, ec, inFlight, (count) => count >= batch).ids;
+      return victims.length === 0 ? undefined : this.store.remove(victims, 'evicted');
+    }
+    // Refused before and nothing changed since: do not walk the index again for every reading.
+    const s = this.store.stats();
+    const stamp = `${ec}:${s.depth}:${s.bytes}`;
+    if (stamp === this.unreclaimable) return undefined;
+    const allowed = EVICTABLE[ec];
+    for (let k = 1; k <= allowed.length; k++) {
+      const may = new Set(allowed.slice(0, k));
+      const n = await this.store.reclaimSpace((id, cls) => may.has(cls) && !inFlight(id));
+      if (n !== undefined) return n;
+    }
+    this.unreclaimable = stamp;
+    return undefined;
+  }
+
+  /** Counts a refusal; logs once when refusals start (and `noteAccepted` once when they end). */
+  private refuse(rec: NewRecord, why: string): void {
+    this.refusedFull++;
+    this.refusedSinceAccepted++;
+    if (this.refusing) return;
+    this.refusing = true;
+    this.log.error(
+      `outbox full: refusing new entries (${why}); logged once until entries are accepted again`,
+      {
+        stream: rec.stream,
+        ec: rec.ec,
+        maxBytes: this.opts.maxBytes,
+      },
+    );
+  }
+
+  private noteAccepted(): void {
+    if (!this.refusing) return;
+    this.refusing = false;
+    this.log.info('outbox accepting entries again', { refused: this.refusedSinceAccepted });
+    this.refusedSinceAccepted = 0;
   }
 
   private isExpired(m: RecordMeta, now: TimeStamp): boolean {

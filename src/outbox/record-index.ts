@@ -74,7 +74,10 @@ export class RecordIndex {
       if (this.live * 2 <= this.cap && this.cap > MIN_CAPACITY) this.compact(this.cap);
       else this.compact(this.cap * 2);
     }
-    const i = this.tail++;
+    this.setRow(this.tail++, meta, loc);
+  }
+
+  private setRow(i: number, meta: RecordMeta, loc: RecordLocation): void {
     this.id[i] = meta.id;
     this.wall[i] = meta.createdWallMs;
     this.mono[i] = meta.createdMonoMs;
@@ -90,6 +93,29 @@ export class RecordIndex {
     this.live++;
     this.liveBytes += meta.sizeBytes;
     this.ecCounts[ec] = (this.ecCounts[ec] ?? 0) + 1;
+  }
+
+  /** Points the row at `pos` at a copy of its frame elsewhere (see space-reclaim.ts). */
+  relocate(pos: number, loc: RecordLocation): void {
+    this.seg[pos] = loc.segment;
+    this.off[pos] = loc.offset;
+  }
+
+  /**
+   * Adds a row whose id may be lower than ids already held (a record moved to a later segment,
+   * met again at start-up). O(rows) per call: for the few such records only.
+   */
+  insert(meta: RecordMeta, loc: RecordLocation): void {
+    if (this.tail === 0 || meta.id > this.lastId) {
+      this.add(meta, loc);
+      return;
+    }
+    if (this.tail === this.cap) this.compact(this.cap * 2);
+    let i = this.tail;
+    while (i > this.head && at(this.id, i - 1) > meta.id) i--;
+    for (const col of this.columns()) col.copyWithin(i + 1, i, this.tail);
+    this.tail++;
+    this.setRow(i, meta, loc);
   }
 
   /** Row position of a held id, or -1. */
@@ -227,6 +253,22 @@ export class RecordIndex {
     }
     this.head = 0;
     this.tail = j;
+  }
+
+  private columns(): (Float64Array | Uint32Array | Uint16Array | Uint8Array)[] {
+    return [
+      this.id,
+      this.wall,
+      this.mono,
+      this.expires,
+      this.seg,
+      this.off,
+      this.size,
+      this.stream,
+      this.boot,
+      this.ec,
+      this.alive,
+    ];
   }
 
   private resize(cap: number): void {

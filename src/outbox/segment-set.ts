@@ -173,6 +173,66 @@ export class SegmentSet {
     return { count: to - from, segment: seg, offset };
   }
 
+  /**
+   * Writes frames (copies of held records, see space-reclaim.ts) to the end of the active segment,
+   * past `segmentBytes` if need be (rotating would name a segment after an old id). Returns where
+   * they landed; on failure nothing of them remains in the file.
+   */
+  async writeRelocated(chunk: Uint8Array): Promise<{ segment: number; offset: number }> {
+    const seg = this.active;
+    if (!seg || this.activeFd === undefined || this.activeBroken)
+      throw new OutboxNoSpaceError('no segment to move records to');
+    try {
+      await this.ops.write(this.activeFd, chunk);
+    } catch (err) {
+      await this.ops.ftruncate(this.activeFd, seg.fileBytes).catch(() => {
+        this.activeBroken = true;
+      });
+      throw mapError('moving records', err);
+    }
+    const offset = seg.fileBytes;
+    seg.fileBytes += chunk.length;
+    this.fds.markDirty(this.activeFd);
+    return { segment: seg.no, offset };
+  }
+
+  /** `count` records of segment `from` now live in segment `to` (their copies). */
+  moved(from: number, to: number, count: number): void {
+    const a = this.segments.get(from);
+    const b = this.segments.get(to);
+    if (a) a.live -= count;
+    if (b) b.live += count;
+  }
+
+  /**
+   * Cuts the active segment back to its header when none of its records is held any more (on a
+   * full disk, the only way to free its space without a new segment); true if that freed anything.
+   */
+  async truncateActiveIfEmpty(): Promise<boolean> {
+    const seg = this.active;
+    const fd = this.activeFd;
+    if (!seg || fd === undefined || seg.live > 0 || seg.fileBytes <= SEGMENT_MAGIC.length) return false;
+    this.ahead.clear(seg.no);
+    try {
+      await this.ops.ftruncate(fd, SEGMENT_MAGIC.length);
+    } catch (err) {
+      this.activeBroken = true;
+      throw mapError('emptying a segment', err);
+    }
+    seg.fileBytes = SEGMENT_MAGIC.length;
+    this.fds.markDirty(fd);
+    // Its acks name records no longer in the file: drop them too (a crash in between is harmless).
+    seg.pendingAcks = [];
+    if (seg.ackBytes > 0) {
+      seg.ackBytes = 0;
+      const ackFd = await this.fds.get(seg.ackPath, 'a');
+      await this.ops.ftruncate(ackFd, 0).catch((err: unknown) => {
+        this.log.warn('could not empty an ack file', { segment: seg.path, err });
+      });
+    }
+    return true;
+  }
+
   /** Records that `ids` of segment `no` are gone: deletes the segment when empty, else writes acks. */
   async release(no: number, ids: readonly number[]): Promise<void> {
     const seg = this.segments.get(no);

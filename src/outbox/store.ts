@@ -52,6 +52,8 @@ export type RemoveCause = 'delivered' | 'evicted' | 'expired' | 'replaced' | 'dr
 export interface RecordFilter {
   /** Ids to pass over (e.g. those in flight). */
   readonly skip?: ReadonlySet<number>;
+  /** Streams to pass over (e.g. held back until a failed entry of theirs is retried). */
+  readonly skipStreams?: ReadonlySet<string>;
   readonly stream?: string;
   readonly ec?: EventCategory;
 }
@@ -94,6 +96,13 @@ export interface OutboxStore {
   quarantine(id: number, reason: string): Promise<boolean>;
   /** The records currently in the (bounded) quarantine area, oldest first. */
   readQuarantine(): Promise<QuarantinedRecord[]>;
+  /**
+   * On a full disk, frees real space (the file store: empties and deletes its oldest segment file
+   * holding records that `evictable` accepts, moving the others into the current segment). Returns
+   * how many records it evicted, or undefined when nothing can be freed that way. Absent: every
+   * removed record frees its own space (the memory store).
+   */
+  reclaimSpace?(evictable: (id: number, ec: EventCategory) => boolean): Promise<number | undefined>;
   /** Bytes a record would occupy, so policy can make room before appending. */
   sizeOf(rec: NewRecord): number;
   stats(): StoreStats;
@@ -107,6 +116,7 @@ export interface OutboxStore {
 export function matches(meta: RecordMeta, filter: RecordFilter | undefined): boolean {
   if (!filter) return true;
   if (filter.skip?.has(meta.id)) return false;
+  if (filter.skipStreams?.has(meta.stream)) return false;
   if (filter.stream !== undefined && meta.stream !== filter.stream) return false;
   if (filter.ec !== undefined && meta.ec !== filter.ec) return false;
   return true;

@@ -94,3 +94,50 @@ test(
     assert.equal(await store.load(), undefined);
   }),
 );
+
+test(
+  'a save that cannot be written (full disk, unwritable directory) is kept in memory and written once it can',
+  withDir(async (dir) => {
+    const stateDir = join(dir, 'state');
+    writeFileSync(stateDir, 'a file where the state directory should be'); // every write fails
+    const lines: string[] = [];
+    const logger = {
+      debug: () => undefined,
+      info: (msg: string) => void lines.push(`info ${msg}`),
+      warn: (msg: string) => void lines.push(`warn ${msg}`),
+      error: (msg: string) => void lines.push(`error ${msg}`),
+      child: () => logger,
+    };
+    const store = new IdentityStore(stateDir, { logger, saveRetryMs: 20 });
+    await store.save(ID); // resolves: registration and delivery go on
+    assert.equal(store.pendingSave, true);
+    assert.deepEqual(await store.load(), ID, 'the unsaved identity is the current one');
+    await store.save({ ...ID, resources: { ...ID.resources, extra: 'cnt9' } });
+    assert.deepEqual(lines, [
+      'warn cannot save the identity; kept in memory and saved again until it succeeds',
+    ]);
+    // Room again: the retry writes the newest identity.
+    rmSync(stateDir);
+    for (let i = 0; i < 500 && store.pendingSave; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(store.pendingSave, false);
+    const saved = JSON.parse(readFileSync(join(stateDir, 'identity.json'), 'utf8')) as Identity;
+    assert.equal(saved.resources.extra, 'cnt9');
+    assert.deepEqual(lines.slice(1), ['info identity saved']);
+    assert.deepEqual(readdirSync(stateDir), ['identity.json'], 'no temporary file left');
+  }),
+);
+
+test(
+  'close() makes one last attempt to write an identity still waiting, and stops retrying',
+  withDir(async (dir) => {
+    const stateDir = join(dir, 'state');
+    writeFileSync(stateDir, 'in the way');
+    const store = new IdentityStore(stateDir, { saveRetryMs: 60_000 });
+    await store.save(ID);
+    assert.equal(store.pendingSave, true);
+    rmSync(stateDir); // room again, long before the next retry
+    await store.close();
+    assert.equal(store.pendingSave, false);
+    assert.deepEqual(JSON.parse(readFileSync(join(stateDir, 'identity.json'), 'utf8')), ID);
+  }),
+);

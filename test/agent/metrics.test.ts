@@ -15,7 +15,15 @@ function snapshot(over: Partial<MetricsSnapshot> = {}): MetricsSnapshot {
   return {
     linkUp: true,
     reconnects: 3,
-    outbox: { depth: 12, bytes: 4096, oldestAgeSeconds: 42.5, evicted: 1, expired: 2, quarantined: 4 },
+    outbox: {
+      depth: 12,
+      bytes: 4096,
+      oldestAgeSeconds: 42.5,
+      evicted: 1,
+      expired: 2,
+      quarantined: 4,
+      refused: 7,
+    },
     devices: { 'temp-1': { readings: 100, errors: 0 }, door: { readings: 7, errors: 2 } },
     lastRoundtripEpochMs: 1_767_225_600_250,
     ...over,
@@ -47,6 +55,7 @@ test('renders every metric as valid text format with the snapshot values', () =>
   assert.equal(value(fams, 'm2m_agent_outbox_dropped_total', { reason: 'evicted' }), 1);
   assert.equal(value(fams, 'm2m_agent_outbox_dropped_total', { reason: 'expired' }), 2);
   assert.equal(value(fams, 'm2m_agent_outbox_dropped_total', { reason: 'quarantined' }), 4);
+  assert.equal(value(fams, 'm2m_agent_outbox_dropped_total', { reason: 'refused' }), 7);
   assert.equal(value(fams, 'm2m_agent_readings_total', { device: 'temp-1' }), 100);
   assert.equal(value(fams, 'm2m_agent_device_errors_total', { device: 'door' }), 2);
   assert.deepEqual(

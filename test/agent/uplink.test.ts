@@ -52,8 +52,14 @@ class FakeQueue implements UplinkQueue {
     for (const w of this.waiters.splice(0)) w();
     return id;
   }
-  next(n: number, skip: ReadonlySet<number>): Promise<readonly QueuedEntry[]> {
-    return Promise.resolve(this.entries.filter((e) => !skip.has(e.id)).slice(0, n));
+  next(
+    n: number,
+    skip: ReadonlySet<number>,
+    skipStreams?: ReadonlySet<string>,
+  ): Promise<readonly QueuedEntry[]> {
+    return Promise.resolve(
+      this.entries.filter((e) => !skip.has(e.id) && skipStreams?.has(e.stream) !== true).slice(0, n),
+    );
   }
   ack(id: number): Promise<void> {
     this.acked.push(id);
@@ -285,6 +291,70 @@ test('a retried entry does not hold back the ones behind it', async () => {
   await settle(() => s.queue.acked.includes(good), 'the second entry delivered');
   await d.stop();
   assert.equal(s.queue.entries.length, 1, 'the failed one is still queued');
+});
+
+/** The SenML value a CREATE carries (the sim counter value the test queued). */
+function valueOf(req: RequestPrimitive): number {
+  const cin = (req.pc as { 'm2m:cin': { con: string } })['m2m:cin'];
+  return (JSON.parse(cin.con) as { v: number }[])[0]?.v ?? NaN;
+}
+
+test('after timeouts a stream keeps its order: newer readings wait for the retry, then one at a time', async () => {
+  let stalled = true;
+  const sent: { to: string; v: number }[] = [];
+  const s = setup(
+    (req) => {
+      sent.push({ to: req.to, v: valueOf(req) });
+      if (stalled && req.to.endsWith('/c')) return Promise.reject(new WsRequestTimeoutError(req.rqi, 5000));
+      return ok(req);
+    },
+    { maxInFlight: 4 },
+  );
+  for (let v = 1; v <= 4; v++) s.queue.add('c', v);
+  const d = s.run();
+  await settle(() => sent.length === 4, 'four requests of c, all timing out');
+  await settle(() => s.clock.pendingTimers() > 0, 'a retry timer');
+  // Newer readings of c (and one of another stream) arrive while c waits for its retry.
+  s.queue.add('c', 5);
+  s.queue.add('c', 6);
+  const other = s.queue.add('d', 100);
+  await settle(() => s.queue.acked.includes(other), 'the other stream is not held up');
+  assert.deepEqual(
+    sent.filter((x) => x.to.endsWith('/c')).map((x) => x.v),
+    [1, 2, 3, 4],
+    'nothing newer of c before its retry',
+  );
+  stalled = false;
+  s.clock.advance(1_000);
+  await settle(() => s.queue.entries.length === 0, 'everything delivered');
+  await d.stop();
+  const cOrder = sent.filter((x) => x.to.endsWith('/c')).map((x) => x.v);
+  assert.deepEqual(cOrder, [1, 2, 3, 4, 1, 2, 3, 4, 5, 6], 'resent oldest first, the newer ones after');
+});
+
+test('after a timeout nothing newer of the stream goes before the failed entry is resent', async () => {
+  let failFirst = true;
+  const s = setup(
+    (req) => {
+      if (failFirst) {
+        failFirst = false;
+        return Promise.reject(new WsRequestTimeoutError(req.rqi, 5000));
+      }
+      return ok(req);
+    },
+    { maxInFlight: 4 },
+  );
+  s.queue.add('c', 1);
+  const d = s.run();
+  await settle(() => s.clock.pendingTimers() > 0, 'a retry timer');
+  for (let v = 2; v <= 6; v++) s.queue.add('c', v);
+  // Let the drain react to the appends (no time passes on the manual clock meanwhile).
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+  assert.deepEqual(s.conn.requests.map(valueOf), [1], 'nothing newer before the retry is due');
+  s.clock.advance(1_000);
+  await settle(() => s.queue.entries.length === 0, 'everything delivered');
+  await d.stop();
+  assert.deepEqual(s.conn.requests.map(valueOf), [1, 1, 2, 3, 4, 5, 6]);
 });
 
 test('a timeout counts as an attempt: resent later; after the attempt limit it is quarantined', async () => {

@@ -378,3 +378,56 @@ test('many wake-ups while up do not pile reactions on the connection', async () 
   assert.ok(thens < 10, `reactions added: ${thens}`);
   await r.link.stop();
 });
+
+test('after a registrar restart the link is back within seconds, not after the backoff an outage grew', async () => {
+  // The field case: a long outage grew the delay to its cap; the registrar came back, answered,
+  // then restarted (dropping connections after 5-13 s) a few times.
+  const r = rig('2026-01-01T00:00:00Z', {
+    backoff: exponentialBackoff({ floorMs: 1_000, capMs: 300_000, random: () => 0.5 }),
+  });
+  r.world.failing = true;
+  r.link.start();
+  await r.run(1_800_000, 1_000); // half an hour down
+  r.world.failing = false;
+  await r.run(160_000, 500); // up again within the (capped, ~150 s) delay
+  assert.equal(r.link.stats().state, 'up');
+  for (const upForMs of [5_000, 13_000, 8_000]) {
+    r.link.touch(); // a reading was delivered: the registrar works
+    await r.run(upForMs, 500);
+    r.world.failing = true; // it restarts: drops the connection and is away for 3 s
+    r.current()?.drop();
+    await r.run(3_000, 100);
+    r.world.failing = false;
+    const backAt = r.clock.monotonicMs();
+    await r.run(10_000, 100);
+    assert.equal(r.link.stats().state, 'up', `reconnected within 10 s after an up time of ${upForMs} ms`);
+    const reconnectedAt = r.attempts[r.attempts.length - 1] ?? Infinity;
+    assert.ok(reconnectedAt - backAt <= 3_000, `reconnected ${reconnectedAt - backAt} ms after it was back`);
+  }
+  await r.link.stop();
+});
+
+test('a connection that is accepted but answers nothing does not reset the backoff (no hammering)', async () => {
+  const r = rig('2026-01-01T00:00:00Z', {
+    backoff: exponentialBackoff({ floorMs: 1_000, capMs: 300_000, random: () => 0.5 }),
+  });
+  r.link.start();
+  await settle();
+  // The registrar accepts every connection and drops it after 5 s without answering a request.
+  for (let i = 0; i < 12; i++) {
+    await r.run(5_000, 500);
+    r.current()?.drop();
+    await r.run(200, 100);
+    while (r.link.stats().state !== 'up') await r.run(1_000, 500);
+  }
+  const gaps = r.attempts.slice(1).map((t, i) => t - (r.attempts[i] ?? 0) - 5_000);
+  assert.ok((gaps[gaps.length - 1] ?? 0) > 60_000, `delays kept growing: ${gaps.join(', ')}`);
+  // Answered, then dropped at once: one floor-sized pause before the next attempt, not zero.
+  r.link.touch();
+  r.current()?.drop();
+  const droppedAt = r.clock.monotonicMs();
+  await r.run(3_000, 100);
+  const next = r.attempts[r.attempts.length - 1] ?? 0;
+  assert.ok(next - droppedAt >= 1_000 && next - droppedAt <= 2_100, `waited ${next - droppedAt} ms`);
+  await r.link.stop();
+});

@@ -29,3 +29,16 @@ test('a corrupt file is an error, not silently a value', async (t) => {
   fs.writeFileSync(file, '{"last": 4');
   await assert.rejects(readStateFile(file), SyntaxError);
 });
+
+test('a write that fails after the temporary file was created leaves no temporary file behind', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'm2m-'));
+  t.after(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const file = stateFilePath(dir, 'sim-a');
+  await writeStateFile(file, { last: 1 });
+  // Fails while writing (as ENOSPC does on a full disk): a BigInt cannot be serialised.
+  for (let i = 0; i < 3; i++) await assert.rejects(writeStateFile(file, { last: 2n }));
+  assert.deepEqual(fs.readdirSync(path.dirname(file)), ['sim-a.json']);
+  assert.deepEqual(await readStateFile(file), { last: 1 }, 'the old value is intact');
+});

@@ -291,13 +291,20 @@ describe('FileOutboxStore write errors', () => {
     );
     assert.ok(ops.usedBytes() <= ops.quotaBytes);
 
-    // Nothing evictable left for a bestEffort entry once only immediates remain: OUTBOX_FULL.
+    // Delivered: the current segment holds nothing any more, so it is cut back and takes the entry.
     await store.remove(ids);
+    ops.quotaBytes = ops.usedBytes();
+    await outbox.append({ stream: 'temp', ec: 'bestEffort', payload });
+    // Nothing evictable left for a bestEffort entry once only immediates remain: OUTBOX_FULL.
     ops.quotaBytes = ops.usedBytes();
     await assert.rejects(outbox.append({ stream: 'temp', ec: 'bestEffort', payload }), {
       code: 'OUTBOX_FULL',
     });
-    assert.equal(outbox.stats().refusedFull, 1);
+    await assert.rejects(outbox.append({ stream: 'temp', ec: 'bestEffort', payload }), {
+      code: 'OUTBOX_FULL',
+    });
+    assert.equal(outbox.stats().refusedFull, 2);
+    assert.equal(log.lines.filter((l) => /refusing new entries/.test(l.msg)).length, 1, 'logged once');
     assert.equal(outbox.stats().byEc.immediate, immediates.length);
     await outbox.close();
   });
@@ -338,7 +345,7 @@ describe('FileOutboxStore directory checks', () => {
 
   it('a full disk at start is not "unwritable": the store opens', async () => {
     const ops = new FaultyFileOps();
-    ops.fail('write', 'ENOSPC', { times: 3 }); // the probe, the id reservation, then the first append
+    ops.fail('write', 'ENOSPC', { times: 4 }); // the probe, the id reservation, the reserve file, then the first append
     const dir = tempDir();
     const store = await FileOutboxStore.open(dir, { fileOps: ops });
     assert.equal(store.stats().depth, 0);
