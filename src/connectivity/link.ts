@@ -46,6 +46,8 @@ export interface LinkOptions {
 export interface LinkStats {
   readonly state: LinkState;
   readonly subprotocol?: string;
+  /** The compression the current (or last) connection agreed on, if any. */
+  readonly compression?: string;
   /** Wall-clock ms of the last state change. */
   readonly sinceMs: number;
   readonly reconnects: number;
@@ -62,6 +64,7 @@ export class Link {
   private everUp = false;
   private lastError?: string;
   private subprotocol?: string;
+  private compression?: string;
   private lastActivityMono: number;
   /** Urgent work was pending at the last evaluation (outside a window). */
   private urgentSeen = false;
@@ -111,6 +114,7 @@ export class Link {
     return {
       state: this.state,
       ...(this.subprotocol === undefined ? {} : { subprotocol: this.subprotocol }),
+      ...(this.compression === undefined ? {} : { compression: this.compression }),
       sinceMs: this.sinceMs,
       reconnects: this.reconnects,
       failedAttempts: this.attempt,
@@ -235,6 +239,7 @@ export class Link {
     if (this.everUp) this.reconnects++;
     this.everUp = true;
     this.subprotocol = conn.subprotocol;
+    this.compression = conn.compression;
     this.touch();
     this.setState('up', { subprotocol: conn.subprotocol, attempts: this.attempt });
     const ac = new AbortController();
