@@ -4,12 +4,13 @@
  * Add a bench by appending its module to BENCHES.
  */
 import { bindingBench } from './binding.js';
+import { costBench } from './cost.js';
 import { drainBench } from './drain.js';
 import { footprintBench } from './footprint.js';
 import { outboxBench } from './outbox.js';
 import type { Bench, Figure } from './types.js';
 
-const BENCHES: readonly Bench[] = [bindingBench, outboxBench, footprintBench, drainBench];
+const BENCHES: readonly Bench[] = [bindingBench, outboxBench, footprintBench, drainBench, costBench];
 
 function human(f: Figure): string {
   const value = `${round(f.value)} ${f.unit}`;
