@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomicSync } from '../util/atomic-file.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { describeError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
@@ -76,17 +76,14 @@ export class StatusWriter {
     }
     this.lastWriteMono = this.clock.monotonicMs();
     const text = JSON.stringify(this.snapshot(), null, 2) + '\n';
-    // Replaced atomically (a reader never sees half a file) but not fsynced, and synchronously:
-    // a snapshot rewritten every second needs no durability (the next start writes a fresh one),
-    // and a few KiB into the page cache cost less than the thread-pool round trips and two fsyncs
-    // of an asynchronous durable write, once a second on a board.
-    this.writing = this.writing.then(() => {
-      try {
-        writeFileAtomicSync(join(this.stateDir, STATUS_FILE), text, { noSync: true });
-      } catch (err) {
+    // Replaced atomically (a reader never sees half a file) but not fsynced: a snapshot rewritten
+    // every second needs no durability (the next start writes a fresh one). Off the event loop:
+    // a rename can wait behind another file's fsync in the filesystem journal.
+    this.writing = this.writing.then(() =>
+      writeFileAtomic(join(this.stateDir, STATUS_FILE), text, { noSync: true }).catch((err: unknown) => {
         this.logger.warn('cannot write the status file', { error: describeError(err) });
-      }
-    });
+      }),
+    );
     await this.writing;
   }
 }

@@ -4,21 +4,21 @@
  * - `<key>.json` `{ "last": R }`, replaced atomically with fsyncs (`writeStateFile`): a
  *   reservation, R >= every value handed out. Rewritten only when the counter passes it (every
  *   `reserveAhead` values) and on a clean close (then R is the exact last value).
- * - `<key>.run` `{ "last": N, "boot": id }`: the exact last value, replaced (temp file + rename)
- *   on every value without fsync. The page cache survives the process (crash, SIGKILL), not the
+ * - `<key>.run` `{ "last": N, "boot": id }`: the exact last value, rewritten in place on every
+ *   value without fsync (`InPlaceStateFile`). The page cache survives the process (crash, SIGKILL), not the
  *   machine, so it is trusted only within the same boot.
  * After a restart in the same boot the counter goes on from N (no gap); after a power cut from R
  * (a gap of at most `reserveAhead`, never a repeat). The first state file format (`{ "last": N }`
  * written with fsyncs on every value) reads as a reservation.
  */
-import { readStateFile, stateFilePath, writeStateFile, writeStateFileUnsynced } from './state-file.js';
+import { InPlaceStateFile, readStateFile, stateFilePath, writeStateFile } from './state-file.js';
 
 /** Values reserved per durable write: one pair of fsyncs per this many values. */
 export const DEFAULT_RESERVE_AHEAD = 100;
 
 export class CounterState {
   private readonly durableFile: string;
-  private readonly runFile: string;
+  private readonly runFile: InPlaceStateFile;
   private reserved = -Infinity;
 
   constructor(
@@ -28,7 +28,7 @@ export class CounterState {
     private readonly reserveAhead = DEFAULT_RESERVE_AHEAD,
   ) {
     this.durableFile = stateFilePath(stateDir, key);
-    this.runFile = this.durableFile.replace(/\.json$/, '.run');
+    this.runFile = new InPlaceStateFile(this.durableFile.replace(/\.json$/, '.run'));
   }
 
   /** The last value handed out before (undefined: none). Throws if the durable file is unreadable. */
@@ -36,7 +36,7 @@ export class CounterState {
     const saved = integer((await readStateFile(this.durableFile)) as { last?: unknown } | undefined);
     let run: { last?: unknown; boot?: unknown } | undefined;
     try {
-      run = (await readStateFile(this.runFile)) as typeof run;
+      run = (await readStateFile(this.runFile.file)) as typeof run;
     } catch {
       run = undefined; // torn by a power cut: the reservation covers it
     }
@@ -51,11 +51,12 @@ export class CounterState {
       this.reserved = value + this.reserveAhead;
       await writeStateFile(this.durableFile, { last: this.reserved });
     }
-    writeStateFileUnsynced(this.runFile, { last: value, boot: this.bootId });
+    this.runFile.write({ last: value, boot: this.bootId });
   }
 
   /** A clean stop: the reservation becomes the exact value, so the next start leaves no gap. */
   async close(value: number): Promise<void> {
+    this.runFile.close();
     if (value === this.reserved || !Number.isFinite(this.reserved)) return;
     this.reserved = value;
     await writeStateFile(this.durableFile, { last: value });
