@@ -48,8 +48,10 @@ export class CounterState {
   /** Records `value` (to be handed out next); resolves once it may be handed out. */
   async save(value: number): Promise<void> {
     if (value > this.reserved) {
-      this.reserved = value + this.reserveAhead;
-      await writeStateFile(this.durableFile, { last: this.reserved });
+      // Counted as reserved only once it is on disk: a failed write (disk full) is tried again.
+      const reserved = value + this.reserveAhead;
+      await writeStateFile(this.durableFile, { last: reserved });
+      this.reserved = reserved;
     }
     this.runFile.write({ last: value, boot: this.bootId });
   }
