@@ -19,16 +19,19 @@ export const DEFAULT_RESERVE_AHEAD = 100;
 export class CounterState {
   private readonly durableFile: string;
   private readonly runFile: InPlaceStateFile;
+  /** 64 bits of the boot id: enough to tell boots apart, and the record fits 64 bytes. */
+  private readonly boot: string;
   private reserved = -Infinity;
 
   constructor(
     stateDir: string,
     key: string,
-    private readonly bootId: string,
+    bootId: string,
     private readonly reserveAhead = DEFAULT_RESERVE_AHEAD,
   ) {
     this.durableFile = stateFilePath(stateDir, key);
-    this.runFile = new InPlaceStateFile(this.durableFile.replace(/\.json$/, '.run'));
+    this.runFile = new InPlaceStateFile(this.durableFile.replace(/\.json$/, '.run'), 64);
+    this.boot = bootId.replace(/[^0-9a-zA-Z]/g, '').slice(-16);
   }
 
   /** The last value handed out before (undefined: none). Throws if the durable file is unreadable. */
@@ -40,7 +43,7 @@ export class CounterState {
     } catch {
       run = undefined; // torn by a power cut: the reservation covers it
     }
-    const exact = run?.boot === this.bootId ? integer(run) : undefined;
+    const exact = run?.boot === this.boot ? integer(run) : undefined;
     if (saved !== undefined) this.reserved = saved;
     return exact !== undefined && (saved === undefined || exact <= saved) ? exact : saved;
   }
@@ -53,7 +56,7 @@ export class CounterState {
       await writeStateFile(this.durableFile, { last: reserved });
       this.reserved = reserved;
     }
-    this.runFile.write({ last: value, boot: this.bootId });
+    this.runFile.write({ last: value, boot: this.boot });
   }
 
   /** A clean stop: the reservation becomes the exact value, so the next start leaves no gap. */
