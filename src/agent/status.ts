@@ -102,7 +102,7 @@ export function formatStatus(s: StatusSnapshot, nowMs: number): string {
   const age = Math.round((nowMs - Date.parse(s.updatedAt)) / 1000);
   const lines = [
     `identity   ${s.identity.aeId ?? '(not registered)'}  ${s.identity.role} "${s.identity.name}" at ${s.identity.registrar}`,
-    `link       ${s.link.state}${s.link.subprotocol ? ` (${s.link.subprotocol}${s.link.compression ? `, compression ${s.link.compression}` : ''})` : ''} since ${s.link.since}, ${s.link.reconnects} reconnects${s.link.lastError ? `; last error: ${s.link.lastError}` : ''}`,
+    `link       ${s.link.state}${s.link.subprotocol ? ` (${s.link.subprotocol})` : ''} since ${s.link.since}, ${s.link.reconnects} reconnects${s.link.compression ? `, compression ${s.link.compression}` : ''}${s.link.lastError ? `; last error: ${s.link.lastError}` : ''}`,
     `outbox     ${s.outbox.depth} waiting (${s.outbox.bytes} bytes, oldest ${s.outbox.oldestAgeSeconds} s); evicted ${s.outbox.evicted}, expired ${s.outbox.expired}, quarantined ${s.outbox.quarantined}`,
   ];
   for (const [name, d] of Object.entries(s.devices)) {

@@ -3,7 +3,7 @@
  * Written atomically (temp file, fsync, rename, fsync of the directory) so a power cut leaves
  * either the old or the new value, never a torn file.
  */
-import { closeSync, promises as fsp, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, promises as fsp, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 
 /** The state file path of one device: `<stateDir>/drivers/<key>.json` (key made file-name safe). */
@@ -71,7 +71,8 @@ export class InPlaceStateFile {
   write(value: unknown): void {
     const json = JSON.stringify(value);
     if (json.length + 1 > this.sizeBytes) throw new Error(`state too large for ${this.file}`);
-    this.fd ??= openSync(this.file, 'w', 0o644);
+    // Never truncated: a kill between a truncation and the write would leave an empty file.
+    this.fd ??= openSync(this.file, constants.O_RDWR | constants.O_CREAT, 0o644);
     writeSync(this.fd, json.padEnd(this.sizeBytes - 1) + '\n', 0, 'utf8');
   }
 
