@@ -168,6 +168,7 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
       url: config.registrar.url,
       ...(tls ? { tls } : {}),
       ...(config.registrar.proxy === undefined ? {} : { proxy: config.registrar.proxy }),
+      compression: config.link.compression,
       pingIntervalMs: config.link.pingIntervalSeconds * 1000,
       pongTimeoutMs: config.link.pongTimeoutSeconds * 1000,
       requestTimeoutMs: config.link.requestTimeoutSeconds * 1000,

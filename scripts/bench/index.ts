@@ -4,13 +4,21 @@
  * Add a bench by appending its module to BENCHES.
  */
 import { bindingBench } from './binding.js';
+import { costBench } from './cost.js';
 import { drainBench } from './drain.js';
 import { footprintBench } from './footprint.js';
 import { fuzzBench } from './fuzz.js';
 import { outboxBench } from './outbox.js';
 import type { Bench, Figure } from './types.js';
 
-const BENCHES: readonly Bench[] = [bindingBench, outboxBench, footprintBench, drainBench, fuzzBench];
+const BENCHES: readonly Bench[] = [
+  bindingBench,
+  outboxBench,
+  footprintBench,
+  drainBench,
+  costBench,
+  fuzzBench,
+];
 
 function human(f: Figure): string {
   const value = `${round(f.value)} ${f.unit}`;

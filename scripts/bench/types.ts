@@ -12,7 +12,7 @@ export interface Figure {
 }
 
 export interface BenchOptions {
-  /** Long runs (`--full`); the default run of all benches stays within about 30 s. */
+  /** Long runs (`--full`); the default run of each bench stays within about a minute. */
   readonly full: boolean;
   /** Progress notes (stderr), kept out of the figures. */
   readonly note: (line: string) => void;

@@ -2,9 +2,11 @@
  * The request primitives the agent sends, built from configuration and state: `<AE>` registration,
  * device containers, command subscriptions and contentInstances (onem2m-reference sections 4, 9).
  */
-import { ResourceType, Operation } from '../protocol/codes.js';
+import { EVENT_CATEGORY_BY_NAME, ResourceType, Operation } from '../protocol/codes.js';
 import type { RequestPrimitive, Content } from '../protocol/primitive.js';
 import type { ContainerAttributes } from '../config/types.js';
+
+const BEST_EFFORT = EVENT_CATEGORY_BY_NAME.bestEffort;
 
 /** Name of the subscription the agent puts on each command container. */
 export const COMMAND_SUBSCRIPTION_NAME = 'm2m-agent-sub';
@@ -44,7 +46,11 @@ export function commandSubscriptionContent(aeId: string): Content {
   };
 }
 
-/** A CREATE request; `rqi`/`rvi`/`fr` are bound here, at send time. */
+/**
+ * A CREATE request; `rqi`/`rvi`/`fr` are bound here, at send time. `ec` bestEffort (3) is left
+ * out: a CSE handles a request without `ec` by its default policy, which buffers as it likes,
+ * i.e. best effort (onem2m-reference, ec); immediate and latest say something and are sent.
+ */
 export function createRequest(
   to: string,
   ty: number,
@@ -59,7 +65,7 @@ export function createRequest(
     rvi: bind.rvi,
     ty,
     pc,
-    ...(bind.ec === undefined ? {} : { ec: bind.ec }),
+    ...(bind.ec === undefined || bind.ec === BEST_EFFORT ? {} : { ec: bind.ec }),
     ...(bind.rcn === undefined ? {} : { rcn: bind.rcn }),
   };
 }

@@ -1,8 +1,10 @@
 /**
  * Readings to SenML (RFC 8428) packs, the `con` of each `<contentInstance>`. The sampling time
- * goes in `bt` (seconds), so a reading that waited in the outbox still says when it was taken.
+ * goes in `bt` (seconds, to the millisecond), so a reading that waited in the outbox still says
+ * when it was taken. Packs are minimal: a single reading's name is its base name alone
+ * (`<device>:<reading>`, RFC 8428 4.5.1 concatenates `bn` and an absent `n`).
  */
-import { encode as cborEncode } from 'cbor-x';
+import { Encoder } from 'cbor-x';
 import type { Reading } from '../drivers/types.js';
 import type { ContentFormat } from '../config/types.js';
 
@@ -18,19 +20,23 @@ export interface SenmlRecord {
   t?: number;
 }
 
-/** Builds one pack for readings sampled together: base name `<device>:`, base time = sampling time. */
+/**
+ * Builds one pack for readings sampled together: base name `<device>:` (`<device>:<reading>` for
+ * a single reading), base time = sampling time rounded to the millisecond.
+ */
 export function toSenml(
   device: string,
   readings: readonly Pick<Reading, 'n' | 'v' | 'vb' | 'vs' | 'u'>[],
   timeMs: number,
 ): SenmlRecord[] {
+  const single = readings.length === 1;
   return readings.map((r, i) => {
     const rec: SenmlRecord = {};
     if (i === 0) {
-      rec.bn = `${device}:`;
-      rec.bt = timeMs / 1000;
+      rec.bn = single ? `${device}:${r.n ?? ''}` : `${device}:`;
+      rec.bt = Math.round(timeMs) / 1000;
     }
-    if (r.n) rec.n = r.n;
+    if (r.n && !single) rec.n = r.n;
     if (r.u) rec.u = r.u;
     if (r.v !== undefined) rec.v = r.v;
     else if (r.vb !== undefined) rec.vb = r.vb;
@@ -52,6 +58,16 @@ const CBOR_LABEL: Record<keyof SenmlRecord, number> = {
 };
 
 /**
+ * Plain RFC 8949 maps with integer keys: no tag 259 (cbor-x's marker for a non-string-keyed map).
+ * `useTag259ForMaps` is a cbor-x option its type declarations leave out (encode.js reads it).
+ */
+const senmlEncoder = new Encoder({
+  useRecords: false,
+  mapsAsObjects: true,
+  useTag259ForMaps: false,
+} as ConstructorParameters<typeof Encoder>[0]);
+
+/**
  * The `cnf` and `con` of a contentInstance. `con` is always a string (the type every CSE accepts):
  * SenML JSON text (`cnf` encoding 0, plain), or SenML CBOR in base64 (encoding 2, binary).
  */
@@ -65,7 +81,10 @@ export function senmlContent(
       for (const [k, v] of Object.entries(r)) m.set(CBOR_LABEL[k as keyof SenmlRecord], v);
       return m;
     });
-    return { cnf: 'application/senml+cbor:2', con: Buffer.from(cborEncode(records)).toString('base64') };
+    return {
+      cnf: 'application/senml+cbor:2',
+      con: Buffer.from(senmlEncoder.encode(records)).toString('base64'),
+    };
   }
   return { cnf: 'application/senml+json:0', con: JSON.stringify(pack) };
 }

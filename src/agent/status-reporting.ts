@@ -59,6 +59,9 @@ export function createStatusReporting(o: StatusSources): StatusReporting {
       link: {
         state: l.state,
         ...(l.subprotocol === undefined ? {} : { subprotocol: l.subprotocol }),
+        ...(l.subprotocol === undefined
+          ? {}
+          : { compression: config.link.compression ? (l.compression ?? 'none') : 'off' }),
         since: new Date(l.sinceMs).toISOString(),
         reconnects: l.reconnects,
         ...(l.lastError === undefined ? {} : { lastError: l.lastError }),

@@ -23,6 +23,8 @@ export interface StatusSnapshot {
   readonly link: {
     readonly state: string;
     readonly subprotocol?: string;
+    /** `permessage-deflate` when agreed, `none` when the registrar declined, `off` by configuration. */
+    readonly compression?: string;
     readonly since: string;
     readonly reconnects: number;
     readonly lastError?: string;
@@ -90,7 +92,9 @@ export class StatusWriter {
   private async write(text: string): Promise<void> {
     const path = join(this.stateDir, STATUS_FILE);
     try {
-      await writeFileAtomic(path, text);
+      // Replaced atomically (a reader never sees half a file) but not fsynced: a snapshot rewritten
+      // every second needs no durability (the next start writes a fresh one).
+      await writeFileAtomic(path, text, { noSync: true });
     } catch (err) {
       // A full disk has no room for the temporary file; the old file's blocks can still be reused.
       if (!(isNoSpace(err) && (await overwriteInPlace(path, text)))) {
@@ -153,7 +157,7 @@ export function formatStatus(s: StatusSnapshot, nowMs: number): string {
   const age = Math.round((nowMs - Date.parse(s.updatedAt)) / 1000);
   const lines = [
     `identity   ${s.identity.aeId ?? '(not registered)'}  ${s.identity.role} "${s.identity.name}" at ${s.identity.registrar}`,
-    `link       ${s.link.state}${s.link.subprotocol ? ` (${s.link.subprotocol})` : ''} since ${s.link.since}, ${s.link.reconnects} reconnects${s.link.lastError ? `; last error: ${s.link.lastError}` : ''}`,
+    `link       ${s.link.state}${s.link.subprotocol ? ` (${s.link.subprotocol})` : ''} since ${s.link.since}, ${s.link.reconnects} reconnects${s.link.compression ? `, compression ${s.link.compression}` : ''}${s.link.lastError ? `; last error: ${s.link.lastError}` : ''}`,
     `outbox     ${s.outbox.depth} waiting (${s.outbox.bytes} bytes, oldest ${s.outbox.oldestAgeSeconds} s); evicted ${s.outbox.evicted}, expired ${s.outbox.expired}, quarantined ${s.outbox.quarantined}${s.outbox.refused ? `, refused ${s.outbox.refused} (full)` : ''}`,
   ];
   for (const [name, d] of Object.entries(s.devices)) {

@@ -8,7 +8,8 @@
  * text and decodes as that string; an absRelTimestamp given as a number decodes as a digit
  * string; an empty string and NULL are both an empty element and decode as NULL.
  */
-import { XMLParser } from 'fast-xml-parser';
+import { createRequire } from 'node:module';
+import type { XMLParser } from 'fast-xml-parser';
 import { PrimitiveInvalidError } from '../protocol/errors.js';
 import type { Primitive } from '../protocol/primitive.js';
 import { isPlainObject, validatePrimitive } from '../protocol/validate.js';
@@ -29,23 +30,37 @@ import { encodePrimitive, M2M_NAMESPACE } from './xml-encode.js';
 const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>';
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: ATTR_PREFIX,
-  textNodeName: TEXT_KEY,
-  parseTagValue: false,
-  parseAttributeValue: false,
-  // Keep text exactly (a `cr` of " S_SAH25" keeps its space); whitespace between elements is dropped later.
-  trimValues: false,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-  entityDecoder: xmlEntityDecoder,
-  isArray: (name, jPath, _leaf, isAttribute) => {
-    if (isAttribute) return false;
-    const path = String(jPath).split('.');
-    return isRepeated(path[path.length - 2] ?? '', name);
-  },
-});
+const require = createRequire(import.meta.url);
+let xmlParser: XMLParser | undefined;
+
+/**
+ * The parser, built on the first XML message: fast-xml-parser (a few MiB) is loaded only on a
+ * link that really speaks XML, not by every agent at start-up.
+ */
+function parser(): XMLParser {
+  return (xmlParser ??= makeParser());
+}
+
+function makeParser(): XMLParser {
+  const { XMLParser: Parser } = require('fast-xml-parser') as typeof import('fast-xml-parser');
+  return new Parser({
+    ignoreAttributes: false,
+    attributeNamePrefix: ATTR_PREFIX,
+    textNodeName: TEXT_KEY,
+    parseTagValue: false,
+    parseAttributeValue: false,
+    // Keep text exactly (a `cr` of " S_SAH25" keeps its space); whitespace between elements is dropped later.
+    trimValues: false,
+    ignoreDeclaration: true,
+    ignorePiTags: true,
+    entityDecoder: xmlEntityDecoder,
+    isArray: (name, jPath, _leaf, isAttribute) => {
+      if (isAttribute) return false;
+      const path = String(jPath).split('.');
+      return isRepeated(path[path.length - 2] ?? '', name);
+    },
+  });
+}
 
 /** Best effort: the `rqi` of broken XML, so the peer can still get a 4000 response. */
 export function recoverXmlRqi(text: string): string | undefined {
@@ -102,7 +117,7 @@ export const xmlCodec: Codec = {
       // Without validation the parser accepts truncated and unbalanced XML. Its built-in validator
       // is deprecated in favour of the separate fast-xml-validator package, which we do not ship.
       // eslint-disable-next-line @typescript-eslint/no-deprecated
-      doc = parser.parse(text, true);
+      doc = parser().parse(text, true);
     } catch (err) {
       throw new CodecMalformedError('xml', `not well-formed XML (${(err as Error).message})`, rqi, err);
     }

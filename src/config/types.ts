@@ -76,6 +76,8 @@ export interface BufferConfig {
 
 export interface LinkConfig {
   readonly pingIntervalSeconds: number;
+  /** Offer permessage-deflate (used only if the registrar accepts it). */
+  readonly compression: boolean;
   readonly pongTimeoutSeconds: number;
   readonly requestTimeoutSeconds: number;
   /** Grace for in-flight requests when a window closes. */

@@ -52,6 +52,8 @@ export interface LinkOptions {
 export interface LinkStats {
   readonly state: LinkState;
   readonly subprotocol?: string;
+  /** The compression the current (or last) connection agreed on, if any. */
+  readonly compression?: string;
   /** Wall-clock ms of the last state change. */
   readonly sinceMs: number;
   readonly reconnects: number;
@@ -70,6 +72,7 @@ export class Link {
   private answered = false;
   private lastError?: string;
   private subprotocol?: string;
+  private compression?: string;
   private lastActivityMono: number;
   /** Urgent work was pending at the last evaluation (outside a window). */
   private urgentSeen = false;
@@ -123,6 +126,7 @@ export class Link {
     return {
       state: this.state,
       ...(this.subprotocol === undefined ? {} : { subprotocol: this.subprotocol }),
+      ...(this.compression === undefined ? {} : { compression: this.compression }),
       sinceMs: this.sinceMs,
       reconnects: this.reconnects,
       failedAttempts: this.attempt,
@@ -249,6 +253,7 @@ export class Link {
     this.subprotocol = conn.subprotocol;
     this.answered = false;
     this.lastActivityMono = upMono;
+    this.compression = conn.compression;
     this.setState('up', { subprotocol: conn.subprotocol, attempts: this.attempt });
     const ac = new AbortController();
     const session = this.o.session(conn, ac.signal).catch((err: unknown) => {

@@ -36,6 +36,8 @@ export interface Quirks {
   readonly subprotocolSelection: SubprotocolSelection;
   /** HTTP status of a refused handshake (nothing acceptable offered). Mobius fails with 500. */
   readonly handshakeRefusalStatus: number;
+  /** Accept permessage-deflate (RFC 7692) when offered, as ACME does; Mobius 2.4 does not. */
+  readonly perMessageDeflate: boolean;
   /**
    * ACME: a connection is identified by its `X-M2M-Origin` handshake header. Without it only
    * registration CREATEs are served (others 4103, even after the CREATE succeeded); with it,
@@ -89,6 +91,7 @@ export const STANDARD_QUIRKS: Quirks = {
   subprotocols: 'all',
   subprotocolSelection: 'client-order',
   handshakeRefusalStatus: 400,
+  perMessageDeflate: true,
   originHeaderIdentification: false,
   notifyRequiresWsPoa: false,
   jsonNotificationsOnCbor: false,
@@ -135,6 +138,7 @@ export const MOBIUS_QUIRKS: Quirks = {
   subprotocols: ['oneM2M.R2.0.json'],
   subprotocolSelection: 'first-only',
   handshakeRefusalStatus: 500,
+  perMessageDeflate: false,
   rejectMissingRvi: false,
   acceptAnyRvi: true,
   responseRvi: '2a',

@@ -88,6 +88,7 @@ export async function startRegistrar(opts: RegistrarOptions = {}): Promise<Regis
   const wss = new WebSocketServer({
     server,
     maxPayload: quirks.maxMessageBytes,
+    perMessageDeflate: quirks.perMessageDeflate ? { threshold: 0 } : false,
     verifyClient: (info, cb) => {
       const offer = offeredSubprotocols(info.req.rawHeaders);
       if (offer.length === 0) {

@@ -8,6 +8,8 @@ import { ParamReader } from './params.js';
 import { makeReading } from './reading.js';
 import { commandLevel } from './command.js';
 import { readStateFile, stateFilePath, writeStateFile } from './state-file.js';
+import { CounterState } from './counter-state.js';
+import { readBootId } from '../util/clock-jump.js';
 import { DriverNotOpenError } from './errors.js';
 import { describeError } from '../util/errors.js';
 
@@ -29,6 +31,8 @@ export interface SimOptions {
   defaultUnit?: string;
   /** Random source in [0, 1) (tests). */
   random?: () => number;
+  /** Boot id for the counter's state (tests); default /proc/sys/kernel/random/boot_id. */
+  bootId?: string;
 }
 
 /** Simulated sensor or switch; `actuate` exists for every waveform but only `step` is an actuator model. */
@@ -44,6 +48,8 @@ export class SimDriver implements DeviceDriver {
   /** sine/random are sent with this many decimals: no bytes on the wire for noise digits. */
   private readonly scale: number;
   private readonly stateFile: string | undefined;
+  /** counter: never repeats across restarts without a durable write per value. */
+  private readonly counter: CounterState | undefined;
   private ctx: DriverContext | undefined;
   /** counter: the last value produced (start - 1 before the first); step: the current level. */
   private state = 0;
@@ -67,9 +73,14 @@ export class SimDriver implements DeviceDriver {
     this.scale = 10 ** p.integer('decimals', 3, { min: 0, max: 12 });
     const start = p.integer('start', 0, { min: 0 });
     this.state = this.waveform === 'step' ? p.level('initial', 0) : start - 1;
+    const key = `sim-${opts.stateKey ?? 'default'}`;
     this.stateFile =
       opts.stateDir !== undefined && (this.waveform === 'counter' || this.waveform === 'step')
-        ? stateFilePath(opts.stateDir, `sim-${opts.stateKey ?? 'default'}`)
+        ? stateFilePath(opts.stateDir, key)
+        : undefined;
+    this.counter =
+      opts.stateDir !== undefined && this.waveform === 'counter'
+        ? new CounterState(opts.stateDir, key, opts.bootId ?? readBootId())
         : undefined;
     if (this.waveform === 'step') this.actuate = (cmd) => this.setStep(commandLevel(cmd));
   }
@@ -81,12 +92,12 @@ export class SimDriver implements DeviceDriver {
     this.ctx = ctx;
     if (this.stateFile === undefined) return;
     try {
-      const saved = await readStateFile(this.stateFile);
-      const last = (saved as { last?: unknown } | undefined)?.last;
-      if (this.waveform === 'counter' && typeof last === 'number' && Number.isInteger(last)) {
-        this.state = Math.max(this.state, last);
-      } else if (this.waveform === 'step' && (last === 0 || last === 1)) {
-        this.state = last;
+      if (this.counter) {
+        const last = await this.counter.load();
+        if (last !== undefined) this.state = Math.max(this.state, last);
+      } else {
+        const last = ((await readStateFile(this.stateFile)) as { last?: unknown } | undefined)?.last;
+        if (this.waveform === 'step' && (last === 0 || last === 1)) this.state = last;
       }
     } catch (err) {
       ctx.log.warn('sim state file unreadable, starting afresh', {
@@ -124,9 +135,14 @@ export class SimDriver implements DeviceDriver {
     }
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    const ctx = this.ctx;
     this.ctx = undefined;
-    return Promise.resolve();
+    try {
+      await this.counter?.close(this.state);
+    } catch (err) {
+      ctx?.log.warn('cannot save sim state', { file: this.stateFile, err: describeError(err) });
+    }
   }
 
   private async setStep(level: 0 | 1): Promise<readonly Reading[]> {
@@ -140,7 +156,8 @@ export class SimDriver implements DeviceDriver {
   private async persist(ctx: DriverContext): Promise<void> {
     if (this.stateFile === undefined) return;
     try {
-      await writeStateFile(this.stateFile, { last: this.state });
+      if (this.counter) await this.counter.save(this.state);
+      else await writeStateFile(this.stateFile, { last: this.state });
       // A nearly full disk lets some saves through: "saved again" only after a run of them.
       if (this.saveFailing && ++this.savedSinceFailure >= SAVES_BEFORE_RECOVERED) {
         ctx.log.info('sim state saved again', { file: this.stateFile });

@@ -1,13 +1,14 @@
 /**
- * When a periodic device samples: a cron expression with seconds (node-cron, 6 fields, local
- * time) or a plain interval on the injected clock (tests, `intervalMs`).
+ * When a periodic device samples: a cron expression with seconds (node-cron's syntax, 6 fields,
+ * local time; one shared timer for all devices) or a plain interval on the injected clock
+ * (tests, `intervalMs`).
  */
-import cron from 'node-cron';
-import type { ScheduledTask } from 'node-cron';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { silentLogger } from '../util/log.js';
 import { sampleCronProblems } from '../util/sample-cron.js';
+import { describeError } from '../util/errors.js';
+import { CronHub, sharedCronHub } from './cron-hub.js';
 
 /** Calls `fire` at each sampling instant between `start` and `stop`. */
 export interface SampleTrigger {
@@ -24,37 +25,33 @@ export function checkSampleExpression(expr: string): string | undefined {
   return problems.length === 0 ? undefined : problems.join('; ');
 }
 
-/** A node-cron trigger. The expression must pass `checkSampleExpression`. */
-export function cronTrigger(expr: string, log: Logger = silentLogger): SampleTrigger {
+/**
+ * A cron trigger. The expression must pass `checkSampleExpression`. Every cron trigger of the
+ * process shares one timer (`CronHub`): devices due at the same instant cost one wake-up.
+ */
+export function cronTrigger(
+  expr: string,
+  log: Logger = silentLogger,
+  hub: CronHub = sharedCronHub,
+): SampleTrigger {
   const problem = checkSampleExpression(expr);
   if (problem !== undefined) throw new Error(`bad sample expression "${expr}": ${problem}`);
-  let task: ScheduledTask | undefined;
-  // node-cron's own warnings (missed executions after a busy event loop) are not errors of ours.
-  const cronLog = {
-    info: (m: string) => {
-      log.debug(m);
-    },
-    warn: (m: string) => {
-      log.debug(m);
-    },
-    error: (m: string | Error) => {
-      log.warn('node-cron error', { err: m instanceof Error ? m.message : m });
-    },
-    debug: () => undefined,
-  };
+  let remove: (() => void) | undefined;
   return {
     start(fire) {
-      task = cron.schedule(
-        expr,
-        () => {
+      remove?.();
+      remove = hub.add(expr, () => {
+        // One device's failure must not keep the others due at this instant from sampling.
+        try {
           fire();
-        },
-        { logger: cronLog },
-      );
+        } catch (err) {
+          log.warn('sampling trigger failed', { err: describeError(err) });
+        }
+      });
     },
     stop() {
-      void task?.destroy();
-      task = undefined;
+      remove?.();
+      remove = undefined;
     },
   };
 }

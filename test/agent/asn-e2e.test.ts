@@ -56,7 +56,7 @@ for (const serialization of ['cbor', 'json', 'xml'] as const) {
       assert.equal(rsp.rsc, 2000, JSON.stringify(rsp));
       assert.equal(rsp.rqi, la.rqi);
       assert.equal(rsp.rvi, '3');
-      assert.equal(pack(rsp)[0]?.bn, 'pulled:');
+      assert.equal(pack(rsp)[0]?.bn, 'pulled:value');
       const routed = wire.find(
         (e) => e.direction === 'out' && isRequest(e.primitive) && e.primitive.to === `${AE}/pulled/la`,
       );

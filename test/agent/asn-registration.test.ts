@@ -71,7 +71,7 @@ for (const serialization of ['cbor', 'json', 'xml'] as const) {
         );
         const rsp = await user.request(req(Operation.Retrieve, `${AE}/pulled/la`, 'Cuser'));
         assert.equal(rsp.rsc, 2000, JSON.stringify(rsp));
-        assert.equal(pack(rsp)[0]?.bn, 'pulled:');
+        assert.equal(pack(rsp)[0]?.bn, 'pulled:value');
 
         await loseRegistration(h);
         const before = h.instances.length;

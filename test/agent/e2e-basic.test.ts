@@ -20,7 +20,8 @@ for (const serialization of ['cbor', 'json', 'xml'] as const) {
       assert.ok(h.registrar.cse.resource('cse-in/e2e-gw/switch/command'));
       const first = h.instances.find((e) => e.path.includes('/counter/'));
       const con = JSON.parse(String(first?.resource.con)) as { bn: string; bt: number; v: number }[];
-      assert.equal(con[0]?.bn, 'counter:');
+      assert.equal(con[0]?.bn, 'counter:value', 'one reading: its name is the base name alone');
+      assert.equal((con[0] as { n?: string } | undefined)?.n, undefined);
       assert.equal(typeof con[0]?.bt, 'number');
       assert.equal(first?.resource.cnf, 'application/senml+json:0');
       assert.ok(h.instances.every((e) => e.ty === ResourceType.ContentInstance));

@@ -39,3 +39,39 @@ test('contentInstances are created with rcn 0 and answered 2001 without content'
     await h.close();
   }
 });
+
+test('a bestEffort reading carries no ec (the CSE default); the link is compressed and status says so', async () => {
+  const wire: PrimitiveEvent[] = [];
+  const h = await startHarness({
+    config: (r) => {
+      r.on('primitive', (e) => wire.push(e));
+      return { serializations: ['cbor'] };
+    },
+  });
+  try {
+    await waitFor(() => h.instances.some((e) => e.path.includes('/counter/')), 'a counter reading');
+    // The counter is bestEffort (the sim model's default); the switch is immediate (ec 2).
+    const create = wire.find(
+      (e) =>
+        e.direction === 'in' &&
+        isRequest(e.primitive) &&
+        e.primitive.ty === ResourceType.ContentInstance &&
+        e.primitive.to.endsWith('/counter'),
+    );
+    assert.ok(create && isRequest(create.primitive));
+    assert.equal(create.primitive.ec, undefined);
+    assert.equal(h.agent.snapshot().link.compression, 'permessage-deflate');
+  } finally {
+    await h.close();
+  }
+});
+
+test('link.compression false: nothing is offered and status says off', async () => {
+  const h = await startHarness({ config: { link: { compression: false } } });
+  try {
+    await waitFor(() => h.instances.length >= 1, 'a reading');
+    assert.equal(h.agent.snapshot().link.compression, 'off');
+  } finally {
+    await h.close();
+  }
+});

@@ -107,3 +107,38 @@ test('an unregistered agent says so', () => {
   );
   assert.match(text, /^identity\s+\(not registered\)/);
 });
+
+test('a status write costs no fsync (a snapshot rewritten every second needs no durability)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'm2m-status-sync-'));
+  const fs = (await import('node:fs')).default;
+  const { syncBuiltinESMExports } = await import('node:module');
+  const handle = await fs.promises.open(dir, 'r');
+  const proto = Object.getPrototypeOf(handle) as { sync: () => Promise<void> };
+  await handle.close();
+  const saved = { fsync: fs.fsync, fsyncSync: fs.fsyncSync, sync: proto.sync };
+  let fsyncs = 0;
+  fs.fsync = ((...a: Parameters<typeof fs.fsync>) => {
+    fsyncs++;
+    saved.fsync(...a);
+  }) as typeof fs.fsync;
+  fs.fsyncSync = (fd: number) => {
+    fsyncs++;
+    saved.fsyncSync(fd);
+  };
+  proto.sync = function (this: unknown) {
+    fsyncs++;
+    return saved.sync.call(this);
+  };
+  syncBuiltinESMExports();
+  try {
+    const w = new StatusWriter(dir, () => snapshot(1), new ManualClock(), silentLogger);
+    await w.flush();
+    assert.equal((await readStatus(dir))?.outbox.depth, 1);
+    assert.equal(fsyncs, 0);
+  } finally {
+    Object.assign(fs, { fsync: saved.fsync, fsyncSync: saved.fsyncSync });
+    proto.sync = saved.sync;
+    syncBuiltinESMExports();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -231,9 +231,7 @@ test('success acks; the CREATE carries fr, to, rqi, rvi, ec and SenML with the s
   assert.notEqual(r1.rqi, r2.rqi);
   const cin = r1.pc?.['m2m:cin'] as { cnf: string; con: string; rn?: string };
   assert.equal(cin.cnf, 'application/senml+json:0');
-  assert.deepEqual(JSON.parse(cin.con), [
-    { bn: 'barn-temp:', bt: (SAMPLED_MS + a) / 1000, n: 'value', v: 21.5 },
-  ]);
+  assert.deepEqual(JSON.parse(cin.con), [{ bn: 'barn-temp:value', bt: (SAMPLED_MS + a) / 1000, v: 21.5 }]);
   assert.equal(cin.rn, undefined, 'no resource name without idempotentNames');
 });
 

@@ -25,8 +25,9 @@ import {
 import type { ResourceEvent } from '../../src/cse/events.js';
 import { ResourceType } from '../../src/protocol/codes.js';
 
+/** The counter's last value: the exact one the running driver keeps in `sim-counter.run`. */
 function savedCounter(stateDir: string): number {
-  return (JSON.parse(readFileSync(join(stateDir, 'drivers', 'sim-counter.json'), 'utf8')) as { last: number })
+  return (JSON.parse(readFileSync(join(stateDir, 'drivers', 'sim-counter.run'), 'utf8')) as { last: number })
     .last;
 }
 

@@ -134,6 +134,7 @@ test('defaults are filled in', () => {
     idempotentNames: false,
   });
   assert.deepEqual(config.link, {
+    compression: true,
     pingIntervalSeconds: 30,
     pongTimeoutSeconds: 10,
     requestTimeoutSeconds: 30,

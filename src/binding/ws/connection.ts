@@ -45,6 +45,7 @@ export const DEFAULT_CLOSE_GRACE_MS = 2000;
 export class WsConnection implements Connection {
   readonly subprotocol: string;
   readonly codec: Codec;
+  readonly compression?: string;
   readonly closed: Promise<CloseInfo>;
   private readonly ws: WebSocket;
   private readonly s: ConnectionSetup;
@@ -61,6 +62,9 @@ export class WsConnection implements Connection {
     this.ws = setup.ws;
     this.subprotocol = setup.subprotocol;
     this.codec = setup.codec;
+    // ws keeps the accepted extensions as the raw header value (`permessage-deflate; ...`).
+    const extensions = typeof this.ws.extensions === 'string' ? this.ws.extensions : '';
+    if (extensions.startsWith('permessage-deflate')) this.compression = 'permessage-deflate';
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     this.correlator = new Correlator({ clock: setup.clock, logger: setup.logger });
     this.liveness = new Liveness({

@@ -52,6 +52,11 @@ export interface ConnectOptions {
   readonly pingIntervalMs?: number;
   /** Close the link when no pong arrives within this after a ping; default 10 000. */
   readonly pongTimeoutMs?: number;
+  /**
+   * Offer permessage-deflate (RFC 7692) with small-board parameters (`DEFLATE_OFFER`); default
+   * true. A registrar that declines it gets plain frames, silently.
+   */
+  readonly compression?: boolean;
   /** Largest message accepted (incoming, close 1009) or sent; default 1 MiB. */
   readonly maxMessageBytes?: number;
   /** Default per-request timeout; default 30 000. */
@@ -85,6 +90,8 @@ export interface Connection {
   readonly subprotocol: string;
   readonly codec: Codec;
   readonly serialization: Serialization;
+  /** The negotiated compression extension (`permessage-deflate`), absent when none was agreed. */
+  readonly compression?: string;
   /** Requests sent and not yet answered. */
   readonly inFlight: number;
   readonly isOpen: boolean;

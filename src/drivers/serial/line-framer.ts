@@ -3,7 +3,8 @@
  * removed). A stream that never sends a newline (wrong baud rate) would grow the parser's buffer
  * without bound, so a line longer than `maxLineBytes` is dropped and reported.
  */
-import { ReadlineParser } from 'serialport';
+import type { ReadlineParser } from 'serialport';
+import { serialport } from './serialport-module.js';
 import { FrameError } from '../errors.js';
 
 /** Options of a `LineFramer`. */
@@ -50,7 +51,10 @@ export class LineFramer {
   }
 
   private makeParser(): ReadlineParser {
-    const parser = new ReadlineParser({ delimiter: '\n', encoding: this.opts.encoding ?? 'utf8' });
+    const parser = new (serialport().ReadlineParser)({
+      delimiter: '\n',
+      encoding: this.opts.encoding ?? 'utf8',
+    });
     parser.on('data', (line: string) => {
       this.opts.onLine(line.endsWith('\r') ? line.slice(0, -1) : line);
     });

@@ -10,7 +10,8 @@
  * (same inode of the link and of the node); a vanished or re-created node counts as a loss.
  */
 import { promises as fsp } from 'node:fs';
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
+import { serialport } from './serialport-module.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
 import { describeError } from '../../util/errors.js';
@@ -95,7 +96,7 @@ export class SerialConnection {
 
   private async openPort(): Promise<void> {
     const s = this.opts.settings;
-    const port = new SerialPort({
+    const port = new (serialport().SerialPort)({
       path: s.path,
       baudRate: s.baudRate,
       dataBits: s.dataBits,
