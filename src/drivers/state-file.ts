@@ -73,7 +73,7 @@ export class InPlaceStateFile {
     const json = JSON.stringify(value);
     if (json.length + 1 > this.sizeBytes) throw new Error(`state too large for ${this.file}`);
     // Never truncated: a kill between a truncation and the write would leave an empty file.
-    this.fd ??= openSync(this.file, constants.O_RDWR | constants.O_CREAT, 0o644);
+    this.fd ??= openSync(this.file, constants.O_RDWR | constants.O_CREAT, 0o640);
     writeSync(this.fd, json.padEnd(this.sizeBytes - 1) + '\n', 0, 'utf8');
   }
 

@@ -36,7 +36,12 @@ test('ADN: a NOTIFY from a foreign SP-ID posing as the registrar gets 4103; our 
   });
   try {
     const applied = (): number => h.agent.snapshot().devices.switch?.readings ?? NaN;
-    await waitFor(() => applied() >= 1, 'the initial switch state');
+    // The initial state landing on the registrar means the <AE>, its command container and the
+    // subscription exist (the agent's own count moves before registration ends).
+    await waitFor(
+      () => applied() >= 1 && h.instances.some((e) => /^cse-in\/e2e-gw\/switch\/[^/]+$/.test(e.path)),
+      'the initial switch state at the registrar',
+    );
     const notify = (fr: string, con: string): Promise<ResponsePrimitive> =>
       send(h, {
         op: Operation.Notify,

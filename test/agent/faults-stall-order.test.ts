@@ -48,7 +48,8 @@ test('per-stream order holds after a registrar stall that made requests time out
       }
       const cin = (req.pc as { 'm2m:cin': { con: string } })['m2m:cin'];
       const pack = JSON.parse(cin.con) as { bn: string; v: number }[];
-      const device = pack[0]?.bn.replace(/:$/, '') ?? '?';
+      // bn is `<device>:` or, for a single reading, `<device>:<reading>`.
+      const device = pack[0]?.bn.split(':')[0] ?? '?';
       created.set(device, [...(created.get(device) ?? []), pack[0]?.v ?? NaN]);
     }
     return handle(req, rctx);

@@ -20,12 +20,19 @@ import {
   type RunChild,
 } from '../helpers/cli-child.js';
 
-/** The counter's last value as the sim driver saved it (`<stateDir>/drivers/sim-counter.json`). */
+/**
+ * The counter's last value: the exact one the running driver writes in place at every sample
+ * (`<stateDir>/drivers/sim-counter.run`; the `.json` beside it holds only a reservation). -1 before
+ * the first sample.
+ */
 function savedCounter(stateDir: string): number {
-  const saved = JSON.parse(readFileSync(join(stateDir, 'drivers', 'sim-counter.json'), 'utf8')) as {
-    last: number;
-  };
-  return saved.last;
+  try {
+    return (
+      JSON.parse(readFileSync(join(stateDir, 'drivers', 'sim-counter.run'), 'utf8')) as { last: number }
+    ).last;
+  } catch {
+    return -1;
+  }
 }
 
 /**
