@@ -78,7 +78,7 @@ async function main(): Promise<void> {
       r.cse.events.on('resource', (e: ResourceEvent) => {
         if (e.kind !== 'created' || e.ty !== ResourceType.ContentInstance) return;
         const pack = JSON.parse(String(e.resource.con)) as { bn: string; v: number }[];
-        const d = pack[0]?.bn.replace(/:$/, '') ?? '?';
+        const d = pack[0]?.bn.split(':')[0] ?? '?';
         const list = delivered.get(d) ?? [];
         list.push(pack[0]?.v ?? NaN);
         delivered.set(d, list);

@@ -158,10 +158,13 @@ for (const serialization of ['cbor', 'json'] as const) {
           };
           throw new Error(`${String(err)}: ${JSON.stringify(diag)}`);
         });
+        // ACME serves its WebSocket a moment before its CSEBase exists: a registration in that
+        // moment gets 4004 and is retried; only one may succeed.
+        const aeCreates = a.creates(ResourceType.AE).map((c) => c.rsc);
         assert.deepEqual(
-          a.creates(ResourceType.AE).map((c) => c.rsc),
+          aeCreates.filter((rsc) => rsc !== 4004),
           [2001, 2001, 2001],
-          'registered once with the new ACME',
+          `registered once with the new ACME: ${JSON.stringify(aeCreates)}`,
         );
       });
 
