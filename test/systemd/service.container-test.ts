@@ -161,6 +161,12 @@ describe('the service under a real systemd (systemd-nspawn)', { skip: skip ?? fa
     mainPid = s['MainPID'] ?? '';
     assert.match(await journal(), /Got notification message from PID \d+ \(READY=1/);
     assert.match(await sh(`systemctl status ${UNIT} --no-pager || true`), /Active: active \(running\)/);
+    // ProcSubset=pid hides /proc/sys/kernel/random/boot_id from the service; the unit hands it %b.
+    const bootId = (await sh('cat /proc/sys/kernel/random/boot_id')).trim().replaceAll('-', '');
+    assert.match(
+      await sh(`cat /proc/${mainPid}/environ | tr '\\0' '\\n'`),
+      new RegExp(`^M2M_AGENT_BOOT_ID=${bootId}$`, 'm'),
+    );
   });
 
   step('readings arrive at the registrar on the host', async () => {
@@ -216,7 +222,8 @@ describe('the service under a real systemd (systemd-nspawn)', { skip: skip ?? fa
     }, 'restarted by systemd');
     assert.equal(s['NRestarts'], '1');
     mainPid = s['MainPID'] ?? '';
-    const saved = JSON.parse(await sh('cat /var/lib/m2m-agent/drivers/sim-counter.json')) as { last: number };
+    // The exact value the restarted driver goes on from (the .json beside it holds a reservation).
+    const saved = JSON.parse(await sh('cat /var/lib/m2m-agent/drivers/sim-counter.run')) as { last: number };
     const last = saved.last;
     const back = await registrar.up();
     back.on('disconnection', (e) => closes.push(e));
