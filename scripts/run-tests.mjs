@@ -29,7 +29,9 @@ const res = spawnSync(
     'tsx',
     '--test',
     '--test-reporter=spec',
-    '--test-timeout=120000',
+    // Per test file too: the full-disk test drains thousands of readings, which takes minutes on a
+    // loaded 2-core machine; a hung test still ends.
+    '--test-timeout=300000',
     '--test-concurrency=2',
     ...files,
   ],
