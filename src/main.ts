@@ -205,7 +205,7 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
 
   const startMs = clock.nowMs();
   const management =
-    config.management.enabled && registration instanceof Registration
+    config.management.enabled
       ? new Management({
           role: config.node.role,
           cseBase: config.registrar.cseName,

@@ -152,3 +152,28 @@ test('management.enabled false: no <node>, no health container', async () => {
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('in the ASN role the <remoteCSE> links the node and the health container sits under it', async () => {
+  const root = fakeBoard();
+  const h = await startHarness({
+    start: { sysRoot: root },
+    config: {
+      node: { role: 'asn', name: 'barn-gw-1', cseId: '/id-barn-gw-1', appId: 'Nm2m-agent-test' },
+      devices: [{ name: 'counter', model: 'sim', params: { waveform: 'counter' }, sample: '* * * * * *' }],
+    },
+  });
+  try {
+    const nodeOf = (rest = ''): Readonly<Record<string, unknown>> | undefined =>
+      h.registrar.cse.resource(`cse-in/barn-gw-1-node${rest}`);
+    await waitFor(
+      () => nodeOf('/memory') !== undefined && nodeOf('/deviceInfo') !== undefined,
+      'the mgmtObjs',
+    );
+    const csr = h.agent.registration.aePath;
+    await waitFor(() => h.registrar.cse.resource(csr)?.nl === nodeOf()?.ri, 'the <remoteCSE> links its node');
+    await waitFor(() => h.registrar.cse.resource(`${csr}/health/la`) !== undefined, 'a health record');
+  } finally {
+    await h.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+});

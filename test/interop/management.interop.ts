@@ -151,3 +151,49 @@ test(
     }
   },
 );
+
+test(
+  'device management on ACME in the ASN role: node granted to the CSE-ID, nl on the <remoteCSE>',
+  { skip: missing ?? false },
+  async () => {
+    const cseId = '/id-gw-mgmt';
+    const csr = `cse-in/${cseId.slice(1)}`;
+    const acme = await startAcme({ allowCsr: [cseId] });
+    const root = tempDir('m2m-board-');
+    writeBoard(root, 300);
+    let a: Awaited<ReturnType<typeof startInteropAgent>> | undefined;
+    try {
+      await grantNodeCreation(acme, [cseId]);
+      a = await startInteropAgent(
+        {
+          registrar: { url: acme.wsUrl, cseId: '/id-in', cseName: 'cse-in', compat: 'acme' },
+          node: { role: 'asn', name: 'gw-asn', cseId, appId: 'Nm2m-agent-interop' },
+          serializations: ['json'],
+          buffer: { fsyncIntervalMs: 50 },
+          link: { backoffFloorMs: 200, backoffCapMs: 1000, requestTimeoutSeconds: 5, closeGraceSeconds: 1 },
+          devices: [
+            { name: 'counter', model: 'sim', params: { waveform: 'counter' }, sample: '* * * * * *' },
+          ],
+        },
+        { sysRoot: root },
+      );
+      await until(async () => (await acme.http('GET', 'cse-in/gw-asn-node/memory')).rsc === 2000, 'memory');
+      const node = (await acme.http('GET', 'cse-in/gw-asn-node')).body['m2m:nod'] as Record<string, unknown>;
+      await until(
+        async () => ((await acme.http('GET', csr)).body['m2m:csr'] as { nl?: unknown }).nl === node.ri,
+        'the <remoteCSE> links its node',
+      );
+      await until(async () => (await acme.http('GET', `${csr}/health/la`)).rsc === 2000, 'a health record');
+      const mem = (await acme.http('GET', 'cse-in/gw-asn-node/memory')).body['m2m:mem'] as Record<
+        string,
+        unknown
+      >;
+      assert.equal(mem.mma, 300 * 1024 * 1024);
+      assert.equal((await acme.http('GET', 'cse-in/gw-asn-node/memory', { origin: 'Cstranger' })).rsc, 4103);
+    } finally {
+      await a?.close();
+      await acme.dispose();
+      rmSync(root, { recursive: true, force: true });
+    }
+  },
+);
