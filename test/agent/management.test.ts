@@ -4,7 +4,8 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startHarness, tempDir, waitFor, type Harness } from '../helpers/agent-harness.js';
 import { agentVersion } from '../../src/config/schemas.js';
-import { Operation } from '../../src/protocol/codes.js';
+import { Operation, ResourceType } from '../../src/protocol/codes.js';
+import { isRequest } from '../../src/protocol/primitive.js';
 import { readBattery, readBoardFacts, readMemory } from '../../src/agent/board-info.js';
 
 /** A fake `/` with a Raspberry Pi's device tree, os-release, meminfo and optionally a battery. */
@@ -172,6 +173,43 @@ test('in the ASN role the <remoteCSE> links the node and the health container si
     const csr = h.agent.registration.aePath;
     await waitFor(() => h.registrar.cse.resource(csr)?.nl === nodeOf()?.ri, 'the <remoteCSE> links its node');
     await waitFor(() => h.registrar.cse.resource(`${csr}/health/la`) !== undefined, 'a health record');
+  } finally {
+    await h.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('after registering again (the <AE> was deleted) the existing <node> is adopted, not duplicated, and linked', async () => {
+  const root = fakeBoard();
+  const h = await startHarness({ start: { sysRoot: root } });
+  const nodeCreates: number[] = [];
+  const nodeRqis = new Set<string>();
+  h.registrar.on('primitive', (e) => {
+    const p = e.primitive;
+    if (e.direction === 'out' && 'rsc' in p && nodeRqis.has(p.rqi)) nodeCreates.push(p.rsc);
+    if (e.direction === 'in' && isRequest(p) && p.op === Operation.Create && p.ty === ResourceType.Node)
+      nodeRqis.add(p.rqi);
+  });
+  try {
+    await waitFor(() => node(h, '/memory') !== undefined, 'the memory mgmtObj');
+    const ri = node(h)?.ri;
+    await h.agent.stop();
+    const del = await h.registrar.cse.handle({
+      op: Operation.Delete,
+      to: 'cse-in/e2e-gw',
+      fr: 'CAdmin',
+      rqi: 'd',
+      rvi: '3',
+    });
+    assert.equal(del.rsc, 2002);
+    nodeCreates.length = 0;
+    await h.restart();
+    await waitFor(
+      () => h.registrar.cse.resource('cse-in/e2e-gw')?.nl === ri,
+      'the new <AE> links the same node',
+    );
+    assert.equal(node(h)?.ri, ri);
+    assert.deepEqual(nodeCreates, [4105], 'the node was found, not created twice');
   } finally {
     await h.close();
     rmSync(root, { recursive: true, force: true });
