@@ -204,38 +204,37 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
   });
 
   const startMs = clock.nowMs();
-  const management =
-    config.management.enabled
-      ? new Management({
-          role: config.node.role,
-          cseBase: config.registrar.cseName,
-          name: config.node.name,
-          agentVersion: agentVersion(),
-          releaseVersion: config.releaseVersion,
-          updateMs: config.management.updateSeconds * 1000,
-          aePath: () => registration.aePath,
-          aeId: () => registration.aeId,
-          note: (key) => registration.note(key),
-          setNote: (key, value) => registration.setNote(key, value),
-          health: () => {
-            const s = outbox.stats();
-            return {
-              outboxDepth: s.depth,
-              outboxOldestAgeSeconds: s.oldestAgeSeconds ?? 0,
-              reconnects: link.stats().reconnects,
-              sensorErrors: devices.reduce((n, d) => n + d.status().errors, 0),
-              bootMs: clock.nowMs() - uptime() * 1000,
-              startMs,
-              nowMs: clock.nowMs(),
-            };
-          },
-          rqi,
-          clock,
-          logger: log.child({ component: 'management' }),
-          requestTimeoutMs: config.link.requestTimeoutSeconds * 1000,
-          ...(o.sysRoot === undefined ? {} : { root: o.sysRoot }),
-        })
-      : undefined;
+  const management = config.management.enabled
+    ? new Management({
+        role: config.node.role,
+        cseBase: config.registrar.cseName,
+        name: config.node.name,
+        agentVersion: agentVersion(),
+        releaseVersion: config.releaseVersion,
+        updateMs: config.management.updateSeconds * 1000,
+        aePath: () => registration.aePath,
+        aeId: () => registration.aeId,
+        note: (key) => registration.note(key),
+        setNote: (key, value) => registration.setNote(key, value),
+        health: () => {
+          const s = outbox.stats();
+          return {
+            outboxDepth: s.depth,
+            outboxOldestAgeSeconds: s.oldestAgeSeconds ?? 0,
+            reconnects: link.stats().reconnects,
+            sensorErrors: devices.reduce((n, d) => n + d.status().errors, 0),
+            bootMs: clock.nowMs() - uptime() * 1000,
+            startMs,
+            nowMs: clock.nowMs(),
+          };
+        },
+        rqi,
+        clock,
+        logger: log.child({ component: 'management' }),
+        requestTimeoutMs: config.link.requestTimeoutSeconds * 1000,
+        ...(o.sysRoot === undefined ? {} : { root: o.sysRoot }),
+      })
+    : undefined;
   const agent = new Agent({
     config,
     devices,

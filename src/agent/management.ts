@@ -83,6 +83,13 @@ export class Management {
   }
 
   private async round(conn: Connection): Promise<void> {
+    await this.board(conn);
+    // The health record lives under our <AE>: published even where the <node> is refused.
+    await this.healthRecord(conn);
+  }
+
+  /** The `<node>`, the `nl` pointing at it, and its management objects. */
+  private async board(conn: Connection): Promise<void> {
     const node = await this.ensure(conn, 'node', this.o.cseBase, ResourceType.Node, {
       'm2m:nod': { rn: `${this.o.name}-node`, ni: this.o.name },
     });
@@ -106,7 +113,6 @@ export class Management {
     await this.deviceInfo(conn);
     await this.memory(conn);
     await this.battery(conn);
-    await this.healthRecord(conn);
   }
 
   private async deviceInfo(conn: Connection): Promise<void> {

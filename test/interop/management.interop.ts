@@ -59,7 +59,7 @@ test(
     );
     try {
       await t.test(
-        'without the operator grant ACME refuses the <node>: said once, readings go on',
+        'without the operator grant ACME refuses the <node>: said once, readings and health go on',
         async () => {
           await until(
             () => a.warnings().some((l) => l.fields.code === 'NODE_NOT_PERMITTED'),
@@ -70,6 +70,10 @@ test(
             'a reading',
           );
           assert.equal(a.warnings().filter((l) => l.fields.code === 'NODE_NOT_PERMITTED').length, 1);
+          await until(
+            async () => (await acme.http('GET', `cse-in/${AE}/health/la`)).rsc === 2000,
+            'health all the same',
+          );
         },
       );
 
