@@ -51,6 +51,11 @@ export interface StartOptions {
   readonly onReading?: (device: string, readings: readonly Reading[]) => void;
   /** Root of /proc, /sys and /etc for the board facts the agent publishes (tests: a fake tree). */
   readonly sysRoot?: string;
+  /**
+   * The registrar asked for a restart (UPDATE of the reboot object): `m2m-agent run` stops cleanly
+   * and exits so that systemd starts it again. Without it the request is only logged.
+   */
+  readonly onRestartRequested?: () => void;
 }
 
 export interface RunningAgent {
@@ -141,6 +146,9 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
 
   const trust = new TrustPolicy(config.registrar.cseId, config.trustedOriginators, config.registrar.spId);
   const actuators = config.devices.filter((d) => d.kind === 'actuator').map((d) => d.name);
+  // The reboot object is served in the ADN role where the registrar notifies over the link.
+  const rebootByRegistrar =
+    config.management.enabled && !asn && config.registrar.compat.notificationsOverLink;
   const inbound = createInboundHandler({
     trust,
     actuators,
@@ -151,6 +159,15 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
     },
     actuate,
     logger: log.child({ component: 'inbound' }),
+    ...(rebootByRegistrar
+      ? {
+          reboot: {
+            subscriptionRi: () => registration.note('mgmt:rebootSub') || undefined,
+            restart: () => o.onRestartRequested?.(),
+            forget: () => void registration.setNote('mgmt:rebootSub', ''),
+          },
+        }
+      : {}),
     onSubscriptionDeleted: (device) => {
       if (device === undefined || !(registration instanceof Registration)) return;
       void registration
@@ -233,6 +250,7 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
         logger: log.child({ component: 'management' }),
         requestTimeoutMs: config.link.requestTimeoutSeconds * 1000,
         ...(o.sysRoot === undefined ? {} : { root: o.sysRoot }),
+        reboot: rebootByRegistrar,
       })
     : undefined;
   const agent = new Agent({

@@ -15,7 +15,9 @@ import { readBattery, readBoardFacts, readMemory, type MemoryFacts } from './boa
 import { healthRecords, type HealthSource } from './health.js';
 import { createRequest, retrieveRequest } from './resources.js';
 
-export const MGD = { memory: 1003, battery: 1006, deviceInfo: 1007 } as const;
+export const MGD = { memory: 1003, battery: 1006, deviceInfo: 1007, reboot: 1009 } as const;
+/** Name of our subscription to the reboot object: the registrar tells us of each UPDATE over the link. */
+export const REBOOT_SUBSCRIPTION_NAME = 'm2m-agent-reboot';
 /** Name of the container of health records under our `<AE>`. */
 export const HEALTH_CONTAINER_NAME = 'health';
 /** A memory UPDATE is sent when `mma` moved by at least this share of `mmt`. */
@@ -41,6 +43,11 @@ export interface ManagementOptions {
   readonly requestTimeoutMs: number;
   /** Root of the files the board facts are read from (tests give a fake tree). */
   readonly root?: string;
+  /**
+   * Create the reboot object and subscribe to it (the registrar notifies us over the link); false
+   * where notifications cannot reach us (the `mobius` preset).
+   */
+  readonly reboot?: boolean;
   /** Called after each round (tests wait for it rather than for time). */
   readonly onRound?: () => void;
 }
@@ -97,7 +104,7 @@ export class Management {
     const nodeRi = node.ri;
     if (node.isNew) {
       // A new node has none of its management objects, whatever we remembered.
-      for (const key of ['deviceInfo', 'memory', 'battery'])
+      for (const key of ['deviceInfo', 'memory', 'battery', 'reboot', 'rebootSub'])
         if (this.o.note(`mgmt:${key}`)) await this.o.setNote(`mgmt:${key}`, '');
       this.deviceInfoSent = false;
       this.lastMemory = undefined;
@@ -113,6 +120,24 @@ export class Management {
     await this.deviceInfo(conn);
     await this.memory(conn);
     await this.battery(conn);
+    if (this.o.reboot) await this.rebootObject(conn);
+  }
+
+  /**
+   * The reboot object and our subscription to it. ACME keeps `rbo`/`far` false (it resets them
+   * before storing and before notifying), so the notification of modified attributes (nct 2) is
+   * how we learn an UPDATE named them; who may UPDATE is the registrar's access control.
+   */
+  private async rebootObject(conn: Connection): Promise<void> {
+    const obj = await this.ensure(conn, 'reboot', this.nodePath, ResourceType.MgmtObj, {
+      'm2m:rbo': { rn: 'reboot', mgd: MGD.reboot, rbo: false, far: false },
+    });
+    if (obj === undefined) return;
+    if (obj.isNew && this.o.note('mgmt:rebootSub')) await this.o.setNote('mgmt:rebootSub', '');
+    const aeId = this.o.aeId() ?? '';
+    await this.ensure(conn, 'rebootSub', `${this.nodePath}/reboot`, ResourceType.Subscription, {
+      'm2m:sub': { rn: REBOOT_SUBSCRIPTION_NAME, nu: [aeId], enc: { net: [1] }, nct: 2, su: aeId },
+    });
   }
 
   private async deviceInfo(conn: Connection): Promise<void> {

@@ -215,3 +215,48 @@ test('after registering again (the <AE> was deleted) the existing <node> is adop
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('an UPDATE of the reboot object naming rbo restarts the agent; far is refused', async () => {
+  const root = fakeBoard();
+  let restarts = 0;
+  const h = await startHarness({
+    start: {
+      sysRoot: root,
+      onRestartRequested: () => {
+        restarts++;
+      },
+    },
+    recordLogs: true,
+  });
+  const operator = (attrs: Record<string, unknown>, rqi: string): Promise<{ rsc: number }> =>
+    h.registrar.cse.handle({
+      op: Operation.Update,
+      to: 'cse-in/e2e-gw-node/reboot',
+      fr: 'CAdmin',
+      rqi,
+      rvi: '3',
+      pc: { 'm2m:rbo': attrs },
+    });
+  const logged = (code: string): boolean =>
+    (h.logger as unknown as { lines: { fields: Record<string, unknown> }[] }).lines.some(
+      (l) => l.fields.code === code,
+    );
+  try {
+    await waitFor(
+      () => h.registrar.cse.resource('cse-in/e2e-gw-node/reboot/m2m-agent-reboot') !== undefined,
+      'the subscription to the reboot object',
+    );
+    assert.equal(node(h, '/reboot')?.mgd, 1009);
+    // Other attributes of the reboot object do not restart anything.
+    assert.equal((await operator({ lbl: ['barn 3'] }, 'u0')).rsc, 2004);
+    assert.equal((await operator({ far: true }, 'u1')).rsc, 2004);
+    await waitFor(() => logged('FACTORY_RESET_REFUSED'), 'the factory reset refused');
+    assert.equal(restarts, 0);
+    assert.equal((await operator({ rbo: true }, 'u2')).rsc, 2004);
+    await waitFor(() => restarts === 1, 'the restart requested');
+    assert.ok(logged('RESTART_REQUESTED'));
+  } finally {
+    await h.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+});

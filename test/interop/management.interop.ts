@@ -46,6 +46,7 @@ test(
     const acme = await startAcme();
     const root = tempDir('m2m-board-');
     writeBoard(root, 512);
+    let restarts = 0;
     const a = await startInteropAgent(
       {
         registrar: { url: acme.wsUrl, cseId: '/id-in', cseName: 'cse-in', compat: 'acme' },
@@ -55,7 +56,12 @@ test(
         link: { backoffFloorMs: 200, backoffCapMs: 1000, requestTimeoutSeconds: 5, closeGraceSeconds: 1 },
         devices: [{ name: 'counter', model: 'sim', params: { waveform: 'counter' }, sample: '* * * * * *' }],
       },
-      { sysRoot: root },
+      {
+        sysRoot: root,
+        onRestartRequested: () => {
+          restarts++;
+        },
+      },
     );
     try {
       await t.test(
@@ -136,6 +142,37 @@ test(
           'no second <node>',
         );
       });
+
+      await t.test(
+        'an UPDATE of rbo by the operator restarts the agent; by anyone else: 4103, nothing',
+        async () => {
+          await until(
+            async () => (await acme.http('GET', `cse-in/${AE}-node/reboot/m2m-agent-reboot`)).rsc === 2000,
+            'the subscription to the reboot object',
+          );
+          const stranger = await acme.http('PUT', `cse-in/${AE}-node/reboot`, {
+            origin: 'Cstranger',
+            body: { 'm2m:rbo': { rbo: true } },
+          });
+          assert.equal(stranger.rsc, 4103, JSON.stringify(stranger.body));
+          const far = await acme.http('PUT', `cse-in/${AE}-node/reboot`, {
+            body: { 'm2m:rbo': { far: true } },
+          });
+          assert.equal(far.rsc, 2004, JSON.stringify(far.body));
+          await until(
+            () => a.warnings().some((l) => l.fields.code === 'FACTORY_RESET_REFUSED'),
+            'far refused',
+          );
+          assert.equal(restarts, 0);
+          const rsp = await acme.http('PUT', `cse-in/${AE}-node/reboot`, {
+            body: { 'm2m:rbo': { rbo: true } },
+          });
+          assert.equal(rsp.rsc, 2004, JSON.stringify(rsp.body));
+          // ACME stores rbo false again at once; the notification of modified attributes names it.
+          assert.equal((rsp.body['m2m:rbo'] as { rbo?: unknown }).rbo, false);
+          await until(() => restarts === 1, 'the restart requested over the link');
+        },
+      );
 
       await t.test('an originator that is neither the operator nor the gateway gets 4103', async () => {
         for (const path of [
