@@ -29,6 +29,9 @@ import { createStatusReporting } from './agent/status-reporting.js';
 import { loadTls } from './agent/tls-files.js';
 import { TrustPolicy } from './agent/trust.js';
 import { Uplink } from './agent/uplink.js';
+import { Management } from './agent/management.js';
+import { agentVersion } from './config/schemas.js';
+import { uptime } from 'node:os';
 import { COMMAND_CONTAINER_NAME, COMMAND_SUBSCRIPTION_NAME } from './agent/resources.js';
 import { bootClock, correctedWallMs, readBootId } from './util/clock-jump.js';
 import type { Clock } from './util/clock.js';
@@ -46,6 +49,13 @@ export interface StartOptions {
   readonly driverEnv?: Omit<DriverEnv, 'stateDir' | 'deviceName' | 'readings'>;
   readonly onFrame?: FrameObserver;
   readonly onReading?: (device: string, readings: readonly Reading[]) => void;
+  /** Root of /proc, /sys and /etc for the board facts the agent publishes (tests: a fake tree). */
+  readonly sysRoot?: string;
+  /**
+   * The registrar asked for a restart (UPDATE of the reboot object): `m2m-agent run` stops cleanly
+   * and exits so that systemd starts it again. Without it the request is only logged.
+   */
+  readonly onRestartRequested?: () => void;
 }
 
 export interface RunningAgent {
@@ -141,6 +151,9 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
 
   const trust = new TrustPolicy(config.registrar.cseId, config.trustedOriginators, config.registrar.spId);
   const actuators = config.devices.filter((d) => d.kind === 'actuator').map((d) => d.name);
+  // The reboot object is served in the ADN role where the registrar notifies over the link.
+  const rebootByRegistrar =
+    config.management.enabled && !asn && config.registrar.compat.notificationsOverLink;
   const inbound = createInboundHandler({
     trust,
     actuators,
@@ -151,6 +164,15 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
     },
     actuate,
     logger: log.child({ component: 'inbound' }),
+    ...(rebootByRegistrar
+      ? {
+          reboot: {
+            subscriptionRi: () => registration.note('mgmt:rebootSub') || undefined,
+            restart: () => o.onRestartRequested?.(),
+            forget: () => void registration.setNote('mgmt:rebootSub', ''),
+          },
+        }
+      : {}),
     onSubscriptionDeleted: (device) => {
       if (device === undefined || !(registration instanceof Registration)) return;
       void registration
@@ -204,6 +226,39 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
     },
   });
 
+  const startMs = clock.nowMs();
+  const management = config.management.enabled
+    ? new Management({
+        role: config.node.role,
+        cseBase: config.registrar.cseName,
+        name: config.node.name,
+        agentVersion: agentVersion(),
+        releaseVersion: config.releaseVersion,
+        updateMs: config.management.updateSeconds * 1000,
+        aePath: () => registration.aePath,
+        aeId: () => registration.aeId,
+        note: (key) => registration.note(key),
+        setNote: (key, value) => registration.setNote(key, value),
+        health: () => {
+          const s = outbox.stats();
+          return {
+            outboxDepth: s.depth,
+            outboxOldestAgeSeconds: s.oldestAgeSeconds ?? 0,
+            reconnects: link.stats().reconnects,
+            sensorErrors: devices.reduce((n, d) => n + d.status().errors, 0),
+            bootMs: clock.nowMs() - uptime() * 1000,
+            startMs,
+            nowMs: clock.nowMs(),
+          };
+        },
+        rqi,
+        clock,
+        logger: log.child({ component: 'management' }),
+        requestTimeoutMs: config.link.requestTimeoutSeconds * 1000,
+        ...(o.sysRoot === undefined ? {} : { root: o.sysRoot }),
+        reboot: rebootByRegistrar,
+      })
+    : undefined;
   const agent = new Agent({
     config,
     devices,
@@ -227,6 +282,7 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
           },
         }
       : {}),
+    ...(management ? { management } : {}),
     onReading: (device, readings) => {
       status.changed();
       o.onReading?.(device, readings);

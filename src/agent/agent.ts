@@ -17,6 +17,7 @@ import type { EnsureResult, Registration } from './registration.js';
 import type { Uplink } from './uplink.js';
 import { CommandPoller, type AppliedCommands } from './command-poller.js';
 import { COMMAND_CONTAINER_NAME } from './resources.js';
+import { limitInFlight } from './in-flight-gate.js';
 
 /** A running device, as the agent sees it (implemented over `drivers/sampler.ts`). */
 export interface AgentDevice {
@@ -68,6 +69,8 @@ export interface AgentParts {
   readonly onReading?: (device: string, readings: readonly Reading[]) => void;
   /** Persists which polled command was applied last (default: memory only). */
   readonly appliedCommands?: AppliedCommands;
+  /** Device management (`management.ts`): runs beside the uplink for the session's life. */
+  readonly management?: { run(conn: Connection, signal: AbortSignal): Promise<void> };
 }
 
 function memoryAppliedCommands(): AppliedCommands {
@@ -227,7 +230,14 @@ export class Agent {
     const waiting = this.p.outbox.depth();
     // One line per connection, so a backlog that is (or is not) being sent shows in the journal.
     if (waiting > 0) this.log.info('sending buffered readings', { waiting });
-    await this.p.uplink.drain(conn, signal);
+    // The uplink keeps to maxInFlight alone; with management beside it, a gate keeps it for both.
+    const shared = this.p.management ? limitInFlight(conn, compat.maxInFlight) : conn;
+    const managing = this.p.management?.run(shared, signal);
+    try {
+      await this.p.uplink.drain(shared, signal);
+    } finally {
+      await managing;
+    }
   }
 
   /**

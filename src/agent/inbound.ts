@@ -28,6 +28,17 @@ export interface InboundOptions {
   readonly logger: Logger;
   /** A subscription we own was deleted (`sud`): it must be recreated. */
   readonly onSubscriptionDeleted?: (device: string | undefined) => void;
+  /** Our subscription to the reboot object (device management) and what to do when it fires. */
+  readonly reboot?: RebootRequests;
+}
+
+export interface RebootRequests {
+  /** The `ri` of our subscription to the reboot object, once created. */
+  readonly subscriptionRi: () => string | undefined;
+  /** The registrar passed on an UPDATE naming `rbo`: restart the agent. */
+  readonly restart: () => void;
+  /** The subscription was deleted: forget it, so the next update creates it again. */
+  readonly forget: () => void;
 }
 
 export function createInboundHandler(
@@ -56,8 +67,11 @@ export function createInboundHandler(
     const sgn = req.pc?.['m2m:sgn'];
     if (!isPlainObject(sgn)) return errorResponse(req, Rsc.BAD_REQUEST, 'NOTIFY without m2m:sgn');
     const sur = typeof sgn.sur === 'string' ? sgn.sur : '';
-    const device = deviceFor(sur, o);
     if (sgn.vrq === true) return responseTo(req, Rsc.OK); // verification request: we did subscribe
+    const rebootRi = o.reboot?.subscriptionRi();
+    if (o.reboot && rebootRi && (sur === rebootRi || sur.endsWith(`/${rebootRi}`)))
+      return rebootNotification(req, sgn, o.reboot, o.logger);
+    const device = deviceFor(sur, o);
     if (sgn.sud === true) {
       o.logger.warn('the registrar deleted our command subscription', { sur, device });
       o.onSubscriptionDeleted?.(device);
@@ -92,6 +106,40 @@ export function createInboundHandler(
     }
     return responseTo(req, Rsc.OK);
   };
+}
+
+/**
+ * An UPDATE of the reboot object: `rbo` named (ACME shows it false, having reset it) restarts the
+ * agent; `far` (factory reset) is refused: there is nothing on the board it could safely erase.
+ */
+function rebootNotification(
+  req: RequestPrimitive,
+  sgn: Record<string, unknown>,
+  reboot: RebootRequests,
+  log: Logger,
+): ResponsePrimitive {
+  if (sgn.sud === true) {
+    log.warn('the registrar deleted our reboot subscription; it is created again at the next update');
+    reboot.forget();
+    return responseTo(req, Rsc.OK);
+  }
+  const nev = sgn.nev;
+  const rep = isPlainObject(nev) ? nev.rep : undefined;
+  const rbo = isPlainObject(rep) ? rep['m2m:rbo'] : undefined;
+  if (!isPlainObject(rbo)) return responseTo(req, Rsc.OK);
+  if ('far' in rbo) {
+    log.warn('factory reset requested through the registrar: refused', { code: 'FACTORY_RESET_REFUSED' });
+    return errorResponse(req, Rsc.OPERATION_NOT_ALLOWED, 'factory reset is not supported by this agent');
+  }
+  if (!('rbo' in rbo)) return responseTo(req, Rsc.OK);
+  log.warn('restart requested through the registrar (reboot object); restarting the agent', {
+    code: 'RESTART_REQUESTED',
+  });
+  // After this answer has gone out: the restart closes the link.
+  setImmediate(() => {
+    reboot.restart();
+  });
+  return responseTo(req, Rsc.OK);
 }
 
 /** Finds the actuator a subscription reference belongs to: by resource id, else by path. */

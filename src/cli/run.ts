@@ -24,6 +24,11 @@ import { redactUrl } from '../util/redact.js';
 const EXIT_FAILURE = 1;
 /** After a clean stop, how long open handles may delay the exit. */
 const FORCED_EXIT_MS = 3000;
+/**
+ * The registrar asked for a restart (its reboot object): a clean stop, then this code, which is not
+ * a success, so systemd's Restart=on-failure starts the agent again (EX_TEMPFAIL).
+ */
+export const EXIT_RESTART = 75;
 /** 128 + SIGINT, as a shell reports it. */
 const EXIT_INTERRUPTED = 130;
 
@@ -62,6 +67,13 @@ export const runCommand: Command = {
     let stopSignal: string | undefined;
     let failed = false;
     let wakeStop: (() => void) | undefined;
+    let restartRequested = false;
+    const onRestartRequested = (): void => {
+      if (stopSignal !== undefined) return;
+      stopSignal = 'restart requested by the registrar';
+      restartRequested = true;
+      wakeStop?.();
+    };
     const onStop = (signal: NodeJS.Signals): void => {
       if (stopSignal !== undefined) {
         // Ctrl-C twice: the person at the terminal wants out now. systemd sends SIGTERM once and
@@ -93,7 +105,7 @@ export const runCommand: Command = {
 
     let running: RunningAgent;
     try {
-      running = await startAgent(config, { logger: log });
+      running = await startAgent(config, { logger: log, onRestartRequested });
     } catch (err) {
       removeHandlers();
       throw err;
@@ -133,7 +145,7 @@ export const runCommand: Command = {
           const previous = config;
           const nextLog = createLogger({ level: levelOpt ?? next.logLevel });
           try {
-            running = await startAgent(next, { logger: nextLog });
+            running = await startAgent(next, { logger: nextLog, onRestartRequested });
             config = next;
             log = nextLog;
           } catch (err) {
@@ -142,7 +154,7 @@ export const runCommand: Command = {
             log.error('reload failed; restarting with the previous configuration', {
               error: describeError(err),
             });
-            running = await startAgent(previous, { logger: log });
+            running = await startAgent(previous, { logger: log, onRestartRequested });
           }
           watchdog?.stop();
           watchdog = startWatching(config.stateDir);
@@ -172,7 +184,7 @@ export const runCommand: Command = {
     log.info('stopped');
     // Everything is closed; a handle some library still holds must not keep a stopping service
     // alive until systemd's TimeoutStopSec kills it.
-    const exitCode = failed ? EXIT_FAILURE : EXIT_OK;
+    const exitCode = failed ? EXIT_FAILURE : restartRequested ? EXIT_RESTART : EXIT_OK;
     setTimeout(() => {
       log.warn('handles still open after stop; exiting anyway');
       process.exit(exitCode);

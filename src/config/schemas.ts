@@ -52,3 +52,15 @@ export function configSchema(): JsonSchema {
 export function deviceSchema(): JsonSchema {
   return load('device.schema.json');
 }
+
+/** The agent's version, from the package's `package.json` (`unknown` if it cannot be read). */
+export function agentVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as {
+      version?: unknown;
+    };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}

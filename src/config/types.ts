@@ -65,6 +65,13 @@ export interface NodeConfig {
   readonly registrationCheckSeconds?: number;
 }
 
+export interface ManagementConfig {
+  /** Publish the `<node>`, its management objects and the health container. */
+  readonly enabled: boolean;
+  /** Seconds between checks of the changing values (memory, battery, health). */
+  readonly updateSeconds: number;
+}
+
 export interface BufferConfig {
   readonly maxBytes: number;
   readonly maxAgeSeconds: number;
@@ -134,6 +141,7 @@ export interface AgentConfig {
   readonly devices: readonly DeviceConfig[];
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   readonly metrics?: { readonly textfile: string };
+  readonly management: ManagementConfig;
   /** Where the file was read from (for messages). */
   readonly source: string;
 }

@@ -265,6 +265,7 @@ function build(r: RawConfig, models: ReadonlyMap<string, DeviceModel>, opts: Val
     ...(r.schedule === undefined ? {} : { schedule: [...r.schedule] }),
     buffer: { ...r.buffer },
     link: { ...r.link },
+    management: { ...r.management },
     trustedOriginators: [...r.trustedOriginators],
     contentFormat: r.contentFormat,
     devices: buildDevices(r.devices, models, r.contentFormat),

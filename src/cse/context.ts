@@ -79,6 +79,8 @@ export interface TypeHandler {
   readonly policy: AttributePolicy;
   /** Resource types it may be created under. */
   readonly parents: readonly number[];
+  /** The `<short>` of `m2m:<short>` in a request's content when the type has several (mgmtObj), else `short`. */
+  contentShort?(pc: RequestPrimitive['pc']): string | undefined;
   /** False when UPDATE is not allowed (4005), as for `<contentInstance>`. */
   readonly updatable: boolean;
   /** Checks the type's own rules; may refuse with a status code. */

@@ -36,6 +36,7 @@ import { checkParameters, checkRelease, responseRvi } from './request-checks.js'
 import { effectiveRcn, toWire } from './result-content.js';
 import { scheduleHandler } from './schedule.js';
 import { subscriptionHandler } from './subscription.js';
+import { mgmtObjHandler, nodeHandler } from './management.js';
 import { ResourceTree } from './tree.js';
 
 export interface CseOptions {
@@ -131,6 +132,8 @@ export class Cse {
         subscriptionHandler,
         scheduleHandler,
         remoteCseHandler,
+        nodeHandler,
+        mgmtObjHandler,
       ].map((h) => [h.ty, h]),
     );
     this.ctx = {

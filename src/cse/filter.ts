@@ -196,7 +196,7 @@ function nest(
     let anchor = tree.parent(n);
     while (anchor && !bodies.has(anchor.ri)) anchor = tree.parent(anchor);
     const parentBody = bodies.get(anchor?.ri ?? root.ri) ?? {};
-    const key = `m2m:${shortNameOf(n.ty)}`;
+    const key = `m2m:${shortNameOf(n.ty, n.attrs.mgd)}`;
     const list = (parentBody[key] as unknown[] | undefined) ?? [];
     list.push(bodies.get(n.ri));
     parentBody[key] = list;

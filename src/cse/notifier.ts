@@ -149,9 +149,13 @@ export class Notifier {
     const wire = toWire(subject);
     if (nct === 3) return { 'm2m:uri': subject.ri };
     if (nct === 2 && modified) {
-      return { [`m2m:${shortNameOf(subject.ty)}`]: Object.fromEntries(modified.map((k) => [k, wire[k]])) };
+      return {
+        [`m2m:${shortNameOf(subject.ty, subject.attrs.mgd)}`]: Object.fromEntries(
+          modified.map((k) => [k, wire[k]]),
+        ),
+      };
     }
-    return { [`m2m:${shortNameOf(subject.ty)}`]: wire };
+    return { [`m2m:${shortNameOf(subject.ty, subject.attrs.mgd)}`]: wire };
   }
 
   private request(

@@ -65,8 +65,9 @@ export async function createResource(
   const parent = target.node;
   if (!handler.parents.includes(parent.ty))
     throw refuse(4108, `a ${shortNameOf(req.ty)} cannot be created under a ${shortNameOf(parent.ty)}`);
-  const body = contentOf(req.pc, handler.short);
-  checkAttributes(body, handler.policy, 'c', `m2m:${handler.short}`);
+  const short = handler.contentShort?.(req.pc) ?? handler.short;
+  const body = contentOf(req.pc, short);
+  checkAttributes(body, handler.policy, 'c', `m2m:${short}`);
   const { rn, ...attrs } = body;
   if (rn !== undefined) checkResourceName(rn);
   if (c.quirks.refuseEmptyLists)
@@ -161,8 +162,9 @@ export function updateResource(
   if (node.ty === ResourceType.CSEBase) throw refuse(4005, 'the CSEBase cannot be updated here');
   if (!handler) throw refuse(5001, `resource type ${node.ty} is not implemented by this registrar`);
   if (!handler.updatable) throw refuse(4005, `a ${handler.short} cannot be updated (TS-0001)`);
-  const changes = contentOf(req.pc, handler.short);
-  checkAttributes(changes, handler.policy, 'u', `m2m:${handler.short}`);
+  const short = shortNameOf(node.ty, node.attrs.mgd);
+  const changes = contentOf(req.pc, short);
+  checkAttributes(changes, handler.policy, 'u', `m2m:${short}`);
   const etMs = checkFutureEt(c, changes.et);
   handler.checkUpdate?.(c, node, changes);
   for (const [k, v] of Object.entries(changes)) {

@@ -6,6 +6,7 @@
 import { Operation, RESOURCE_SHORT_NAME, ResourceType } from '../protocol/codes.js';
 import type { Content } from '../protocol/primitive.js';
 import { refuse } from './errors.js';
+import { mgmtShortName } from './management.js';
 import type { ResourceNode, ResourceTree } from './tree.js';
 
 /** Valid `rcn` per operation and the default when absent. */
@@ -37,8 +38,12 @@ export function effectiveRcn(op: number, rcn: number | undefined, discovery = fa
   return rcn;
 }
 
-/** Short name of a type (`cnt`), as in `m2m:cnt`. */
-export function shortNameOf(ty: number): string {
+/** Short name of a type (`cnt`), as in `m2m:cnt`; a mgmtObj's is its specialization's, by `mgd` (`dvi`). */
+export function shortNameOf(ty: number, mgd?: unknown): string {
+  if (ty === ResourceType.MgmtObj) {
+    const special = mgmtShortName(mgd);
+    if (special !== undefined) return special;
+  }
   return RESOURCE_SHORT_NAME[ty] ?? `ty${ty}`;
 }
 
@@ -51,7 +56,7 @@ export function toWire(node: ResourceNode): Record<string, unknown> {
 
 /** `{ "m2m:<short>": body }`. */
 export function wrap(ty: number, body: Readonly<Record<string, unknown>>): Content {
-  return { [`m2m:${shortNameOf(ty)}`]: body };
+  return { [`m2m:${shortNameOf(ty, body.mgd)}`]: body };
 }
 
 /** A child resource reference `{nm, typ, val}` (val: the unstructured id). */
@@ -63,7 +68,7 @@ function childRef(child: ResourceNode): Record<string, unknown> {
 function withChildren(tree: ResourceTree, node: ResourceNode, includeSelf: boolean): Record<string, unknown> {
   const out: Record<string, unknown> = includeSelf ? toWire(node) : {};
   for (const child of tree.children(node)) {
-    const key = `m2m:${shortNameOf(child.ty)}`;
+    const key = `m2m:${shortNameOf(child.ty, child.attrs.mgd)}`;
     const list = (out[key] as unknown[] | undefined) ?? [];
     list.push(withChildren(tree, child, true));
     out[key] = list;

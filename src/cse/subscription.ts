@@ -20,7 +20,14 @@ export const subscriptionHandler: TypeHandler = {
   ty: ResourceType.Subscription,
   short: 'sub',
   policy: SUBSCRIPTION_POLICY,
-  parents: [ResourceType.CSEBase, ResourceType.AE, ResourceType.Container, ResourceType.RemoteCSE],
+  parents: [
+    ResourceType.CSEBase,
+    ResourceType.AE,
+    ResourceType.Container,
+    ResourceType.RemoteCSE,
+    ResourceType.Node,
+    ResourceType.MgmtObj,
+  ],
   updatable: true,
   async prepareCreate(c: CseContext, input: CreateInput): Promise<Prepared> {
     checkSubscription(input.attrs);

@@ -19,8 +19,12 @@ for (const serialization of ['cbor', 'json', 'xml'] as const) {
           const p = e.primitive;
           if (e.direction !== 'in' || !isRequest(p) || p.op !== Operation.Create) return;
           if (p.ty === ResourceType.AE) creates.ae++;
-          if (p.ty === ResourceType.Container) creates.cnt++;
-          if (p.ty === ResourceType.Subscription) creates.sub++;
+          // Device management's resources (management.test.ts) are not counted here: the health container.
+          const rn = (p.pc?.['m2m:cnt'] as { rn?: unknown } | undefined)?.rn;
+          if (p.ty === ResourceType.Container && rn !== 'health') creates.cnt++;
+          // The reboot object's subscription (device management) neither.
+          const subRn = (p.pc?.['m2m:sub'] as { rn?: unknown } | undefined)?.rn;
+          if (p.ty === ResourceType.Subscription && subRn !== 'm2m-agent-reboot') creates.sub++;
         });
         return { serializations: [serialization] };
       },

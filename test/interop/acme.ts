@@ -40,7 +40,7 @@ export interface Acme {
   readonly rundir: string;
   /** An HTTP request as `CAdmin` (or `origin`); `path` is CSE-relative (`cse-in/...`) or `~/id-x/...`. */
   http(
-    method: 'GET' | 'POST' | 'DELETE',
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     path: string,
     o?: { ty?: number; body?: unknown; origin?: string },
   ): Promise<{ rsc: number; body: Record<string, unknown> }>;

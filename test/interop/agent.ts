@@ -6,7 +6,7 @@
 import { rmSync } from 'node:fs';
 import { makeConfig, tempDir } from '../helpers/agent-harness.js';
 import type { AgentConfig } from '../../src/config/types.js';
-import { startAgent, type RunningAgent } from '../../src/main.js';
+import { startAgent, type RunningAgent, type StartOptions } from '../../src/main.js';
 import {
   isRequest,
   isResponse,
@@ -39,7 +39,10 @@ export interface InteropAgent {
 }
 
 /** Starts the agent with `raw` (a config without `stateDir`, which is made here). */
-export async function startInteropAgent(raw: Record<string, unknown>): Promise<InteropAgent> {
+export async function startInteropAgent(
+  raw: Record<string, unknown>,
+  options: Partial<StartOptions> = {},
+): Promise<InteropAgent> {
   const stateDir = tempDir('m2m-interop-');
   const config = makeConfig({ ...raw, stateDir });
   const frames: Frame[] = [];
@@ -47,6 +50,7 @@ export async function startInteropAgent(raw: Record<string, unknown>): Promise<I
   const start = (): Promise<RunningAgent> =>
     startAgent(config, {
       logger,
+      ...options,
       onFrame: (e) => frames.push({ direction: e.direction, primitive: e.primitive }),
     });
   let agent = await start();

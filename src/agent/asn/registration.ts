@@ -146,6 +146,18 @@ export class AsnRegistration {
     });
   }
 
+  /** A value kept with the identity (device management's resource ids), by key. */
+  note(key: string): string | undefined {
+    return this.identity?.resources[`#${key}`];
+  }
+
+  async setNote(key: string, value: string): Promise<void> {
+    const id = this.identity;
+    if (!id) return;
+    this.identity = { ...id, resources: { ...id.resources, [`#${key}`]: value } };
+    await this.o.store.save(this.identity);
+  }
+
   /** Forgets the identity locally (after a DELETE of the `<remoteCSE>`). */
   async forget(): Promise<void> {
     this.identity = undefined;
