@@ -4,7 +4,7 @@
  */
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../util/atomic-file.js';
+import { writeFileAtomicSync } from '../util/atomic-file.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { describeError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
@@ -93,8 +93,10 @@ export class StatusWriter {
     const path = join(this.stateDir, STATUS_FILE);
     try {
       // Replaced atomically (a reader never sees half a file) but not fsynced: a snapshot rewritten
-      // every second needs no durability (the next start writes a fresh one).
-      await writeFileAtomic(path, text, { noSync: true });
+      // every second needs no durability (the next start writes a fresh one). Synchronous: without
+      // fsync these are four page-cache calls of microseconds, where the async form costs four
+      // thread-pool round trips (context switches) every second.
+      writeFileAtomicSync(path, text, { noSync: true });
     } catch (err) {
       // A full disk has no room for the temporary file; the old file's blocks can still be reused.
       if (!(isNoSpace(err) && (await overwriteInPlace(path, text)))) {
