@@ -39,8 +39,14 @@ const MB = 1024 * 1024;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function spawnProbed(args: readonly string[], dir: string): ChildProcess {
-  return spawn(process.execPath, [...LOADER, '--import', PROBE, ...args], {
+/**
+ * Extra node flags for the agent only (`M2M_BENCH_AGENT_NODE_FLAGS`, space-separated), to measure
+ * V8 settings such as the unit's `--max-semi-space-size` both ways.
+ */
+const AGENT_NODE_FLAGS = (process.env.M2M_BENCH_AGENT_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+
+function spawnProbed(args: readonly string[], dir: string, nodeFlags: readonly string[] = []): ChildProcess {
+  return spawn(process.execPath, [...nodeFlags, ...LOADER, '--import', PROBE, ...args], {
     cwd: dir,
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
@@ -190,7 +196,7 @@ async function runMode(
         })),
       }),
     );
-    const agent = spawnProbed([CLI, 'run', '-c', config], dir);
+    const agent = spawnProbed([CLI, 'run', '-c', config], dir, AGENT_NODE_FLAGS);
     children.push(agent);
     // Settle: registration done and the readings flowing.
     const t0 = Date.now();

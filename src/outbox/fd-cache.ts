@@ -2,7 +2,8 @@
  * A small cache of open file descriptors (read fds of segments, append fds of ack files), so
  * reading back and acknowledging do not open and close a file per record, while the number of
  * open files stays bounded however many segments a long backlog spans. Tracks which fds have
- * unsynced writes: those are fsynced before being closed.
+ * unsynced writes: those are fsynced before being closed. Ack files' writes are tracked apart, so
+ * that their fsync can be batched less often than the segments' (file-store.ts says why).
  */
 import type { Logger } from '../util/log.js';
 import type { FileOps, OpenFlags } from './file-ops.js';
@@ -11,6 +12,7 @@ export class FdCache {
   /** key `path|flags` → fd, in least-recently-used order. */
   private readonly open = new Map<string, number>();
   private readonly dirty = new Set<number>();
+  private readonly dirtyAcks = new Set<number>();
 
   constructor(
     private readonly ops: FileOps,
@@ -37,14 +39,20 @@ export class FdCache {
     return fd;
   }
 
-  /** Notes that `fd` has writes not yet fsynced. */
-  markDirty(fd: number): void {
-    this.dirty.add(fd);
+  /** Notes that `fd` has writes not yet fsynced (`ack`: acknowledgements, see `syncDirty`). */
+  markDirty(fd: number, kind: 'data' | 'ack' = 'data'): void {
+    (kind === 'ack' ? this.dirtyAcks : this.dirty).add(fd);
+  }
+
+  /** Whether some ack file has writes not yet fsynced. */
+  get hasDirtyAcks(): boolean {
+    return this.dirtyAcks.size > 0;
   }
 
   /** Fsyncs one fd if it is dirty. */
   async syncFd(fd: number): Promise<void> {
-    if (!this.dirty.delete(fd)) return;
+    const wasAck = this.dirtyAcks.delete(fd);
+    if (!this.dirty.delete(fd) && !wasAck) return;
     try {
       await this.ops.fsync(fd);
     } catch (err) {
@@ -52,9 +60,10 @@ export class FdCache {
     }
   }
 
-  /** Fsyncs every dirty fd (cached or not, e.g. the active segment's). */
-  async syncDirty(): Promise<void> {
+  /** Fsyncs every dirty fd (cached or not, e.g. the active segment's); ack files too if `acks`. */
+  async syncDirty(acks = true): Promise<void> {
     for (const fd of [...this.dirty]) await this.syncFd(fd);
+    if (acks) for (const fd of [...this.dirtyAcks]) await this.syncFd(fd);
   }
 
   /** Closes the fds of `path` without syncing (the file is about to be deleted). */
@@ -76,7 +85,10 @@ export class FdCache {
 
   private async closeFd(fd: number, sync: boolean): Promise<void> {
     if (sync) await this.syncFd(fd);
-    else this.dirty.delete(fd);
+    else {
+      this.dirty.delete(fd);
+      this.dirtyAcks.delete(fd);
+    }
     await this.ops.close(fd).catch((err: unknown) => {
       this.log.warn('outbox close failed', { err });
     });

@@ -5,8 +5,10 @@
  *
  * Durability: a record is written (write(2), so into the kernel's page cache) before `append`
  * resolves, so a crash of the process loses nothing; fsyncs are batched every `fsyncIntervalMs`,
- * so a power cut loses at most that interval (of records, and of acks: an ack lost means the
- * record is sent again, never lost). Every I/O runs in one queue, in call order; concurrent
+ * so a power cut loses at most that interval of records. Acks are fsynced at most once per
+ * `ackFsyncIntervalMs` (default 5 s): an ack lost in a power cut means the record is sent again
+ * (a duplicate the registrar refuses with `buffer.idempotentNames`), never lost, and at 10
+ * readings/s that halves the fsyncs. Every I/O runs in one queue, in call order; concurrent
  * appends share one write, and so do the acks of the removals of one event-loop turn. Draining
  * reads a run of contiguous records with one read (read-ahead.ts).
  */
@@ -20,6 +22,7 @@ import { IdReservation } from './id-reservation.js';
 import { QuarantineFile } from './quarantine-file.js';
 import { MAX_BODY_BYTES, dataFrameBytes, dataPayloadAt, encodeFrame } from './record-codec.js';
 import { copyOf } from './read-ahead.js';
+import { RecentFrames } from './recent-frames.js';
 import { RecordIndex } from './record-index.js';
 import { recoverDirectory } from './segment-recovery.js';
 import { SegmentSet, type FrameToWrite } from './segment-set.js';
@@ -48,6 +51,12 @@ export interface FileOutboxStoreOptions {
    * what frees space.
    */
   segmentBytes?: number;
+  /**
+   * Acks are fsynced with the next batched fsync once this long (default 5000 ms, at least
+   * `fsyncIntervalMs`) has passed since their last fsync; a power cut may lose that much of them.
+   * With `fsyncIntervalMs` 0 they are fsynced before the removals resolve, like the appends.
+   */
+  ackFsyncIntervalMs?: number;
   /** Size of one quarantine generation (default 1 MiB; two are kept). */
   maxQuarantineBytes?: number;
   /** Ids reserved durably at a time, so ids are never reused even after a power cut (default 4096). */
@@ -79,11 +88,15 @@ export class FileOutboxStore implements OutboxStore {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly fsyncIntervalMs: number;
+  private readonly ackFsyncIntervalMs: number;
+  private lastAckSyncMs = -Infinity;
   private readonly ids: IdReservation;
   private readonly index = new RecordIndex();
   private readonly segs: SegmentSet;
   private readonly reserve: ReserveFile;
   private readonly quarantineFile: QuarantineFile;
+  /** The last appended frames, so sending a record just appended needs no read back. */
+  private readonly recent = new RecentFrames();
   private readonly counters: Counters = {
     ...{ delivered: 0, evicted: 0, expired: 0, replaced: 0, dropped: 0 },
     ...{ quarantined: 0, torn: 0, corrupt: 0 },
@@ -107,6 +120,7 @@ export class FileOutboxStore implements OutboxStore {
     this.clock = opts.clock ?? systemClock;
     this.log = (opts.logger ?? silentLogger).child({ component: 'outbox-store' });
     this.fsyncIntervalMs = Math.max(0, opts.fsyncIntervalMs ?? 1000);
+    this.ackFsyncIntervalMs = Math.max(this.fsyncIntervalMs, opts.ackFsyncIntervalMs ?? 5000);
     this.ids = new IdReservation(this.ops, dir, Math.max(1, opts.idReserveBlock ?? 4096), this.log);
     const segmentBytes = Math.max(4096, opts.segmentBytes ?? 4 * 1024 * 1024);
     this.segs = new SegmentSet(this.ops, dir, segmentBytes, this.log);
@@ -253,7 +267,7 @@ export class FileOutboxStore implements OutboxStore {
   }
 
   sync(): Promise<void> {
-    return this.run(() => this.segs.sync());
+    return this.run(() => this.syncFiles(true));
   }
 
   async close(): Promise<void> {
@@ -261,6 +275,7 @@ export class FileOutboxStore implements OutboxStore {
     if (this.syncTimer) this.clock.clearTimeout(this.syncTimer);
     this.syncTimer = undefined;
     this.queueAckFlush();
+    this.recent.clear();
     const last = this.run(async () => {
       await this.segs.close();
       await this.quarantineFile.close().catch((err: unknown) => {
@@ -339,6 +354,7 @@ export class FileOutboxStore implements OutboxStore {
             segment: segment.no,
             offset: off,
           });
+          this.recent.add(a.id, a.frame);
           off += a.frame.length;
         }
         await this.afterWrite();
@@ -387,6 +403,7 @@ export class FileOutboxStore implements OutboxStore {
       const pos = this.index.find(id);
       if (pos < 0) continue;
       const { segment } = this.index.kill(pos);
+      this.recent.forget(id);
       const list = bySeg.get(segment);
       if (list) list.push(id);
       else bySeg.set(segment, [id]);
@@ -404,18 +421,33 @@ export class FileOutboxStore implements OutboxStore {
   /** Fsync now (`fsyncIntervalMs` 0) or make sure a batched fsync is scheduled. */
   private async afterWrite(): Promise<void> {
     if (this.fsyncIntervalMs === 0) {
-      await this.segs.sync();
+      await this.syncFiles(true);
       return;
     }
     if (this.syncTimer || this.closed) return;
     this.syncTimer = this.clock.setTimeout(() => {
       this.syncTimer = undefined;
       if (this.closed) return;
-      this.run(() => this.segs.sync()).catch((err: unknown) => {
+      const acks = this.clock.monotonicMs() - this.lastAckSyncMs >= this.ackFsyncIntervalMs;
+      this.run(async () => {
+        await this.syncFiles(acks);
+        // Acks left unsynced this time: a later batch takes them.
+        if (this.segs.hasUnsyncedAcks) await this.afterWrite();
+      }).catch((err: unknown) => {
         this.log.error('outbox fsync failed', { err });
       });
     }, this.fsyncIntervalMs);
     this.syncTimer.unref?.();
+  }
+
+  /**
+   * Fsyncs the segments (and the ack files if `acks`). Synced frames leave the in-memory window:
+   * from then on a record is read back from the file, checked against what is on disk.
+   */
+  private async syncFiles(acks: boolean): Promise<void> {
+    if (acks) this.lastAckSyncMs = this.clock.monotonicMs();
+    await this.segs.sync(acks);
+    this.recent.clear();
   }
 
   private passes(pos: number, filter: RecordFilter | undefined): boolean {
@@ -437,12 +469,15 @@ export class FileOutboxStore implements OutboxStore {
     return ids;
   }
 
-  /** A held record whose frame is in the read-ahead buffer and intact; else undefined (use `readRecord`). */
+  /**
+   * A held record whose frame is in memory (just appended, or in the read-ahead buffer) and
+   * intact; else undefined (use `readRecord`).
+   */
   private bufferedRecord(id: number): StoredRecord | undefined {
     const pos = this.index.find(id);
     if (pos < 0) return undefined;
     const { segment, offset } = this.index.locationAt(pos);
-    const frame = this.segs.buffered(segment, offset, this.index.sizeAt(pos));
+    const frame = this.recent.get(id) ?? this.segs.buffered(segment, offset, this.index.sizeAt(pos));
     const payload = frame && dataPayloadAt(frame, 0, frame.length, id);
     return payload && this.index.recordAt(pos, copyOf(payload));
   }

@@ -276,9 +276,14 @@ export class SegmentSet {
     for (const seg of this.all()) if (seg.live <= 0 && seg !== this.active) await this.delete(seg);
   }
 
-  /** Fsyncs every file with unsynced writes, and the directory if entries changed. */
-  async sync(): Promise<void> {
-    await this.fds.syncDirty();
+  /** Whether some ack file has writes not yet fsynced. */
+  get hasUnsyncedAcks(): boolean {
+    return this.fds.hasDirtyAcks;
+  }
+
+  /** Fsyncs every file with unsynced writes (ack files only if `acks`), and the directory if entries changed. */
+  async sync(acks = true): Promise<void> {
+    await this.fds.syncDirty(acks);
     if (this.dirDirty) {
       this.dirDirty = false;
       await this.ops.fsyncDir(this.dir).catch((err: unknown) => {
@@ -310,7 +315,7 @@ export class SegmentSet {
       await this.ops.write(fd, encodeAcks(all));
       seg.ackBytes += all.length * ACK_ENTRY_BYTES;
       seg.pendingAcks = [];
-      this.fds.markDirty(fd);
+      this.fds.markDirty(fd, 'ack');
     } catch (err) {
       seg.pendingAcks = all;
       if (fd !== undefined) await this.ops.ftruncate(fd, seg.ackBytes).catch(() => undefined);

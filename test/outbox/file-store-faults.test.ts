@@ -248,6 +248,7 @@ describe('FileOutboxStore write errors', () => {
     const ops = new FaultyFileOps();
     const store = await FileOutboxStore.open(dir, { fileOps: ops });
     const id = await store.append(rec('s', 0));
+    await store.sync(); // synced: read back from the file, no longer from the just-appended window
     ops.fail('read', 'EIO');
     await assert.rejects(store.peek(1), { code: 'OUTBOX_IO' });
     assert.deepEqual(

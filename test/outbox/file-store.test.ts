@@ -189,6 +189,7 @@ describe('FileOutboxStore draining I/O', () => {
     const dir = join(tempDir(), 'outbox');
     const store = await FileOutboxStore.open(dir, { fileOps: ops, ...o });
     const ids = await Promise.all(Array.from({ length: n }, (_, i) => store.append(rec('s', i))));
+    await store.sync(); // synced: read back from the file, no longer from the just-appended window
     return { ops, store, ids, dir };
   };
 
@@ -215,6 +216,7 @@ describe('FileOutboxStore draining I/O', () => {
     const [a] = await store.peek(1);
     a!.payload.fill(0x21); // the caller's copy: must not change what the store reads back
     const more = [await store.append(rec('s', 3)), await store.append(rec('s', 4))];
+    await store.sync();
     ops.reads = 0;
     const all = await store.peek(10);
     assert.deepEqual(
