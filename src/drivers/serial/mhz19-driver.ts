@@ -40,11 +40,13 @@ export class Mhz19Driver extends StreamingSerialDriver {
       }, this.timeoutMs);
       this.pending = { resolve, reject, timer };
     });
+    // The answer (or a bad checksum) can arrive before the write's callback: a rejection then
+    // must not count as unhandled while we still wait for the write. `await answer` still throws.
+    answer.catch(() => undefined);
     try {
       await this.write(MHZ19_READ_CO2);
     } catch (err) {
-      this.settle();
-      answer.catch(() => undefined); // superseded by the write error thrown below
+      this.settle(); // the answer is superseded by the write error
       throw err;
     }
     const co2 = await answer;
