@@ -35,13 +35,21 @@ test(
   { skip: needsSocat },
   async (t) => {
     const { driver, peer } = await onPty(t, (path) => new Mhz19Driver({ path, timeoutMs: 300 }, {}));
-    const bad = driver.sample();
+    // Each expectation is attached before the peer acts: the sample can fail while the peer's
+    // write is still completing, and a rejection nobody awaits yet fails the test as unhandled.
+    const bad = assert.rejects(
+      driver.sample(),
+      (e: unknown) => e instanceof AgentError && e.code === 'SERIAL_BAD_CHECKSUM',
+    );
     await peer.take(9);
     await peer.write(F.RESPONSE_BAD_CHECKSUM);
-    await assert.rejects(bad, (e: unknown) => e instanceof AgentError && e.code === 'SERIAL_BAD_CHECKSUM');
-    const silent = driver.sample();
+    await bad;
+    const silent = assert.rejects(
+      driver.sample(),
+      (e: unknown) => e instanceof AgentError && e.code === 'SENSOR_TIMEOUT',
+    );
     await peer.take(9);
-    await assert.rejects(silent, (e: unknown) => e instanceof AgentError && e.code === 'SENSOR_TIMEOUT');
+    await silent;
     // After a timeout the next request works again.
     const ok = driver.sample();
     await peer.take(9);
