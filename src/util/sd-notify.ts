@@ -48,8 +48,11 @@ export interface SdNotifier {
   ready(status?: string): Promise<void>;
   /** `STATUS=` line shown by `systemctl status`. */
   status(text: string): Promise<void>;
-  /** `WATCHDOG=1`. Skipped while a previous ping is still running, so a stuck manager cannot pile up children. */
-  watchdogPing(): Promise<void>;
+  /**
+   * `WATCHDOG=1`. Skipped while a previous ping is still running, so a stuck manager cannot pile
+   * up children; resolves false then (and when no watchdog is ours), true once sent.
+   */
+  watchdogPing(): Promise<boolean>;
   /** `RELOADING=1` (SIGHUP received); call `ready()` when the reload is done. */
   reloading(status?: string): Promise<void>;
   /** `STOPPING=1` (SIGTERM received, draining). */
@@ -124,14 +127,15 @@ export function createSdNotifier(opts: SdNotifierOptions = {}): SdNotifier {
     enabled,
     watchdogIntervalMs,
     ready: (status) => send(withStatus('READY=1', status), 'ready'),
-    status: (text) => send([`STATUS=${oneLine(text)}`], 'status'),
+    // Status text may quote the registrar URL; systemctl status shows it to every user.
+    status: (text) => send([`STATUS=${redactSecrets(oneLine(text))}`], 'status'),
     reloading: (status) => send(withStatus('RELOADING=1', status), 'reloading'),
     stopping: (status) => send(withStatus('STOPPING=1', status), 'stopping'),
     watchdogPing: async () => {
-      if (!enabled) return;
+      if (!enabled) return false;
       if (pingInFlight) {
         logger.warn('previous watchdog ping still running; skipping this one');
-        return;
+        return false;
       }
       pingInFlight = true;
       try {
@@ -139,6 +143,7 @@ export function createSdNotifier(opts: SdNotifierOptions = {}): SdNotifier {
       } finally {
         pingInFlight = false;
       }
+      return true;
     },
   };
 }

@@ -17,7 +17,8 @@ import { silentLogger, type Logger } from './log.js';
 export interface WatchdogOptions {
   /** Ping period, normally `SdNotifier.watchdogIntervalMs` (half of `WatchdogSec=`). */
   intervalMs: number;
-  notifier: { watchdogPing(): Promise<void> };
+  /** Resolves false when it sent nothing (a previous ping still running). */
+  notifier: { watchdogPing(): Promise<unknown> };
   /** True when healthy; a rejection or a throw counts as unhealthy (and is logged). */
   healthCheck: () => boolean | Promise<boolean>;
   /** A tick later than this (event loop blocked) sends no ping (default: `intervalMs / 2`). */
@@ -28,6 +29,7 @@ export interface WatchdogOptions {
 
 /** Counters for `status` and tests. */
 export interface WatchdogState {
+  /** Pings delivered (a ping the notifier skipped is not counted). */
   pings: number;
   skipped: number;
   /** Why the last tick sent no ping, if it did not. */
@@ -97,8 +99,7 @@ export function startWatchdog(opts: WatchdogOptions): Watchdog {
     }
     if (st.lastSkipReason !== undefined) logger.info('watchdog pings resumed', { after: st.lastSkipReason });
     st.lastSkipReason = undefined;
-    st.pings++;
-    await notifier.watchdogPing();
+    if ((await notifier.watchdogPing()) !== false) st.pings++;
   };
 
   const schedule = (delayMs: number): void => {

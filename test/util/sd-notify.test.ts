@@ -178,6 +178,8 @@ test('STATUS= never carries credentials (systemctl status shows it to every user
     exec: rec.exec,
   });
   await n.ready('running; registrar wss://agent:hunter22@registrar.example/');
+  await n.status('reconnecting to wss://agent:hunter22@registrar.example/');
+  await n.reloading('reloading; registrar wss://agent:hunter22@registrar.example/');
   const args = rec.calls.flatMap((c) => c.args).join(' ');
   assert.deepEqual(rec.calls[0]?.env, { NOTIFY_SOCKET: '/run/x' }, 'not the credentials');
   assert.ok(!args.includes('hunter22'), args);
