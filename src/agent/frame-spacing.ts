@@ -11,6 +11,7 @@
  */
 import type { Connection, RequestHandler } from '../binding/ws/types.js';
 import type { Clock } from '../util/clock.js';
+import { withRequest } from './with-request.js';
 
 export class FrameSpacing {
   private answering = 0;
@@ -53,26 +54,7 @@ export class FrameSpacing {
       this.lastRequestMs = this.clock.monotonicMs();
       return conn.request(req, opts);
     };
-    return {
-      get subprotocol() {
-        return conn.subprotocol;
-      },
-      get codec() {
-        return conn.codec;
-      },
-      get serialization() {
-        return conn.serialization;
-      },
-      get inFlight() {
-        return conn.inFlight;
-      },
-      get isOpen() {
-        return conn.isOpen;
-      },
-      closed: conn.closed,
-      close: (code, reason, graceMs) => conn.close(code, reason, graceMs),
-      request,
-    };
+    return withRequest(conn, request);
   }
 
   private pause(ms: number): Promise<void> {

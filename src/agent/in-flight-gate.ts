@@ -5,6 +5,7 @@
  * Waiters are served in order; the request timeout starts once a request is actually sent.
  */
 import type { Connection } from '../binding/ws/types.js';
+import { withRequest } from './with-request.js';
 
 export function limitInFlight(conn: Connection, limit: number): Connection {
   if (!Number.isFinite(limit) || limit < 1) return conn;
@@ -20,24 +21,5 @@ export function limitInFlight(conn: Connection, limit: number): Connection {
       waiting.shift()?.();
     }
   };
-  return {
-    get subprotocol() {
-      return conn.subprotocol;
-    },
-    get codec() {
-      return conn.codec;
-    },
-    get serialization() {
-      return conn.serialization;
-    },
-    get inFlight() {
-      return conn.inFlight;
-    },
-    get isOpen() {
-      return conn.isOpen;
-    },
-    closed: conn.closed,
-    close: (code, reason, graceMs) => conn.close(code, reason, graceMs),
-    request,
-  };
+  return withRequest(conn, request);
 }
