@@ -2,7 +2,7 @@
  * Where the configuration patch applied through the registrar is kept: `stateDir/remote-config.json`
  * (mode 0640), merged over the configuration file at every start so a restart keeps it.
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Issue } from '../util/issues.js';
 import { applyRemotePatch, mergePatch, remotePatchIssues } from './remote-patch.js';
@@ -77,4 +77,15 @@ export async function withPersistedPatch(
   if (applied.issues.length > 0 || applied.raw === undefined)
     return { raw, issues: applied.issues.map((i) => ({ ...i, path: `${where}: ${i.path}`, hint })) };
   return { raw: applied.raw, issues: [] };
+}
+
+/** Puts back what was stored before a patch whose configuration did not start (rollback). */
+export async function restoreStored(stateDir: string, before: StoredPatch | undefined): Promise<void> {
+  const file = join(stateDir, REMOTE_CONFIG_FILE);
+  if (before === undefined) {
+    await rm(file, { force: true });
+    return;
+  }
+  await writeFile(`${file}.tmp`, `${JSON.stringify(before, null, 2)}\n`, { mode: 0o640 });
+  await rename(`${file}.tmp`, file);
 }
