@@ -5,7 +5,7 @@
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Issue } from '../util/issues.js';
-import { applyRemotePatch, mergePatch, remotePatchIssues } from './remote-patch.js';
+import { applyRemotePatch, remotePatchIssues } from './remote-patch.js';
 
 export const REMOTE_CONFIG_FILE = 'remote-config.json';
 
@@ -42,12 +42,25 @@ export async function readStoredPatch(stateDir: string): Promise<StoredPatch | u
   };
 }
 
+/**
+ * Two patches as one: objects merge, anything else (a `null` too: it must still remove the key
+ * from the file at the next start) replaces.
+ */
+function accumulate(earlier: unknown, later: unknown): unknown {
+  const isObj = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObj(earlier) || !isObj(later)) return later;
+  const out = new Map(Object.entries(earlier));
+  for (const [k, v] of Object.entries(later)) out.set(k, accumulate(earlier[k], v));
+  return Object.fromEntries(out);
+}
+
 /** Stores `patch` merged over what was stored, with the next revision (atomic rename). */
 export async function storePatch(stateDir: string, patch: Record<string, unknown>): Promise<StoredPatch> {
   const before = await readStoredPatch(stateDir);
   const next: StoredPatch = {
     revision: (before?.revision ?? 0) + 1,
-    patch: mergePatch(before?.patch ?? {}, patch) as Record<string, unknown>,
+    patch: accumulate(before?.patch ?? {}, patch) as Record<string, unknown>,
   };
   const file = join(stateDir, REMOTE_CONFIG_FILE);
   await writeFile(`${file}.tmp`, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o640 });

@@ -107,12 +107,17 @@ test('the stored patch (0640, with a revision) is merged over the file at every 
   const path = setUp(t);
   const state = join(path, '..', 'state');
   const first = await storePatch(state, { devices: { a: { sample: '*/3 * * * * *' } } });
-  const second = await storePatch(state, { devices: { b: { deadband: 0.5 } } });
+  const second = await storePatch(state, { devices: { b: { deadband: 0.5 } }, schedule: null });
   assert.deepEqual([first.revision, second.revision], [1, 2]);
   assert.equal(fs.statSync(join(state, REMOTE_CONFIG_FILE)).mode & 0o777, 0o640);
   const c = await loadConfig(path, { deviceModelDirs: [FIXTURES] });
   assert.equal(c.devices[0]?.sample, '*/3 * * * * *');
   assert.equal(c.devices[1]?.deadband, 0.5);
+  // A null is kept: it removes the key from the file at every start, not only once.
+  assert.deepEqual(JSON.parse(fs.readFileSync(join(state, REMOTE_CONFIG_FILE), 'utf8')), {
+    revision: 2,
+    patch: { devices: { a: { sample: '*/3 * * * * *' }, b: { deadband: 0.5 } }, schedule: null },
+  });
   assert.equal(c.management.remoteConfig.enabled, true);
   assert.equal(c.management.remoteConfig.allowConnection, false);
 });
