@@ -32,7 +32,9 @@ export async function readStoredPatch(stateDir: string): Promise<StoredPatch | u
   try {
     text = await readFile(join(stateDir, REMOTE_CONFIG_FILE), 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    // No state directory (yet): nothing stored; whether it can be used is the agent's start to say.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw err;
   }
   const parsed = JSON.parse(text) as Partial<StoredPatch>;
