@@ -56,6 +56,13 @@ export interface StartOptions {
    * and exits so that systemd starts it again. Without it the request is only logged.
    */
   readonly onRestartRequested?: () => void;
+  /**
+   * A configuration patch arrived in our `config` container (its `con`); `m2m-agent run` validates
+   * and applies it. Without it, no `config` container is created.
+   */
+  readonly onConfigPatch?: (con: unknown) => void;
+  /** The outcome of the last patch, published in `config-status` (JSON text). */
+  readonly configStatus?: () => string | undefined;
 }
 
 export interface RunningAgent {
@@ -66,6 +73,8 @@ export interface RunningAgent {
   /** The ASN role's own CSE and routed-request handler; undefined in the ADN role. */
   readonly asn?: AsnNode;
   snapshot(): StatusSnapshot;
+  /** A new configuration status is to be published now. */
+  configStatusChanged(): void;
   /** Stops devices, closes the link (1001), flushes the outbox and the status file. */
   stop(): Promise<void>;
 }
@@ -154,6 +163,7 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
   // The reboot object is served in the ADN role where the registrar notifies over the link.
   const rebootByRegistrar =
     config.management.enabled && !asn && config.registrar.compat.notificationsOverLink;
+  const remoteConfig = rebootByRegistrar && config.management.remoteConfig.enabled;
   const inbound = createInboundHandler({
     trust,
     actuators,
@@ -170,6 +180,15 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
             subscriptionRi: () => registration.note('mgmt:rebootSub') || undefined,
             restart: () => o.onRestartRequested?.(),
             forget: () => void registration.setNote('mgmt:rebootSub', ''),
+          },
+        }
+      : {}),
+    ...(remoteConfig && o.onConfigPatch
+      ? {
+          config: {
+            subscriptionRi: () => registration.note('mgmt:configSub') || undefined,
+            patch: o.onConfigPatch,
+            forget: () => void registration.setNote('mgmt:configSub', ''),
           },
         }
       : {}),
@@ -257,6 +276,7 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
         requestTimeoutMs: config.link.requestTimeoutSeconds * 1000,
         ...(o.sysRoot === undefined ? {} : { root: o.sysRoot }),
         reboot: rebootByRegistrar,
+        ...(remoteConfig && o.onConfigPatch && o.configStatus ? { configStatus: o.configStatus } : {}),
       })
     : undefined;
   const agent = new Agent({
@@ -312,6 +332,7 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
     registration,
     ...(asn ? { asn } : {}),
     snapshot: status.snapshot,
+    configStatusChanged: () => management?.kick(),
     stop: () =>
       (stopping ??= (async () => {
         clearInterval(expiryTimer);

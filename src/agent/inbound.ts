@@ -30,6 +30,15 @@ export interface InboundOptions {
   readonly onSubscriptionDeleted?: (device: string | undefined) => void;
   /** Our subscription to the reboot object (device management) and what to do when it fires. */
   readonly reboot?: RebootRequests;
+  /** Our subscription to the `config` container (remote configuration) and what to do with a patch. */
+  readonly config?: ConfigRequests;
+}
+
+export interface ConfigRequests {
+  readonly subscriptionRi: () => string | undefined;
+  /** A new contentInstance of `config`: its `con` (the patch, as JSON text). */
+  readonly patch: (con: unknown) => void;
+  readonly forget: () => void;
 }
 
 export interface RebootRequests {
@@ -71,6 +80,9 @@ export function createInboundHandler(
     const rebootRi = o.reboot?.subscriptionRi();
     if (o.reboot && rebootRi && (sur === rebootRi || sur.endsWith(`/${rebootRi}`)))
       return rebootNotification(req, sgn, o.reboot, o.logger);
+    const configRi = o.config?.subscriptionRi();
+    if (o.config && configRi && (sur === configRi || sur.endsWith(`/${configRi}`)))
+      return configNotification(req, sgn, o.config, o.logger);
     const device = deviceFor(sur, o);
     if (sgn.sud === true) {
       o.logger.warn('the registrar deleted our command subscription', { sur, device });
@@ -138,6 +150,32 @@ function rebootNotification(
   // After this answer has gone out: the restart closes the link.
   setImmediate(() => {
     reboot.restart();
+  });
+  return responseTo(req, Rsc.OK);
+}
+
+/**
+ * A new contentInstance of our `config` container: the patch is applied after this answer has gone
+ * out (applying it restarts the agent in place); its outcome goes to `config-status`.
+ */
+function configNotification(
+  req: RequestPrimitive,
+  sgn: Record<string, unknown>,
+  config: ConfigRequests,
+  log: Logger,
+): ResponsePrimitive {
+  if (sgn.sud === true) {
+    log.warn('the registrar deleted our config subscription; it is created again at the next update');
+    config.forget();
+    return responseTo(req, Rsc.OK);
+  }
+  const nev = sgn.nev;
+  const rep = isPlainObject(nev) ? nev.rep : undefined;
+  const cin = isPlainObject(rep) ? rep['m2m:cin'] : undefined;
+  if (!isPlainObject(cin)) return responseTo(req, Rsc.OK);
+  log.info('configuration patch received through the registrar', { code: 'REMOTE_CONFIG_RECEIVED' });
+  setImmediate(() => {
+    config.patch(cin.con);
   });
   return responseTo(req, Rsc.OK);
 }

@@ -18,6 +18,10 @@ import { createRequest, retrieveRequest } from './resources.js';
 export const MGD = { memory: 1003, battery: 1006, deviceInfo: 1007, reboot: 1009 } as const;
 /** Name of our subscription to the reboot object: the registrar tells us of each UPDATE over the link. */
 export const REBOOT_SUBSCRIPTION_NAME = 'm2m-agent-reboot';
+/** Remote configuration (README "Managing a fleet"): patches come in `config`, outcomes go to `config-status`. */
+export const CONFIG_CONTAINER_NAME = 'config';
+export const CONFIG_STATUS_CONTAINER_NAME = 'config-status';
+export const CONFIG_SUBSCRIPTION_NAME = 'm2m-agent-config';
 /** Name of the container of health records under our `<AE>`. */
 export const HEALTH_CONTAINER_NAME = 'health';
 /** A memory UPDATE is sent when `mma` moved by at least this share of `mmt`. */
@@ -48,6 +52,11 @@ export interface ManagementOptions {
    * where notifications cannot reach us (the `mobius` preset).
    */
   readonly reboot?: boolean;
+  /**
+   * Create the `config` container, our subscription to it and `config-status`, and publish there
+   * the outcome of the last patch (JSON text; undefined: none yet).
+   */
+  readonly configStatus?: () => string | undefined;
   /** Called after each round (tests wait for it rather than for time). */
   readonly onRound?: () => void;
 }
@@ -59,6 +68,8 @@ export class Management {
   private lastHealth?: string;
   private deviceInfoSent = false;
   private refusedLogged = false;
+  private lastConfigStatus?: string;
+  private wake?: () => void;
 
   constructor(private readonly o: ManagementOptions) {}
 
@@ -93,6 +104,41 @@ export class Management {
     await this.board(conn);
     // The health record lives under our <AE>: published even where the <node> is refused.
     await this.healthRecord(conn);
+    if (this.o.configStatus) await this.remoteConfig(conn, this.o.configStatus());
+  }
+
+  /** Runs a round now (a configuration patch was refused: its status should not wait an hour). */
+  kick(): void {
+    this.wake?.();
+  }
+
+  /** The `config` container and our subscription to it, `config-status` and the latest outcome. */
+  private async remoteConfig(conn: Connection, status: string | undefined): Promise<void> {
+    const ae = this.o.aePath();
+    const aeId = this.o.aeId() ?? '';
+    const cnt = await this.ensure(conn, 'config', ae, ResourceType.Container, {
+      'm2m:cnt': { rn: CONFIG_CONTAINER_NAME, mni: 10 },
+    });
+    if (cnt?.isNew && this.o.note('mgmt:configSub')) await this.o.setNote('mgmt:configSub', '');
+    if (cnt)
+      await this.ensure(conn, 'configSub', `${ae}/${CONFIG_CONTAINER_NAME}`, ResourceType.Subscription, {
+        'm2m:sub': { rn: CONFIG_SUBSCRIPTION_NAME, nu: [aeId], enc: { net: [3] }, nct: 1, su: aeId },
+      });
+    const out = await this.ensure(conn, 'configStatus', ae, ResourceType.Container, {
+      'm2m:cnt': { rn: CONFIG_STATUS_CONTAINER_NAME, mni: 10 },
+    });
+    if (out === undefined || status === undefined || status === this.lastConfigStatus) return;
+    const rsp = await this.send(
+      conn,
+      createRequest(
+        `${ae}/${CONFIG_STATUS_CONTAINER_NAME}`,
+        ResourceType.ContentInstance,
+        { 'm2m:cin': { cnf: 'application/json:0', con: status } },
+        { ...this.bind(), rcn: 0 },
+      ),
+    );
+    if (rsp.rsc === Rsc.NOT_FOUND) await this.o.setNote('mgmt:configStatus', '');
+    else if (isSuccess(rsp.rsc)) this.lastConfigStatus = status;
   }
 
   /** The `<node>`, the `nl` pointing at it, and its management objects. */
@@ -307,6 +353,7 @@ export class Management {
   private pause(conn: Connection, signal: AbortSignal): Promise<void> {
     return new Promise<void>((resolve) => {
       const finish = (): void => {
+        this.wake = undefined;
         this.o.clock.clearTimeout(timer);
         signal.removeEventListener('abort', finish);
         resolve();
@@ -315,6 +362,7 @@ export class Management {
       timer.unref?.();
       signal.addEventListener('abort', finish, { once: true });
       void conn.closed.then(finish);
+      this.wake = finish;
     });
   }
 }

@@ -19,6 +19,7 @@ import { UsageError } from './args.js';
 import { CONFIG_OPTION, EXIT_CONFIG, EXIT_OK, LOG_LEVEL_OPTION, type Command } from './command.js';
 import { configPath, deviceModelDirs } from './paths.js';
 import { redactUrl } from '../util/redact.js';
+import { applyRemotePatch } from './remote-config.js';
 
 /** Exit code when the agent cannot run any more (systemd's Restart=on-failure restarts it). */
 const EXIT_FAILURE = 1;
@@ -32,9 +33,12 @@ export const EXIT_RESTART = 75;
 /** 128 + SIGINT, as a shell reports it. */
 const EXIT_INTERRUPTED = 130;
 
-async function load(path: string, log: Logger): Promise<AgentConfig | undefined> {
+async function load(path: string, log: Logger, pendingPatch?: unknown): Promise<AgentConfig | undefined> {
   try {
-    return await loadConfig(path, { deviceModelDirs: deviceModelDirs(path) });
+    return await loadConfig(path, {
+      deviceModelDirs: deviceModelDirs(path),
+      ...(pendingPatch === undefined ? {} : { pendingPatch }),
+    });
   } catch (err) {
     if (err instanceof ConfigError) {
       log.error(`configuration ${path} has ${err.issues.length} problem(s)`, { issues: err.issues });
@@ -85,6 +89,18 @@ export const runCommand: Command = {
       stopSignal = signal;
       wakeStop?.();
     };
+    // The outcome of the last configuration patch, published in `config-status`.
+    let configStatus: string | undefined;
+    let applyPatch: (con: unknown) => void = () => {
+      log.warn('configuration patch received before the agent started; ignored');
+    };
+    const agentOptions = {
+      onRestartRequested,
+      onConfigPatch: (con: unknown) => {
+        applyPatch(con);
+      },
+      configStatus: () => configStatus,
+    };
     let reloadWanted = false;
     let reload = (): void => {
       reloadWanted = true; // applied once the first start is done
@@ -105,7 +121,7 @@ export const runCommand: Command = {
 
     let running: RunningAgent;
     try {
-      running = await startAgent(config, { logger: log, onRestartRequested });
+      running = await startAgent(config, { logger: log, ...agentOptions });
     } catch (err) {
       removeHandlers();
       throw err;
@@ -145,7 +161,7 @@ export const runCommand: Command = {
           const previous = config;
           const nextLog = createLogger({ level: levelOpt ?? next.logLevel });
           try {
-            running = await startAgent(next, { logger: nextLog, onRestartRequested });
+            running = await startAgent(next, { logger: nextLog, ...agentOptions });
             config = next;
             log = nextLog;
           } catch (err) {
@@ -154,7 +170,7 @@ export const runCommand: Command = {
             log.error('reload failed; restarting with the previous configuration', {
               error: describeError(err),
             });
-            running = await startAgent(previous, { logger: log, onRestartRequested });
+            running = await startAgent(previous, { logger: log, ...agentOptions });
           }
           watchdog?.stop();
           watchdog = startWatching(config.stateDir);
@@ -169,6 +185,39 @@ export const runCommand: Command = {
         });
     };
     if (reloadWanted) reload();
+    applyPatch = (con: unknown): void => {
+      busy = busy
+        .then(async () => {
+          if (stopSignal !== undefined) return;
+          const outcome = await applyRemotePatch(con, {
+            path,
+            current: () => config,
+            log: () => log,
+            restart: async (next) => {
+              await running.stop();
+              const nextLog = createLogger({ level: levelOpt ?? next.logLevel });
+              running = await startAgent(next, { logger: nextLog, ...agentOptions });
+              config = next;
+              log = nextLog;
+            },
+            rollback: async (previous) => {
+              running = await startAgent(previous, { logger: log, ...agentOptions });
+            },
+          });
+          configStatus = JSON.stringify(outcome);
+          running.configStatusChanged();
+          watchdog?.stop();
+          watchdog = startWatching(config.stateDir);
+        })
+        .catch((err: unknown) => {
+          log.error('configuration patch failed and the agent could not be restarted', {
+            error: describeError(err),
+          });
+          stopSignal ??= 'reload-failure';
+          failed = true;
+          wakeStop?.();
+        });
+    };
 
     if (stopSignal === undefined)
       await new Promise<void>((resolve) => {

@@ -13,6 +13,8 @@ import type { AgentConfig } from './types.js';
 import { CREDENTIAL_SOURCES, hasUrlCredentials, readCredentials, withCredentials } from './credentials.js';
 import { configFileModeIssues, stateDirModeIssues } from './permissions.js';
 import { validateConfig, type ValidateOptions } from './validate.js';
+import { allowConnectionIn, withPersistedPatch } from './remote-store.js';
+import { applyRemotePatch, remotePatchIssues } from './remote-patch.js';
 
 export interface LoadConfigOptions {
   /** Model directories, lowest precedence first (bundled `devices/`, then the user's). */
@@ -21,6 +23,8 @@ export interface LoadConfigOptions {
   readonly unreadable?: ValidateOptions['unreadable'];
   /** Where credentials come from (`CREDENTIALS_DIRECTORY`, `M2M_AGENT_*_CREDENTIALS`); default `process.env`. */
   readonly env?: NodeJS.ProcessEnv;
+  /** A remote configuration patch to validate on top of the file and the stored patch. */
+  readonly pendingPatch?: unknown;
 }
 
 /** "at position 42" in a JSON.parse message, as line and column. */
@@ -64,8 +68,20 @@ async function readJson(path: string): Promise<{ raw?: unknown; issue?: Issue }>
 
 /** Loads and validates the configuration; throws `ConfigError` (code CONFIG_INVALID) listing every problem. */
 export async function loadConfig(path: string, opts: LoadConfigOptions): Promise<AgentConfig> {
-  const { raw, issue } = await readJson(path);
+  const { raw: fileRaw, issue } = await readJson(path);
   if (issue) throw new ConfigError([issue], path);
+  // A patch applied through the registrar (stateDir/remote-config.json) outlives restarts.
+  const remote = await withPersistedPatch(fileRaw, dirname(resolve(path)));
+  if (remote.issues.length > 0) throw new ConfigError(remote.issues, path);
+  let raw = remote.raw;
+  if (opts.pendingPatch !== undefined) {
+    // A patch just received: the same allow-list, then the same validation as the file itself.
+    const refused = remotePatchIssues(opts.pendingPatch, { allowConnection: allowConnectionIn(fileRaw) });
+    if (refused.length > 0) throw new ConfigError(refused, path);
+    const applied = applyRemotePatch(raw, opts.pendingPatch as Record<string, unknown>);
+    if (applied.issues.length > 0) throw new ConfigError(applied.issues, path);
+    raw = applied.raw;
+  }
   const { models, issues: modelIssues } = loadDeviceModels(opts.deviceModelDirs);
   const { config, issues } = validateConfig(raw, models, {
     source: path,

@@ -70,6 +70,8 @@ export interface ManagementConfig {
   readonly enabled: boolean;
   /** Seconds between checks of the changing values (memory, battery, health). */
   readonly updateSeconds: number;
+  /** Configuration patches through the registrar (`config/remote-patch.ts`). */
+  readonly remoteConfig: { readonly enabled: boolean; readonly allowConnection: boolean };
 }
 
 export interface BufferConfig {

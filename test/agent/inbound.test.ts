@@ -158,3 +158,26 @@ test('a notification of something other than a contentInstance is acknowledged a
   assert.equal(rsp.rsc, Rsc.OK);
   assert.deepEqual(h.applied, []);
 });
+
+test('a config patch is taken only from the registrar or a trusted originator; others get 4103', async () => {
+  const patches: unknown[] = [];
+  const handle = createInboundHandler({
+    trust: new TrustPolicy('/id-in', ['Cadmin']),
+    actuators: [],
+    resourceIdsOf: () => [],
+    actuate: () => Promise.resolve(),
+    logger: memoryLogger(),
+    config: {
+      subscriptionRi: () => 'sub-config',
+      patch: (con) => patches.push(con),
+      forget: () => undefined,
+    },
+  });
+  const sgn = { sur: '/id-in/sub-config', nev: { net: 3, rep: { 'm2m:cin': { con: '{"schedule":[]}' } } } };
+  const refused = await handle(notify('CIntruder', sgn));
+  assert.equal(refused.rsc, Rsc.ORIGINATOR_HAS_NO_PRIVILEGE);
+  assert.equal((await handle(notify('/id-in', sgn))).rsc, Rsc.OK);
+  assert.equal((await handle(notify('Cadmin', sgn))).rsc, Rsc.OK);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(patches, ['{"schedule":[]}', '{"schedule":[]}']);
+});
