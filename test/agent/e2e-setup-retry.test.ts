@@ -36,7 +36,8 @@ function refuseFirstContainer(seen: RequestPrimitive[]): Connect {
       close: (code, reason, graceMs) => c.close(code, reason, graceMs),
       request: (req, o) => {
         seen.push(req);
-        if (!refused && req.ty === ResourceType.Container) {
+        const rn = (req.pc as { 'm2m:cnt'?: { rn?: string } } | undefined)?.['m2m:cnt']?.rn;
+        if (!refused && req.ty === ResourceType.Container && rn === 'counter') {
           refused = true;
           return Promise.resolve({ rsc: 5000, rqi: req.rqi, rvi: '3', pc: { 'm2m:dbg': 'injected' } });
         }
@@ -65,7 +66,12 @@ test('a refused set-up is retried on the same connection, then readings flow', a
       8000,
     );
     assert.deepEqual(connections, ['c1'], 'no reconnect');
-    const containerCreates = seen.filter((r) => r.ty === ResourceType.Container);
+    // Device management creates its own containers (health, config) beside these, in any order.
+    const deviceContainer = (r: RequestPrimitive): boolean => {
+      const rn = (r.pc as { 'm2m:cnt'?: { rn?: string } } | undefined)?.['m2m:cnt']?.rn;
+      return rn === 'counter' || rn === 'switch';
+    };
+    const containerCreates = seen.filter((r) => r.ty === ResourceType.Container && deviceContainer(r));
     assert.equal(
       containerCreates.filter((r) => r.to === 'cse-in/e2e-gw').length,
       3,
