@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { CseType, Operation, RELEASE_VERSIONS, ResourceType } from '../protocol/codes.js';
+import { CseType, Operation, RELEASE_VERSIONS, ResourceType, Rsc } from '../protocol/codes.js';
 import type { RequestPrimitive, ResponsePrimitive } from '../protocol/primitive.js';
 import { toOneM2MTime } from '../protocol/timestamp.js';
 import { systemClock, type Clock } from '../util/clock.js';
@@ -183,7 +183,10 @@ export class Cse {
         outcome = { rsc: err.rsc, pc: { 'm2m:dbg': err.message } };
       } else {
         this.logger.error('request failed inside the CSE', { rqi: req.rqi, error: describeError(err) });
-        outcome = { rsc: 5000, pc: { 'm2m:dbg': `internal error: ${describeError(err)}` } };
+        outcome = {
+          rsc: Rsc.INTERNAL_SERVER_ERROR,
+          pc: { 'm2m:dbg': `internal error: ${describeError(err)}` },
+        };
       }
     }
     const { rsc, ...rest } = outcome;
@@ -250,9 +253,13 @@ export class Cse {
     this.lifecycle.sweep(this.clock.nowMs());
     const originator = req.fr === undefined || req.fr === '' ? undefined : this.normalize(req.fr);
     const isAeCreate = req.op === Operation.Create && req.ty === ResourceType.AE;
-    if (originator === undefined && !isAeCreate) throw refuse(4000, 'fr (originator) is mandatory');
+    if (originator === undefined && !isAeCreate)
+      throw refuse(Rsc.BAD_REQUEST, 'fr (originator) is mandatory');
     if (this.quirks.refuseBareCseId && req.to.trim() === this.cseId)
-      throw refuse(4000, `to ${req.to} (the bare CSE-ID) is refused: address the CSEBase as ${this.cseName}`);
+      throw refuse(
+        Rsc.BAD_REQUEST,
+        `to ${req.to} (the bare CSE-ID) is refused: address the CSEBase as ${this.cseName}`,
+      );
     const bind = checkConnectionAccess(req, originator, rctx, {
       tree: this.tree,
       attachments: this.attachments,
@@ -303,7 +310,7 @@ export class Cse {
   /** A request for a registered remote CSE goes over its connection (TS-0020 clause 7). */
   private async forward(req: RequestPrimitive, cseId: string): Promise<ResponsePrimitive> {
     const sink = this.notifier.getSink();
-    if (!sink.forward) throw refuse(5103, `${cseId} cannot be reached from here`);
+    if (!sink.forward) throw refuse(Rsc.TARGET_NOT_REACHABLE, `${cseId} cannot be reached from here`);
     // A C-stem AE-ID means something only here: the remote CSE sees it SP-relative (TS-0001 7.2).
     const fr = req.fr === undefined ? undefined : spRelativeOriginator(req.fr, this.cseId);
     const rsp = await sink.forward(cseId, {
@@ -311,19 +318,25 @@ export class Cse {
       ...(fr === undefined ? {} : { fr }),
       rqi: this.notifier.nextRqi(),
     });
-    if (!rsp) throw refuse(5103, `${cseId} is not connected`);
+    if (!rsp) throw refuse(Rsc.TARGET_NOT_REACHABLE, `${cseId} is not connected`);
     return { ...rsp, rqi: req.rqi };
   }
 
   /** A NOTIFY addressed to a registered AE is relayed over its connection; others are not for us. */
   private async relayNotify(req: RequestPrimitive, target: Target): Promise<ResponsePrimitive | Outcome> {
     if (target.kind !== 'local' || target.node.ty !== ResourceType.AE || target.virtual || target.attribute)
-      throw refuse(4005, 'NOTIFY can only be sent to a registered AE through this registrar');
+      throw refuse(
+        Rsc.OPERATION_NOT_ALLOWED,
+        'NOTIFY can only be sent to a registered AE through this registrar',
+      );
     const delivery = await this.notifier
       .getSink()
       .notify(target.node.ri, { ...req, rqi: this.notifier.nextRqi() }, { queueIfOffline: false });
     if (delivery.outcome !== 'delivered' || !delivery.response)
-      throw refuse(5103, `${target.node.ri} is not reachable: ${delivery.reason ?? 'not connected'}`);
+      throw refuse(
+        Rsc.TARGET_NOT_REACHABLE,
+        `${target.node.ri} is not reachable: ${delivery.reason ?? 'not connected'}`,
+      );
     return { ...delivery.response, rqi: req.rqi };
   }
 

@@ -9,6 +9,7 @@
  * - with `rcn` 1 the target itself is returned as is (a filter selects children, not the target).
  * Members this CSE does not evaluate (`atr`, `smf`, `chty`, ...) are answered 5001, never ignored.
  */
+import { Rsc } from '../protocol/codes.js';
 import type { Content } from '../protocol/primitive.js';
 import { parseOneM2MTime } from '../protocol/timestamp.js';
 import { refuse } from './errors.js';
@@ -72,7 +73,8 @@ export function parseFilterCriteria(fc: Readonly<Record<string, unknown>>): Filt
   let lvl = Number.MAX_SAFE_INTEGER;
   let ofst = 1;
   for (const [key, value] of Object.entries(fc)) {
-    if (NOT_IMPLEMENTED.has(key)) throw refuse(5001, `filter criterion ${key} is not implemented here`);
+    if (NOT_IMPLEMENTED.has(key))
+      throw refuse(Rsc.NOT_IMPLEMENTED, `filter criterion ${key} is not implemented here`);
     const cmp = COMPARISONS[key];
     if (cmp) {
       const bound = cmp.kind === 'time' ? timeOf(value, key) : intOf(value, key);
@@ -87,13 +89,14 @@ export function parseFilterCriteria(fc: Readonly<Record<string, unknown>>): Filt
       case 'fu':
         if (value !== 1 && value !== 2)
           throw refuse(
-            value === 3 ? 5001 : 4000,
+            value === 3 ? Rsc.NOT_IMPLEMENTED : Rsc.BAD_REQUEST,
             `fu ${JSON.stringify(value)}: 1 (discovery) or 2 (conditional retrieval)`,
           );
         fu = value;
         break;
       case 'fo':
-        if (value !== 1 && value !== 2) throw refuse(4000, `fo ${JSON.stringify(value)}: 1 (AND) or 2 (OR)`);
+        if (value !== 1 && value !== 2)
+          throw refuse(Rsc.BAD_REQUEST, `fo ${JSON.stringify(value)}: 1 (AND) or 2 (OR)`);
         fo = value;
         break;
       case 'lim':
@@ -128,7 +131,7 @@ export function parseFilterCriteria(fc: Readonly<Record<string, unknown>>): Filt
         break;
       }
       default:
-        throw refuse(4000, `${key} is not a filter criterion`);
+        throw refuse(Rsc.BAD_REQUEST, `${key} is not a filter criterion`);
     }
   }
   return { fu, fo, lim, lvl, ofst, conditions };
@@ -180,7 +183,7 @@ export function filteredRepresentation(
     case 8:
       return wrap(node.ty, nest(tree, node, matched));
     default:
-      throw refuse(5001, `rcn ${rcn} with filter criteria is not implemented here`);
+      throw refuse(Rsc.NOT_IMPLEMENTED, `rcn ${rcn} with filter criteria is not implemented here`);
   }
 }
 
@@ -206,13 +209,13 @@ function nest(
 
 function intOf(v: unknown, key: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
-    throw refuse(4000, `filter criterion ${key} must be a non-negative integer`);
+    throw refuse(Rsc.BAD_REQUEST, `filter criterion ${key} must be a non-negative integer`);
   return v;
 }
 
 function timeOf(v: unknown, key: string): number {
   const ms = typeof v === 'string' ? parseOneM2MTime(v) : undefined;
-  if (ms === undefined) throw refuse(4000, `filter criterion ${key} must be a timestamp`);
+  if (ms === undefined) throw refuse(Rsc.BAD_REQUEST, `filter criterion ${key} must be a timestamp`);
   return ms;
 }
 
@@ -224,6 +227,6 @@ function listOf<T extends 'number' | 'string'>(
 ): (T extends 'number' ? number : string)[] {
   const list = Array.isArray(v) ? v : [v];
   if (list.length === 0 || !list.every((x) => typeof x === type))
-    throw refuse(4000, `filter criterion ${key} must be a list of ${type}s`);
+    throw refuse(Rsc.BAD_REQUEST, `filter criterion ${key} must be a list of ${type}s`);
   return list as (T extends 'number' ? number : string)[];
 }

@@ -4,7 +4,7 @@
  * (`m2m:dvi`, `m2m:mem`, ...), chosen by `mgd`; the attributes and the mandatory ones are those
  * ACME 2026.05.1 validates (its attributePolicies.ap), so what passes here passes there.
  */
-import { ResourceType } from '../protocol/codes.js';
+import { ResourceType, Rsc } from '../protocol/codes.js';
 import type { AttributePolicy, AttrRule } from './attributes.js';
 import type { CseContext, CreateInput, Prepared, TypeHandler } from './context.js';
 import { refuse } from './errors.js';
@@ -127,12 +127,13 @@ export const mgmtObjHandler: TypeHandler = {
     const short = Object.keys(input.req.pc ?? {})[0]?.slice(4) ?? '';
     const mgd = input.attrs.mgd;
     const spec = typeof mgd === 'number' ? SPECIALIZATIONS[mgd] : undefined;
-    if (!spec) throw refuse(4000, `mgd ${String(mgd)} is not a management object kind served here`);
+    if (!spec)
+      throw refuse(Rsc.BAD_REQUEST, `mgd ${String(mgd)} is not a management object kind served here`);
     if (spec.short !== short)
-      throw refuse(4000, `mgd ${String(mgd)} travels as m2m:${spec.short}, not m2m:${short}`);
+      throw refuse(Rsc.BAD_REQUEST, `mgd ${String(mgd)} travels as m2m:${spec.short}, not m2m:${short}`);
     for (const [name, rule] of Object.entries(spec.attrs))
       if (rule.c === 'M' && input.attrs[name] === undefined)
-        throw refuse(4000, `mandatory attribute ${name} of m2m:${short} is missing`);
+        throw refuse(Rsc.BAD_REQUEST, `mandatory attribute ${name} of m2m:${short} is missing`);
     // ACME keeps a reboot object's rbo/far false: they are requests, not state.
     return { attrs: mgd === 1009 ? { ...input.attrs, rbo: false, far: false } : { ...input.attrs } };
   },
@@ -141,7 +142,7 @@ export const mgmtObjHandler: TypeHandler = {
     for (const k of Object.keys(changes)) {
       const common = ['dc', 'mgs', 'cmlk', 'obis', 'obps', 'cstn'].includes(k);
       if (!common && spec?.attrs[k] === undefined && !['et', 'lbl', 'acpi', 'at', 'aa', 'daci'].includes(k))
-        throw refuse(4000, `attribute ${k} is not an attribute of m2m:${spec?.short ?? 'mgo'}`);
+        throw refuse(Rsc.BAD_REQUEST, `attribute ${k} is not an attribute of m2m:${spec?.short ?? 'mgo'}`);
     }
   },
 };

@@ -7,7 +7,7 @@
  * request that triggered them does not wait for them.
  */
 import { randomBytes } from 'node:crypto';
-import { Operation, ResourceType } from '../protocol/codes.js';
+import { Operation, ResourceType, Rsc } from '../protocol/codes.js';
 import type { RequestPrimitive, ResponsePrimitive } from '../protocol/primitive.js';
 import { isPlainObject } from '../protocol/validate.js';
 import { describeError } from '../util/errors.js';
@@ -220,7 +220,7 @@ export class Notifier {
 
   private countExc(c: CseContext, sub: ResourceNode, delivery: Delivery): void {
     if (typeof sub.attrs.exc !== 'number' || delivery.outcome !== 'delivered') return;
-    if (delivery.response?.rsc !== 2000) return;
+    if (delivery.response?.rsc !== Rsc.OK) return;
     sub.attrs.exc -= 1;
     if (sub.attrs.exc <= 0 && c.tree.has(sub.ri)) c.deleteResource(sub, undefined);
   }

@@ -3,7 +3,7 @@
  * which `rcn` each operation allows, and the `pc` each value produces. `rcn` 7 (original
  * resource) and 10 (semantic content) are valid but not implemented here (5001).
  */
-import { Operation, RESOURCE_SHORT_NAME, ResourceType } from '../protocol/codes.js';
+import { Operation, RESOURCE_SHORT_NAME, ResourceType, Rsc } from '../protocol/codes.js';
 import type { Content } from '../protocol/primitive.js';
 import { refuse } from './errors.js';
 import { mgmtShortName } from './management.js';
@@ -28,13 +28,14 @@ export function effectiveRcn(op: number, rcn: number | undefined, discovery = fa
   if (discovery && op === Operation.Retrieve && rcn === DISCOVERY_RESULT_REFERENCES) return rcn;
   const rule = VALID_RCN[op];
   if (!rule) {
-    if (rcn !== undefined) throw refuse(4000, 'rcn is not permitted in this operation');
+    if (rcn !== undefined) throw refuse(Rsc.BAD_REQUEST, 'rcn is not permitted in this operation');
     return 0;
   }
   if (rcn === undefined) return rule.dflt;
   if (!rule.valid.includes(rcn))
-    throw refuse(4000, `rcn ${rcn} is not valid for this operation (TS-0001 8.1.2)`);
-  if (rcn === 7 || rcn === 10) throw refuse(5001, `rcn ${rcn} is not implemented by this registrar`);
+    throw refuse(Rsc.BAD_REQUEST, `rcn ${rcn} is not valid for this operation (TS-0001 8.1.2)`);
+  if (rcn === 7 || rcn === 10)
+    throw refuse(Rsc.NOT_IMPLEMENTED, `rcn ${rcn} is not implemented by this registrar`);
   return rcn;
 }
 
@@ -92,7 +93,7 @@ export function representation(tree: ResourceTree, node: ResourceNode, rcn: numb
     case 8:
       return wrap(node.ty, withChildren(tree, node, false));
     default:
-      throw refuse(5001, `rcn ${rcn} is not implemented by this registrar`);
+      throw refuse(Rsc.NOT_IMPLEMENTED, `rcn ${rcn} is not implemented by this registrar`);
   }
 }
 

@@ -4,7 +4,7 @@
  * onem2m-reference section 8). The registrar stores and validates them; it does not act on them.
  * `nco` is only meaningful under `<node>` (4102 elsewhere).
  */
-import { ResourceType } from '../protocol/codes.js';
+import { ResourceType, Rsc } from '../protocol/codes.js';
 import { isPlainObject } from '../protocol/validate.js';
 import { SCHEDULE_POLICY } from './attributes.js';
 import type { CseContext, CreateInput, Prepared, TypeHandler } from './context.js';
@@ -29,14 +29,14 @@ export const scheduleHandler: TypeHandler = {
 
 function checkSchedule(attrs: Readonly<Record<string, unknown>>, parent: ResourceNode | undefined): void {
   if (attrs.nco !== undefined && attrs.nco !== null && parent?.ty !== ResourceType.Node)
-    throw refuse(4102, 'nco is only allowed on a <schedule> under <node>');
+    throw refuse(Rsc.CONTENTS_UNACCEPTABLE, 'nco is only allowed on a <schedule> under <node>');
   if (attrs.se === undefined || attrs.se === null) return;
   const se = attrs.se;
   if (!isPlainObject(se) || !Array.isArray(se.sce) || !se.sce.every((x) => typeof x === 'string'))
-    throw refuse(4000, 'se must be {"sce": [scheduleEntry, ...]}');
+    throw refuse(Rsc.BAD_REQUEST, 'se must be {"sce": [scheduleEntry, ...]}');
   for (const entry of se.sce) {
     const problem = scheduleEntryProblem(entry);
-    if (problem !== undefined) throw refuse(4000, `scheduleEntry "${entry}": ${problem}`);
+    if (problem !== undefined) throw refuse(Rsc.BAD_REQUEST, `scheduleEntry "${entry}": ${problem}`);
   }
 }
 
