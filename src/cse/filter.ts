@@ -9,7 +9,7 @@
  * - with `rcn` 1 the target itself is returned as is (a filter selects children, not the target).
  * Members this CSE does not evaluate (`atr`, `smf`, `chty`, ...) are answered 5001, never ignored.
  */
-import { Rsc } from '../protocol/codes.js';
+import { Rsc, ResultContent } from '../protocol/codes.js';
 import type { Content } from '../protocol/primitive.js';
 import { parseOneM2MTime } from '../protocol/timestamp.js';
 import { refuse } from './errors.js';
@@ -172,15 +172,15 @@ export function filteredRepresentation(
   if (f.fu === 1) return { 'm2m:uril': matched.map((n) => (drt === 2 ? n.ri : tree.structuredPath(n))) };
   const refs = (): Record<string, unknown>[] => matched.map((n) => ({ nm: n.rn, typ: n.ty, val: n.ri }));
   switch (rcn) {
-    case 1:
+    case ResultContent.Attributes:
       return wrap(node.ty, toWire(node));
-    case 4:
+    case ResultContent.AttributesAndChildResources:
       return wrap(node.ty, { ...toWire(node), ...nest(tree, node, matched) });
-    case 5:
+    case ResultContent.AttributesAndChildResourceReferences:
       return wrap(node.ty, { ...toWire(node), ch: refs() });
-    case 6:
+    case ResultContent.ChildResourceReferences:
       return { 'm2m:rrl': { rrf: refs() } };
-    case 8:
+    case ResultContent.ChildResources:
       return wrap(node.ty, nest(tree, node, matched));
     default:
       throw refuse(Rsc.NOT_IMPLEMENTED, `rcn ${rcn} with filter criteria is not implemented here`);

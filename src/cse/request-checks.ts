@@ -3,7 +3,7 @@
  * version, parameter presence per operation, request expiry, response type; and the `rvi` the
  * response carries.
  */
-import { Operation, RELEASE_VERSIONS, Rsc } from '../protocol/codes.js';
+import { Operation, RELEASE_VERSIONS, Rsc, ResponseType } from '../protocol/codes.js';
 import type { RequestPrimitive } from '../protocol/primitive.js';
 import { resolveAbsRel } from '../protocol/timestamp.js';
 import { refuse } from './errors.js';
@@ -49,14 +49,14 @@ export function checkParameters(req: RequestPrimitive, nowMs: number): void {
     if (at < nowMs) throw refuse(Rsc.REQUEST_TIMEOUT, `the request expired at ${String(req.rqet)} (rqet)`);
   }
   if (req.rt !== undefined) {
-    if (req.rt.nu !== undefined && req.rt.rtv !== 2)
+    if (req.rt.nu !== undefined && req.rt.rtv !== ResponseType.NonBlockingAsynch)
       throw refuse(Rsc.BAD_REQUEST, 'rt.nu is only permitted with rtv 2');
-    if (req.rt.rtv === 1)
+    if (req.rt.rtv === ResponseType.NonBlockingSynch)
       throw refuse(
         Rsc.NON_BLOCKING_SYNCH_REQUEST_NOT_SUPPORTED,
         'non-blocking synchronous requests are not supported',
       );
-    if (req.rt.rtv === 2)
+    if (req.rt.rtv === ResponseType.NonBlockingAsynch)
       throw refuse(Rsc.NOT_IMPLEMENTED, 'non-blocking asynchronous requests are not implemented');
   }
 }

@@ -5,7 +5,7 @@
  * verified (R3 text, ACME). URIs are accepted without verification; this registrar never dials
  * out, so notifications to them are reported undeliverable.
  */
-import { ResourceType, Rsc } from '../protocol/codes.js';
+import { ResourceType, Rsc, NotificationContentType } from '../protocol/codes.js';
 import { isPlainObject } from '../protocol/validate.js';
 import { normalizeOriginator } from './address.js';
 import { checkNonNegativeInt, SUBSCRIPTION_POLICY } from './attributes.js';
@@ -72,14 +72,24 @@ export const subscriptionHandler: TypeHandler = {
   },
 };
 
+/** The notification contents this registrar sends (trigger payload and time series it does not). */
+const SUPPORTED_NCT: readonly unknown[] = [
+  NotificationContentType.AllAttributes,
+  NotificationContentType.ModifiedAttributes,
+  NotificationContentType.ResourceId,
+];
+
 function checkSubscription(attrs: Readonly<Record<string, unknown>>): void {
   if (Array.isArray(attrs.nu) && attrs.nu.length === 0)
     throw refuse(Rsc.BAD_REQUEST, 'nu must name at least one target');
   const nct = attrs.nct;
   if (nct !== undefined && nct !== null) {
-    if (nct !== 1 && nct !== 2 && nct !== 3)
+    if (!SUPPORTED_NCT.includes(nct))
       throw refuse(
-        nct === 4 || nct === 5 ? Rsc.NOT_IMPLEMENTED : Rsc.BAD_REQUEST,
+        nct === NotificationContentType.TriggerPayload ||
+          nct === NotificationContentType.TimeSeriesNotification
+          ? Rsc.NOT_IMPLEMENTED
+          : Rsc.BAD_REQUEST,
         `nct ${JSON.stringify(nct)} is not supported`,
       );
   }
