@@ -6,16 +6,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { CseType, Operation, RELEASE_VERSIONS, ResourceType, Rsc } from '../protocol/codes.js';
+import { CseType, Operation, ResourceType, Rsc } from '../protocol/codes.js';
 import type { RequestPrimitive, ResponsePrimitive } from '../protocol/primitive.js';
 import { toOneM2MTime } from '../protocol/timestamp.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { describeError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { normalizeOriginator, resolveAddress, type Target } from './address.js';
-import { aeHandler } from './ae.js';
-import { containerHandler, virtualInstance } from './container.js';
-import { contentInstanceHandler } from './content-instance.js';
+import { virtualInstance } from './container.js';
 import type { CseContext, RequestContext } from './context.js';
 import { refuse, RequestRefusedError } from './errors.js';
 import type { CseEvents } from './events.js';
@@ -31,13 +29,11 @@ import {
 } from './operations.js';
 import { resolveQuirks, type Imitation, type Quirks } from './quirks.js';
 import { Attachments, checkConnectionAccess, findRegistration } from './registration.js';
-import { putRegistrarCse, remoteCseHandler, type RegistrarRecord } from './remote-cse.js';
+import { putRegistrarCse, type RegistrarRecord } from './remote-cse.js';
 import { checkParameters, checkRelease, responseRvi } from './request-checks.js';
 import { effectiveRcn, toWire } from './result-content.js';
-import { scheduleHandler } from './schedule.js';
-import { subscriptionHandler } from './subscription.js';
-import { mgmtObjHandler, nodeHandler } from './management.js';
 import { ResourceTree } from './tree.js';
+import { checkIdentity, cseBase, handlerTable } from './cse-base.js';
 
 export interface CseOptions {
   /** SP-relative CSE-ID; default `/id-in` (as ACME). */
@@ -96,55 +92,23 @@ export class Cse {
   constructor(opts: CseOptions = {}) {
     this.cseId = opts.cseId ?? '/id-in';
     this.cseName = opts.cseName ?? 'cse-in';
-    if (!/^\/[^/]+$/.test(this.cseId)) throw new TypeError(`cseId must look like /id-in, got ${this.cseId}`);
-    if (!/^[^/#?\s]+$/.test(this.cseName))
-      throw new TypeError(`cseName must be one path segment, got ${this.cseName}`);
+    checkIdentity(this.cseId, this.cseName);
     this.quirks = resolveQuirks(opts.imitate, opts.quirks);
     this.clock = opts.clock ?? systemClock;
     this.logger = opts.logger ?? silentLogger;
     this.random = opts.random ?? (() => randomBytes(6).toString('hex'));
     this.defaultLifetimeMs = opts.defaultLifetimeMs ?? FIVE_YEARS_MS;
-    const now = toOneM2MTime(this.clock.nowMs());
     const cseType = opts.cseType ?? CseType.IN;
-    this.tree = new ResourceTree({
-      ty: ResourceType.CSEBase,
-      ri: this.cseId.slice(1),
-      rn: this.cseName,
-      pi: undefined,
-      attrs: {
-        ct: now,
-        lt: now,
-        csi: this.cseId,
-        cst: cseType,
-        srt: [
-          ResourceType.AE,
-          ResourceType.Container,
-          ResourceType.ContentInstance,
-          ResourceType.CSEBase,
-          ResourceType.RemoteCSE,
-          ResourceType.Schedule,
-          ResourceType.Subscription,
-        ],
-        srv: RELEASE_VERSIONS.filter((v) => v !== '2'),
-        csz: ['application/json', 'application/cbor', 'application/xml'],
-        poa: [],
-      },
-      children: [],
-      meta: {},
-    });
-    this.handlers = Object.fromEntries(
-      [
-        aeHandler({ randomStem: this.random }),
-        containerHandler,
-        contentInstanceHandler,
-        subscriptionHandler,
-        scheduleHandler,
-        remoteCseHandler,
-        nodeHandler,
-        mgmtObjHandler,
-      ].map((h) => [h.ty, h]),
+    this.tree = new ResourceTree(
+      cseBase(this.cseId, this.cseName, cseType, toOneM2MTime(this.clock.nowMs())),
     );
-    this.ctx = {
+    this.handlers = handlerTable(this.random);
+    this.ctx = this.createContext(cseType);
+  }
+
+  /** What the resource handlers, the notifier and the lifecycle get to see of this CSE. */
+  private createContext(cseType: number): CseContext {
+    return {
       tree: this.tree,
       cseId: this.cseId,
       cseName: this.cseName,

@@ -10,7 +10,7 @@ import { isPlainObject } from '../protocol/validate.js';
 import type { Target } from './address.js';
 import { checkAttributes } from './attributes.js';
 import { bumpStateTag, enforceLimits, virtualInstance } from './container.js';
-import type { CseContext, CreateInput, RequestContext, TypeHandler } from './context.js';
+import type { CseContext, CreateInput, Prepared, RequestContext, TypeHandler } from './context.js';
 import { refuse } from './errors.js';
 import { filteredRepresentation, parseFilterCriteria } from './filter.js';
 import type { ResourceEvent } from './events.js';
@@ -57,6 +57,43 @@ export async function createResource(
   rcn: number,
   defaultLifetimeMs: number,
 ): Promise<Outcome> {
+  const handler = creatingHandler(handlers, req, target);
+  const parent = target.node;
+  const short = handler.contentShort?.(req.pc) ?? handler.short;
+  const body = contentOf(req.pc, short);
+  const { rn, attrs } = checkCreateContent(c, handler, body, short);
+  const etMs = checkFutureEt(c, attrs.et);
+  const input: CreateInput = { req, originator, parent, rn, attrs, rctx };
+  const prepared = await handler.prepareCreate(c, input);
+  const { ri, name } = placeInTree(c, handler, input, prepared);
+  const now = c.now();
+  const expiresMs = etMs ?? c.clock.nowMs() + defaultLifetimeMs;
+  const node: ResourceNode = {
+    ty: handler.ty,
+    ri,
+    rn: name,
+    pi: parent.ri,
+    attrs: {
+      ct: now,
+      lt: now,
+      et: attrs.et ?? c.formatTime(expiresMs),
+      ...withCreator(prepared, originator),
+    },
+    children: [],
+    meta: { creator: originator, rvi: req.rvi, etMs: expiresMs },
+  };
+  c.tree.add(node);
+  handler.afterCreate?.(c, node, input);
+  c.scheduleExpiry(expiresMs);
+  if (c.tree.has(node.ri)) {
+    c.events.emit('resource', resourceEvent(c, 'created', node, originator));
+    c.notifier.childCreated(c, parent, node);
+  }
+  return { rsc: Rsc.CREATED, pc: createResult(c.tree, node, rcn, body) };
+}
+
+/** The handler of the requested type, if it may be created under the target. */
+function creatingHandler(handlers: HandlerTable, req: RequestPrimitive, target: LocalTarget): TypeHandler {
   if (target.virtual !== undefined || target.attribute !== undefined)
     throw refuse(Rsc.OPERATION_NOT_ALLOWED, 'CREATE cannot target a virtual resource or an attribute');
   if (req.ty === undefined) throw refuse(Rsc.BAD_REQUEST, 'ty (resource type) is mandatory in CREATE');
@@ -69,8 +106,16 @@ export async function createResource(
       Rsc.INVALID_CHILD_RESOURCE_TYPE,
       `a ${shortNameOf(req.ty)} cannot be created under a ${shortNameOf(parent.ty)}`,
     );
-  const short = handler.contentShort?.(req.pc) ?? handler.short;
-  const body = contentOf(req.pc, short);
+  return handler;
+}
+
+/** The content checked against the type's attribute policy, split into `rn` and the attributes. */
+function checkCreateContent(
+  c: CseContext,
+  handler: TypeHandler,
+  body: Record<string, unknown>,
+  short: string,
+): { rn: string | undefined; attrs: Record<string, unknown> } {
   checkAttributes(body, handler.policy, 'c', `m2m:${short}`);
   const { rn, ...attrs } = body;
   if (rn !== undefined) checkResourceName(rn);
@@ -78,9 +123,17 @@ export async function createResource(
     for (const [k, v] of Object.entries(attrs))
       if (Array.isArray(v) && v.length === 0)
         throw refuse(Rsc.BAD_REQUEST, `Optional list attribute must be non-empty: ${k}`);
-  const etMs = checkFutureEt(c, attrs.et);
-  const input: CreateInput = { req, originator, parent, rn: rn as string | undefined, attrs, rctx };
-  const prepared = await handler.prepareCreate(c, input);
+  return { rn: rn as string | undefined, attrs };
+}
+
+/** The new resource's id and name, once the handler prepared it (the tree may have changed meanwhile). */
+function placeInTree(
+  c: CseContext,
+  handler: TypeHandler,
+  input: CreateInput,
+  prepared: Prepared,
+): { ri: string; name: string } {
+  const { parent } = input;
   // The tree may have changed while the handler waited (subscription verification).
   if (!c.tree.has(parent.ri)) throw refuse(Rsc.NOT_FOUND, 'the parent resource was deleted meanwhile');
   const ri = prepared.ri ?? c.newRi(handler.short);
@@ -91,30 +144,17 @@ export async function createResource(
       Rsc.CONFLICT,
       `a resource named ${name} already exists under ${c.tree.structuredPath(parent)}`,
     );
-  const now = c.now();
-  const expiresMs = etMs ?? c.clock.nowMs() + defaultLifetimeMs;
+  return { ri, name };
+}
+
+/** The type's attributes, with a `cr: null` request answered by the originator (or dropped). */
+function withCreator(prepared: Prepared, originator: string | undefined): Record<string, unknown> {
   const typeAttrs = { ...prepared.attrs };
   if (typeAttrs.cr === null) {
     if (originator === undefined) delete typeAttrs.cr;
     else typeAttrs.cr = originator;
   }
-  const node: ResourceNode = {
-    ty: handler.ty,
-    ri,
-    rn: name,
-    pi: parent.ri,
-    attrs: { ct: now, lt: now, et: attrs.et ?? c.formatTime(expiresMs), ...typeAttrs },
-    children: [],
-    meta: { creator: originator, rvi: req.rvi, etMs: expiresMs },
-  };
-  c.tree.add(node);
-  handler.afterCreate?.(c, node, input);
-  c.scheduleExpiry(expiresMs);
-  if (c.tree.has(node.ri)) {
-    c.events.emit('resource', resourceEvent(c, 'created', node, originator));
-    c.notifier.childCreated(c, parent, node);
-  }
-  return { rsc: Rsc.CREATED, pc: createResult(c.tree, node, rcn, body) };
+  return typeAttrs;
 }
 
 function checkResourceName(rn: unknown): void {
