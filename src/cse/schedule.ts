@@ -7,25 +7,18 @@
 import { ResourceType, Rsc } from '../protocol/codes.js';
 import { isPlainObject } from '../protocol/validate.js';
 import { SCHEDULE_POLICY } from './attributes.js';
-import type { CseContext, CreateInput, Prepared, TypeHandler } from './context.js';
+import { checkedTypeHandler, type TypeHandler } from './context.js';
 import { refuse } from './errors.js';
 import type { ResourceNode } from './tree.js';
 
 /** The `<schedule>` handler. Parents are liberal: CSEBase, AE, remoteCSE, subscription. */
-export const scheduleHandler: TypeHandler = {
+export const scheduleHandler: TypeHandler = checkedTypeHandler({
   ty: ResourceType.Schedule,
   short: 'sch',
   policy: SCHEDULE_POLICY,
   parents: [ResourceType.CSEBase, ResourceType.AE, ResourceType.RemoteCSE, ResourceType.Subscription],
-  updatable: true,
-  prepareCreate(_c: CseContext, input: CreateInput): Prepared {
-    checkSchedule(input.attrs, input.parent);
-    return { attrs: { ...input.attrs } };
-  },
-  checkUpdate(c: CseContext, node: ResourceNode, changes: Readonly<Record<string, unknown>>): void {
-    checkSchedule(changes, c.tree.parent(node));
-  },
-};
+  check: checkSchedule,
+});
 
 function checkSchedule(attrs: Readonly<Record<string, unknown>>, parent: ResourceNode | undefined): void {
   if (attrs.nco !== undefined && attrs.nco !== null && parent?.ty !== ResourceType.Node)
