@@ -1,4 +1,8 @@
-/** A small argv parser: `--flag`, `--key value`, `--key=value`, `-c FILE`; unknown options are usage errors. */
+/**
+ * Command-line options through `node:util` `parseArgs`: `--flag`, `--key value`, `--key=value`,
+ * `-c FILE`; unknown options are usage errors.
+ */
+import { parseArgs as parseArgv, type ParseArgsConfig } from 'node:util';
 import { AgentError } from '../util/errors.js';
 
 export class UsageError extends AgentError {
@@ -22,38 +26,52 @@ export interface ParsedArgs {
   readonly positionals: readonly string[];
 }
 
+type OptionToken = Extract<NonNullable<ReturnType<typeof parseArgv>['tokens']>[number], { kind: 'option' }>;
+
 export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[]): ParsedArgs {
+  // Not strict: node's own errors neither name the option in a stable way nor reject only `--x`
+  // as a missing value (`--config -` is a file name here), so the tokens are checked below.
+  const { tokens, positionals } = parseArgv({
+    args: [...argv],
+    options: toNodeOptions(specs),
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
   const options: Record<string, string | boolean> = {};
-  const positionals: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    if (arg === '--') {
-      positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    if (!arg.startsWith('-') || arg === '-') {
-      positionals.push(arg);
-      continue;
-    }
-    const [rawName, inline] = arg.startsWith('--') ? splitOnce(arg.slice(2)) : [arg.slice(1), undefined];
-    const spec = specs.find((s) => (arg.startsWith('--') ? s.name === rawName : s.short === rawName));
-    if (!spec) throw new UsageError(`unknown option ${arg}`);
-    if (!spec.value) {
-      if (inline !== undefined) throw new UsageError(`option --${spec.name} takes no value`);
-      options[spec.name] = true;
-      continue;
-    }
-    const value = inline ?? argv[++i];
-    if (value === undefined || (inline === undefined && value.startsWith('--')))
-      throw new UsageError(`option --${spec.name} needs a value`);
-    options[spec.name] = value;
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    const spec = specs.find((s) => s.name === token.name);
+    if (!spec) throw new UsageError(`unknown option ${spelledAsGiven(token)}`);
+    options[spec.name] = optionValue(spec, token);
   }
   return { options, positionals };
 }
 
-function splitOnce(s: string): [string, string | undefined] {
-  const i = s.indexOf('=');
-  return i < 0 ? [s, undefined] : [s.slice(0, i), s.slice(i + 1)];
+function toNodeOptions(specs: readonly OptionSpec[]): NonNullable<ParseArgsConfig['options']> {
+  return Object.fromEntries(
+    specs.map((s) => [
+      s.name,
+      s.short === undefined
+        ? { type: s.value ? 'string' : 'boolean' }
+        : { type: s.value ? 'string' : 'boolean', short: s.short },
+    ]),
+  );
+}
+
+function optionValue(spec: OptionSpec, token: OptionToken): string | boolean {
+  if (!spec.value) {
+    if (token.inlineValue === true) throw new UsageError(`option --${spec.name} takes no value`);
+    return true;
+  }
+  // `--config --json`: the next word is another option, not this one's value.
+  if (token.value === undefined || (!token.inlineValue && token.value.startsWith('--')))
+    throw new UsageError(`option --${spec.name} needs a value`);
+  return token.value;
+}
+
+function spelledAsGiven(token: OptionToken): string {
+  return token.inlineValue === true ? `${token.rawName}=${token.value ?? ''}` : token.rawName;
 }
 
 export function formatOptions(specs: readonly OptionSpec[]): string {

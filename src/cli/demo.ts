@@ -8,22 +8,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRegistrar, type Registrar } from '../cse/server.js';
 import type { PrimitiveEvent } from '../cse/registrar-events.js';
-import { loadDeviceModels } from '../config/models.js';
-import { validateConfig } from '../config/validate.js';
 import { formatIssues } from '../config/format.js';
-import { bundledDevicesDir } from '../config/schemas.js';
+import type { AgentConfig } from '../config/types.js';
 import { isSerialization, type Serialization } from '../codec/subprotocol.js';
 import { startAgent } from '../main.js';
 import { isRequest, type RequestPrimitive } from '../protocol/primitive.js';
 import { Operation, ResourceType, rscLabel } from '../protocol/codes.js';
-import { createLogger, isLogLevel } from '../util/log.js';
+import { createLogger, isLogLevel, type LogLevel } from '../util/log.js';
 import { UsageError } from './args.js';
 import { DEMO_USER, runAsnDemoUser } from './demo-asn.js';
+import { AE_NAME, ASN_CSE_ID, demoConfig } from './demo-config.js';
 import { EXIT_CONFIG, EXIT_OK, LOG_LEVEL_OPTION, type Command } from './command.js';
-
-const AE_NAME = 'demo-gw';
-/** The agent's own CSE-ID with `--role asn`. */
-const ASN_CSE_ID = '/id-demo-gw';
 
 export const demoCommand: Command = {
   name: 'demo',
@@ -46,145 +41,24 @@ export const demoCommand: Command = {
     { ...LOG_LEVEL_OPTION, help: 'agent log level (default warn, so the demo output stays readable)' },
   ],
   async run(o) {
-    const str = (k: string): string | undefined => (typeof o[k] === 'string' ? o[k] : undefined);
-    const serialization = str('serialization') ?? 'cbor';
-    if (!isSerialization(serialization)) throw new UsageError('--serialization must be cbor, json or xml');
-    const imitate = str('imitate');
-    if (imitate !== undefined && imitate !== 'acme' && imitate !== 'mobius')
-      throw new UsageError('--imitate must be acme or mobius');
-    const role = str('role') ?? 'adn';
-    if (role !== 'adn' && role !== 'asn') throw new UsageError('--role must be adn or asn');
-    if (role === 'asn' && imitate === 'mobius')
-      throw new UsageError(
-        '--role asn cannot run against --imitate mobius: Mobius never routes requests over the link',
-      );
-    const asn = role === 'asn';
-    const durationS = str('duration') === undefined ? undefined : Number(str('duration'));
-    if (durationS !== undefined && !(durationS > 0))
-      throw new UsageError('--duration must be a positive number of seconds');
-    const level = str('log-level') ?? 'warn';
-    if (!isLogLevel(level)) throw new UsageError('--log-level must be debug, info, warn or error');
-
-    const out = (line: string): void => {
-      process.stdout.write(line + '\n');
-    };
+    const opts = parseDemoOptions(o);
     const stateDir = await mkdtemp(join(tmpdir(), 'm2m-agent-demo-'));
-    const registrar = await startRegistrar({
-      port: 0,
-      ...(imitate ? { imitate } : {}),
-      // ACME refuses a <remoteCSE> from a CSE-ID not on its allow-list: its operator adds ours.
-      ...(asn && imitate === 'acme' ? { quirks: { allowedCsrOriginators: [ASN_CSE_ID] } } : {}),
-    });
-    out(
-      `development registrar ${registrar.url} (CSE-ID ${registrar.cse.cseId}, CSEBase ${registrar.cse.cseName}${imitate ? `, imitating ${imitate}` : ''})`,
-    );
-    const serializations: Serialization[] = [
-      serialization,
-      ...(['cbor', 'json', 'xml'] as const).filter((s) => s !== serialization),
-    ];
-    const { models, issues: modelIssues } = loadDeviceModels([bundledDevicesDir()]);
-    const { config, issues } = validateConfig(
-      {
-        registrar: {
-          url: registrar.url,
-          cseId: registrar.cse.cseId,
-          cseName: registrar.cse.cseName,
-          // Mobius cannot notify over the link: poll for commands often enough to watch it happen.
-          ...(imitate
-            ? { compat: { preset: imitate, ...(imitate === 'mobius' ? { pollCommandsSeconds: 2 } : {}) } }
-            : {}),
-        },
-        node: {
-          name: AE_NAME,
-          appId: 'Nm2m-agent-demo',
-          originator: 'Cdemo-gw',
-          ...(asn ? { role: 'asn', cseId: ASN_CSE_ID } : {}),
-        },
-        // ASN: the demo user may read the agent's CSE and command its actuator.
-        ...(asn ? { trustedOriginators: [DEMO_USER] } : {}),
-        serializations: imitate ? serializations.filter((s) => s !== 'xml') : serializations,
-        stateDir,
-        buffer: { fsyncIntervalMs: 1000 },
-        devices: [
-          { name: 'counter', model: 'sim', params: { waveform: 'counter' }, sample: '*/2 * * * * *' },
-          {
-            name: 'temperature',
-            model: 'sim',
-            params: { waveform: 'sine', unit: 'Cel', offset: 20, amplitude: 5, periodSeconds: 120 },
-            sample: '*/3 * * * * *',
-            // ASN: kept in the agent's CSE only; the user retrieves it through the registrar.
-            ...(asn ? { push: false } : {}),
-          },
-          { name: 'switch', model: 'sim-switch', eventCategory: 'immediate' },
-        ],
-      },
-      models,
-    );
+    const registrar = await startDemoRegistrar(opts);
+    const { config, issues } = demoConfig(registrar, opts, stateDir);
     if (!config) {
-      process.stderr.write(
-        `demo configuration is invalid (a bug):\n${formatIssues([...modelIssues, ...issues])}\n`,
-      );
+      process.stderr.write(`demo configuration is invalid (a bug):\n${formatIssues(issues)}\n`);
       await registrar.close();
       return EXIT_CONFIG;
     }
-    out(
-      `agent "${AE_NAME}" offering ${config.serializations.join(', ')}; devices: counter (every 2 s), temperature (sine, every 3 s), switch (actuator)`,
-    );
-    if (asn)
-      out(
-        `role asn: the agent hosts CSE ${ASN_CSE_ID} (CSEBase ${AE_NAME}) and registers it as a <remoteCSE>; counter and switch are pushed, temperature is only pulled by the user ${DEMO_USER}`,
-      );
-    out('');
-    out(
-      `${'device'.padEnd(12)} ${'value'.padEnd(14)} ${'sampled at (UTC)'.padEnd(24)} ${'subprotocol'.padEnd(16)} bytes`,
-    );
-
+    printIntroduction(config, opts.asn);
     registrar.on('primitive', (e) => {
       const line = describeReading(e);
       if (line) out(line);
     });
-    const agent = await startAgent(config, { logger: createLogger({ level }) });
-
-    let readings = 0;
-    let switched = false;
+    const agent = await startAgent(config, { logger: createLogger({ level: opts.level }) });
     const commands = new AbortController();
-    registrar.on('primitive', (e) => {
-      if (e.direction !== 'in' || !isRequest(e.primitive) || e.primitive.ty !== ResourceType.ContentInstance)
-        return;
-      readings++;
-      // Soon after the first readings, so that even a short --duration shows the switch turning.
-      if (readings === 3 && !switched) {
-        switched = true;
-        void (asn
-          ? runAsnDemoUser({
-              url: registrar.url,
-              serialization: config.serializations[0] ?? 'json',
-              cseBase: registrar.cse.cseName,
-              cseId: ASN_CSE_ID,
-              name: AE_NAME,
-              pulled: 'temperature',
-              actuator: 'switch',
-              out,
-              signal: commands.signal,
-            })
-          : sendCommands(registrar, out, commands.signal, imitate === 'mobius'));
-      }
-    });
-    registrar.on('notification', (n) => {
-      if (n.request.op !== Operation.Notify) return;
-      const answer = n.delivery.response ? rscLabel(n.delivery.response.rsc) : n.delivery.outcome;
-      out(`>>> NOTIFY ${n.request.rqi} to ${n.target} over its link: answered ${answer}`);
-    });
-
-    await new Promise<void>((resolve) => {
-      const timer = durationS === undefined ? undefined : setTimeout(resolve, durationS * 1000);
-      const stop = (): void => {
-        if (timer) clearTimeout(timer);
-        resolve();
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
+    showCommandRoundTrip(registrar, config, opts, commands.signal);
+    await untilStopped(opts.durationS);
     commands.abort();
     out('');
     out('stopping the demo');
@@ -198,6 +72,117 @@ export const demoCommand: Command = {
     return EXIT_OK;
   },
 };
+
+function out(line: string): void {
+  process.stdout.write(line + '\n');
+}
+
+interface DemoOptions {
+  readonly serialization: Serialization;
+  readonly imitate: 'acme' | 'mobius' | undefined;
+  readonly asn: boolean;
+  readonly durationS: number | undefined;
+  readonly level: LogLevel;
+}
+
+function parseDemoOptions(o: Readonly<Record<string, string | boolean>>): DemoOptions {
+  const str = (k: string): string | undefined => (typeof o[k] === 'string' ? o[k] : undefined);
+  const serialization = str('serialization') ?? 'cbor';
+  if (!isSerialization(serialization)) throw new UsageError('--serialization must be cbor, json or xml');
+  const imitate = str('imitate');
+  if (imitate !== undefined && imitate !== 'acme' && imitate !== 'mobius')
+    throw new UsageError('--imitate must be acme or mobius');
+  const role = str('role') ?? 'adn';
+  if (role !== 'adn' && role !== 'asn') throw new UsageError('--role must be adn or asn');
+  if (role === 'asn' && imitate === 'mobius')
+    throw new UsageError(
+      '--role asn cannot run against --imitate mobius: Mobius never routes requests over the link',
+    );
+  const durationS = str('duration') === undefined ? undefined : Number(str('duration'));
+  if (durationS !== undefined && !(durationS > 0))
+    throw new UsageError('--duration must be a positive number of seconds');
+  const level = str('log-level') ?? 'warn';
+  if (!isLogLevel(level)) throw new UsageError('--log-level must be debug, info, warn or error');
+  return { serialization, imitate, asn: role === 'asn', durationS, level };
+}
+
+async function startDemoRegistrar({ imitate, asn }: DemoOptions): Promise<Registrar> {
+  const registrar = await startRegistrar({
+    port: 0,
+    ...(imitate ? { imitate } : {}),
+    // ACME refuses a <remoteCSE> from a CSE-ID not on its allow-list: its operator adds ours.
+    ...(asn && imitate === 'acme' ? { quirks: { allowedCsrOriginators: [ASN_CSE_ID] } } : {}),
+  });
+  out(
+    `development registrar ${registrar.url} (CSE-ID ${registrar.cse.cseId}, CSEBase ${registrar.cse.cseName}${imitate ? `, imitating ${imitate}` : ''})`,
+  );
+  return registrar;
+}
+
+function printIntroduction(config: AgentConfig, asn: boolean): void {
+  out(
+    `agent "${AE_NAME}" offering ${config.serializations.join(', ')}; devices: counter (every 2 s), temperature (sine, every 3 s), switch (actuator)`,
+  );
+  if (asn)
+    out(
+      `role asn: the agent hosts CSE ${ASN_CSE_ID} (CSEBase ${AE_NAME}) and registers it as a <remoteCSE>; counter and switch are pushed, temperature is only pulled by the user ${DEMO_USER}`,
+    );
+  out('');
+  out(
+    `${'device'.padEnd(12)} ${'value'.padEnd(14)} ${'sampled at (UTC)'.padEnd(24)} ${'subprotocol'.padEnd(16)} bytes`,
+  );
+}
+
+/** Soon after the first readings, a user commands the switch; each NOTIFY it causes gets a line. */
+function showCommandRoundTrip(
+  registrar: Registrar,
+  config: AgentConfig,
+  { asn, imitate }: DemoOptions,
+  signal: AbortSignal,
+): void {
+  let readings = 0;
+  let switched = false;
+  registrar.on('primitive', (e) => {
+    if (e.direction !== 'in' || !isRequest(e.primitive) || e.primitive.ty !== ResourceType.ContentInstance)
+      return;
+    readings++;
+    // Soon after the first readings, so that even a short --duration shows the switch turning.
+    if (readings === 3 && !switched) {
+      switched = true;
+      void (asn
+        ? runAsnDemoUser({
+            url: registrar.url,
+            serialization: config.serializations[0] ?? 'json',
+            cseBase: registrar.cse.cseName,
+            cseId: ASN_CSE_ID,
+            name: AE_NAME,
+            pulled: 'temperature',
+            actuator: 'switch',
+            out,
+            signal,
+          })
+        : sendCommands(registrar, out, signal, imitate === 'mobius'));
+    }
+  });
+  registrar.on('notification', (n) => {
+    if (n.request.op !== Operation.Notify) return;
+    const answer = n.delivery.response ? rscLabel(n.delivery.response.rsc) : n.delivery.outcome;
+    out(`>>> NOTIFY ${n.request.rqi} to ${n.target} over its link: answered ${answer}`);
+  });
+}
+
+/** Resolves after `--duration`, or on Ctrl-C / SIGTERM. */
+function untilStopped(durationS: number | undefined): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = durationS === undefined ? undefined : setTimeout(resolve, durationS * 1000);
+    const stop = (): void => {
+      if (timer) clearTimeout(timer);
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
 
 /** One line per contentInstance CREATE that reaches the registrar. */
 function describeReading(e: PrimitiveEvent): string | undefined {

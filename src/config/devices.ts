@@ -63,15 +63,7 @@ export function checkDevices(devices: unknown, models: ReadonlyMap<string, Devic
         'device names are container names and must be unique',
       );
     }
-    if (typeof d.sample === 'string') {
-      for (const msg of validateSampleCron(d.sample)) {
-        issues.push({
-          path: joinPath(base, 'sample'),
-          message: msg,
-          hint: '"*/30 * * * * *" = every 30 seconds, "0 */5 * * * *" = every 5 minutes',
-        });
-      }
-    }
+    if (typeof d.sample === 'string') issues.push(...sampleIssues(d.sample, joinPath(base, 'sample')));
     if (typeof d.model !== 'string') return;
     const model = models.get(d.model);
     if (!model) {
@@ -86,28 +78,46 @@ export function checkDevices(devices: unknown, models: ReadonlyMap<string, Devic
     const params = { ...model.params, ...d.params };
     const paramsPath = joinPath(base, 'params');
     issues.push(...validateJson(model.paramsSchema, params, paramsPath));
-    // A pin number means a different pin on another GPIO chip, so the chip base is part of the key.
-    if (typeof params.gpio === 'number') {
-      const chip = typeof params.sysfsBase === 'number' ? `${params.sysfsBase}:` : '';
-      hardware.claim(
-        `gpio:${chip}${params.gpio}`,
-        i,
-        joinPath(paramsPath, 'gpio'),
-        `pin ${params.gpio}`,
-        'a GPIO pin can serve one device only',
-      );
-    }
-    if (typeof params.path === 'string' && params.path.startsWith('/dev/')) {
-      hardware.claim(
-        `path:${params.path}`,
-        i,
-        joinPath(paramsPath, 'path'),
-        params.path,
-        'a serial port can be opened by one device only',
-      );
-    }
+    claimHardware(hardware, params, i, paramsPath);
   });
   return issues;
+}
+
+function sampleIssues(sample: string, path: string): Issue[] {
+  return validateSampleCron(sample).map((message) => ({
+    path,
+    message,
+    hint: '"*/30 * * * * *" = every 30 seconds, "0 */5 * * * *" = every 5 minutes',
+  }));
+}
+
+/** The GPIO pin or serial port a device's parameters name can serve that device only. */
+function claimHardware(
+  hardware: Claims,
+  params: Record<string, unknown>,
+  index: number,
+  paramsPath: string,
+): void {
+  // A pin number means a different pin on another GPIO chip, so the chip base is part of the key.
+  if (typeof params.gpio === 'number') {
+    const chip = typeof params.sysfsBase === 'number' ? `${params.sysfsBase}:` : '';
+    hardware.claim(
+      `gpio:${chip}${params.gpio}`,
+      index,
+      joinPath(paramsPath, 'gpio'),
+      `pin ${params.gpio}`,
+      'a GPIO pin can serve one device only',
+    );
+  }
+  if (typeof params.path === 'string' && params.path.startsWith('/dev/')) {
+    hardware.claim(
+      `path:${params.path}`,
+      index,
+      joinPath(paramsPath, 'path'),
+      params.path,
+      'a serial port can be opened by one device only',
+    );
+  }
 }
 
 /** Builds the validated devices (call only when `checkDevices` and the schema pass found nothing). */

@@ -79,25 +79,43 @@ export function validateJson(
   path = '',
   root: JsonSchema = schema,
 ): Issue[] {
-  const issues: Issue[] = [];
-  const add = (p: string, message: string, hint?: string): void => {
-    issues.push(hint === undefined ? { path: p, message } : { path: p, message, hint });
-  };
   const s = resolve(schema, root);
   const hint = s.description;
-  if (s.type !== undefined) {
-    const types = typeof s.type === 'string' ? [s.type] : s.type;
-    if (!types.some((t) => typeMatches(value, t))) {
-      // `"releaseVersion": 3` is a common slip: say how to write it.
-      const quoted =
-        types.includes('string') && (typeof value === 'number' || typeof value === 'boolean')
-          ? `write it in quotes: "${String(value)}"`
-          : undefined;
-      add(path, `expected ${types.map(article).join(' or ')}, got ${describe(value)}`, quoted ?? hint);
-      return issues;
-    }
-  }
-  if (s.oneOf) return [...issues, ...validateOneOf(s.oneOf, value, path, root, hint)];
+  const wrongType = typeIssue(s, value, path);
+  if (wrongType) return [wrongType];
+  if (s.oneOf) return validateOneOf(s.oneOf, value, path, root, hint);
+  const issues = valueIssues(s, value, path);
+  if (typeof value === 'number') issues.push(...numberIssues(s, value, path));
+  if (typeof value === 'string') issues.push(...stringIssues(s, value, path));
+  if (Array.isArray(value)) issues.push(...arrayIssues(s, value, path, root));
+  if (isPlainObject(value)) issues.push(...validateObject(s, value, path, root));
+  return issues;
+}
+
+function issue(path: string, message: string, hint: string | undefined): Issue {
+  return hint === undefined ? { path, message } : { path, message, hint };
+}
+
+function typeIssue(s: JsonSchema, value: unknown, path: string): Issue | undefined {
+  if (s.type === undefined) return undefined;
+  const types = typeof s.type === 'string' ? [s.type] : s.type;
+  if (types.some((t) => typeMatches(value, t))) return undefined;
+  // `"releaseVersion": 3` is a common slip: say how to write it.
+  const quoted =
+    types.includes('string') && (typeof value === 'number' || typeof value === 'boolean')
+      ? `write it in quotes: "${String(value)}"`
+      : undefined;
+  return issue(
+    path,
+    `expected ${types.map(article).join(' or ')}, got ${describe(value)}`,
+    quoted ?? s.description,
+  );
+}
+
+/** enum and const. */
+function valueIssues(s: JsonSchema, value: unknown, path: string): Issue[] {
+  const issues: Issue[] = [];
+  const hint = s.description;
   if (s.enum && !s.enum.some((e) => e === value)) {
     const near =
       typeof value === 'string'
@@ -106,57 +124,67 @@ export function validateJson(
             s.enum.filter((e) => typeof e === 'string'),
           )
         : undefined;
-    add(
-      path,
-      `${show(value)} is not one of ${s.enum.map(show).join(', ')}`,
-      near ? `did you mean "${near}"?` : hint,
+    issues.push(
+      issue(
+        path,
+        `${show(value)} is not one of ${s.enum.map(show).join(', ')}`,
+        near ? `did you mean "${near}"?` : hint,
+      ),
     );
   }
-  if (s.const !== undefined && s.const !== value) add(path, `must be ${show(s.const)}`, hint);
-  if (typeof value === 'number') {
-    if (s.minimum !== undefined && value < s.minimum)
-      add(path, `${value} is below the minimum ${s.minimum}`, hint);
-    if (s.maximum !== undefined && value > s.maximum)
-      add(path, `${value} is above the maximum ${s.maximum}`, hint);
-    if (s.exclusiveMinimum !== undefined && value <= s.exclusiveMinimum) {
-      add(path, `${value} must be greater than ${s.exclusiveMinimum}`, hint);
-    }
-    if (s.exclusiveMaximum !== undefined && value >= s.exclusiveMaximum) {
-      add(path, `${value} must be less than ${s.exclusiveMaximum}`, hint);
-    }
-  }
-  if (typeof value === 'string') {
-    if (s.minLength !== undefined && value.length < s.minLength) {
-      add(path, s.minLength === 1 ? 'must not be empty' : `is shorter than ${s.minLength} characters`, hint);
-    }
-    if (s.maxLength !== undefined && value.length > s.maxLength)
-      add(path, `is longer than ${s.maxLength} characters`, hint);
-    if (s.pattern !== undefined && !new RegExp(s.pattern, 'u').test(value)) {
-      add(path, `${show(value)} does not have the expected form (pattern ${s.pattern})`, hint);
-    }
-  }
-  if (Array.isArray(value)) {
-    if (s.minItems !== undefined && value.length < s.minItems)
-      add(path, `needs at least ${s.minItems} item(s)`, hint);
-    if (s.maxItems !== undefined && value.length > s.maxItems)
-      add(path, `allows at most ${s.maxItems} item(s)`, hint);
-    if (s.uniqueItems) {
-      value.forEach((v, i) => {
-        const first = value.findIndex((w) => show(w) === show(v));
-        if (first < i)
-          add(
+  if (s.const !== undefined && s.const !== value) issues.push(issue(path, `must be ${show(s.const)}`, hint));
+  return issues;
+}
+
+function numberIssues(s: JsonSchema, value: number, path: string): Issue[] {
+  const issues: Issue[] = [];
+  const add = (message: string): void => {
+    issues.push(issue(path, message, s.description));
+  };
+  if (s.minimum !== undefined && value < s.minimum) add(`${value} is below the minimum ${s.minimum}`);
+  if (s.maximum !== undefined && value > s.maximum) add(`${value} is above the maximum ${s.maximum}`);
+  if (s.exclusiveMinimum !== undefined && value <= s.exclusiveMinimum)
+    add(`${value} must be greater than ${s.exclusiveMinimum}`);
+  if (s.exclusiveMaximum !== undefined && value >= s.exclusiveMaximum)
+    add(`${value} must be less than ${s.exclusiveMaximum}`);
+  return issues;
+}
+
+function stringIssues(s: JsonSchema, value: string, path: string): Issue[] {
+  const issues: Issue[] = [];
+  const add = (message: string): void => {
+    issues.push(issue(path, message, s.description));
+  };
+  if (s.minLength !== undefined && value.length < s.minLength)
+    add(s.minLength === 1 ? 'must not be empty' : `is shorter than ${s.minLength} characters`);
+  if (s.maxLength !== undefined && value.length > s.maxLength)
+    add(`is longer than ${s.maxLength} characters`);
+  if (s.pattern !== undefined && !new RegExp(s.pattern, 'u').test(value))
+    add(`${show(value)} does not have the expected form (pattern ${s.pattern})`);
+  return issues;
+}
+
+function arrayIssues(s: JsonSchema, value: readonly unknown[], path: string, root: JsonSchema): Issue[] {
+  const issues: Issue[] = [];
+  if (s.minItems !== undefined && value.length < s.minItems)
+    issues.push(issue(path, `needs at least ${s.minItems} item(s)`, s.description));
+  if (s.maxItems !== undefined && value.length > s.maxItems)
+    issues.push(issue(path, `allows at most ${s.maxItems} item(s)`, s.description));
+  if (s.uniqueItems) {
+    value.forEach((v, i) => {
+      const first = value.findIndex((w) => show(w) === show(v));
+      if (first < i)
+        issues.push(
+          issue(
             joinPath(path, i),
             `${show(v)} is already listed at ${joinPath(path, first)}`,
             'remove the duplicate',
-          );
-      });
-    }
-    if (s.items) {
-      const items = s.items;
-      value.forEach((v, i) => issues.push(...validateJson(items, v, joinPath(path, i), root)));
-    }
+          ),
+        );
+    });
   }
-  if (isPlainObject(value)) issues.push(...validateObject(s, value, path, root));
+  const items = s.items;
+  if (items) value.forEach((v, i) => issues.push(...validateJson(items, v, joinPath(path, i), root)));
   return issues;
 }
 

@@ -5,7 +5,6 @@
  * syntax, trusted originators, serializations
  * after mapping legacy names, devices). Every problem is collected; nothing stops at the first.
  */
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { isSerialization, serializationOf, type Serialization } from '../codec/subprotocol.js';
 import { validateScheduleEntry } from '../connectivity/schedule.js';
@@ -15,7 +14,7 @@ import { resolveCompat } from './compat.js';
 import { buildDevices, checkDevices, type RawDevice } from './devices.js';
 import { applyDefaults, isPlainObject, validateJson } from './json-schema.js';
 import type { DeviceModel } from './models.js';
-import { tlsFileIssues } from './tls-check.js';
+import { checkRegistrar } from './registrar-check.js';
 import { configSchema } from './schemas.js';
 import type { AgentConfig, NodeConfig, TlsConfig } from './types.js';
 
@@ -52,15 +51,6 @@ function toSerialization(s: unknown): Serialization | undefined {
   return isSerialization(s) ? s : serializationOf(s);
 }
 
-function defaultUnreadable(path: string): string | undefined {
-  try {
-    accessSync(path, constants.R_OK);
-    return statSync(path).isFile() ? undefined : 'not a regular file';
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code ?? String(err);
-  }
-}
-
 /** Reads `obj.a.b` without trusting the shape. */
 function get(obj: unknown, ...keys: string[]): unknown {
   let cur = obj;
@@ -75,82 +65,45 @@ function crossCheck(
   issues: Issue[],
   opts: ValidateOptions,
 ): void {
-  const url = get(raw, 'registrar', 'url');
-  let scheme: string | undefined;
-  if (typeof url === 'string' && url !== '') {
-    try {
-      scheme = new URL(url).protocol;
-      if (scheme !== 'ws:' && scheme !== 'wss:') {
-        issues.push({
-          path: 'registrar.url',
-          message: `${JSON.stringify(url)} is not a WebSocket URL`,
-          hint: 'the oneM2M WebSocket binding (TS-0020) needs ws:// or wss://, e.g. wss://in-cse.example.net:8443/',
-        });
-      }
-    } catch {
-      issues.push({
-        path: 'registrar.url',
-        message: `${JSON.stringify(url)} is not a valid URL`,
-        hint: 'e.g. ws://127.0.0.1:8080/',
-      });
-    }
-  }
-  const tls = get(raw, 'registrar', 'tls');
-  if (scheme === 'wss:' && isPlainObject(tls)) {
-    const unreadable = opts.unreadable ?? defaultUnreadable;
-    const readable: { ca?: string; cert?: string; key?: string } = {};
-    for (const key of ['ca', 'cert', 'key'] as const) {
-      const p = tls[key];
-      if (typeof p !== 'string' || p === '') continue;
-      const full = opts.baseDir === undefined ? p : resolvePath(opts.baseDir, p);
-      const why = unreadable(full);
-      if (why !== undefined) {
-        issues.push({
-          path: `registrar.tls.${key}`,
-          message: `cannot read ${full}: ${why}`,
-          hint: 'give the path of a PEM file the agent can read',
-        });
-      } else readable[key] = full;
-    }
-    const read = opts.readFile ?? (opts.unreadable === undefined ? readFileSync : undefined);
-    if (read !== undefined) issues.push(...tlsFileIssues(readable, read));
-    if ((tls.cert === undefined) !== (tls.key === undefined)) {
-      issues.push({
-        path: tls.cert === undefined ? 'registrar.tls.cert' : 'registrar.tls.key',
-        message: 'missing: a client certificate needs its key, and a key its certificate',
-        hint: 'set both registrar.tls.cert and registrar.tls.key, or neither',
-      });
-    }
-  }
-  const proxy = get(raw, 'registrar', 'proxy');
-  if (typeof proxy === 'string' && !URL.canParse(proxy)) {
-    issues.push({
-      path: 'registrar.proxy',
-      message: `${JSON.stringify(proxy)} is not a valid URL`,
-      hint: 'e.g. http://proxy:3128',
-    });
-  }
-  if (get(raw, 'node', 'role') === 'asn' && get(raw, 'node', 'cseId') === undefined) {
-    issues.push({
-      path: 'node.cseId',
-      message: 'missing: role asn needs its own CSE-ID',
-      hint: 'e.g. /id-barn-gw-1',
-    });
-  }
-  issues.push(...checkRole(raw));
+  issues.push(
+    ...checkRegistrar(raw, opts),
+    ...checkAsnCseId(raw),
+    ...checkRole(raw),
+    ...checkTrustedOriginators(raw),
+    ...checkSerializations(raw),
+    ...checkSchedule(raw.schedule),
+    ...checkBackoff(raw),
+    ...checkDevices(raw.devices, models),
+  );
+}
+
+function checkAsnCseId(raw: Record<string, unknown>): Issue[] {
+  if (get(raw, 'node', 'role') !== 'asn' || get(raw, 'node', 'cseId') !== undefined) return [];
+  return [
+    { path: 'node.cseId', message: 'missing: role asn needs its own CSE-ID', hint: 'e.g. /id-barn-gw-1' },
+  ];
+}
+
+function checkTrustedOriginators(raw: Record<string, unknown>): Issue[] {
   const trusted = raw.trustedOriginators;
-  if (Array.isArray(trusted)) {
-    const cseId = get(raw, 'registrar', 'cseId');
-    trusted.forEach((t, i) => {
-      if (typeof t !== 'string' || t === '') return;
-      if (parseOriginator(t, { registrarCseId: typeof cseId === 'string' ? cseId : '/id-in' }) === undefined)
-        issues.push({
-          path: joinPath('trustedOriginators', i),
-          message: `${JSON.stringify(t)} is not an originator (CSE-ID or AE-ID) in a TS-0001 form`,
-          hint: 'e.g. /id-in (a CSE), Cadmin or /id-in/Cadmin (an AE), Sfleet, //sp.example/id-mn (another SP)',
-        });
-    });
-  }
+  if (!Array.isArray(trusted)) return [];
+  const issues: Issue[] = [];
+  const cseId = get(raw, 'registrar', 'cseId');
+  trusted.forEach((t, i) => {
+    if (typeof t !== 'string' || t === '') return;
+    if (parseOriginator(t, { registrarCseId: typeof cseId === 'string' ? cseId : '/id-in' }) === undefined)
+      issues.push({
+        path: joinPath('trustedOriginators', i),
+        message: `${JSON.stringify(t)} is not an originator (CSE-ID or AE-ID) in a TS-0001 form`,
+        hint: 'e.g. /id-in (a CSE), Cadmin or /id-in/Cadmin (an AE), Sfleet, //sp.example/id-mn (another SP)',
+      });
+  });
+  return issues;
+}
+
+/** Each serialization once (after mapping legacy names), and json when the offer puts it first. */
+function checkSerializations(raw: Record<string, unknown>): Issue[] {
+  const issues: Issue[] = [];
   const sers = raw.serializations;
   const mapped = Array.isArray(sers) ? sers.map(toSerialization) : [];
   mapped.forEach((s, i) => {
@@ -174,29 +127,33 @@ function crossCheck(
       hint: 'add "json": Mobius speaks JSON only',
     });
   }
-  const schedule = raw.schedule;
-  if (Array.isArray(schedule)) {
-    schedule.forEach((entry, i) => {
-      if (typeof entry !== 'string') return;
-      for (const message of validateScheduleEntry(entry)) {
-        issues.push({
+  return issues;
+}
+
+function checkSchedule(schedule: unknown): Issue[] {
+  if (!Array.isArray(schedule)) return [];
+  return schedule.flatMap((entry: unknown, i) =>
+    typeof entry !== 'string'
+      ? []
+      : validateScheduleEntry(entry).map((message) => ({
           path: joinPath('schedule', i),
           message,
           hint: '7 fields, UTC: second minute hour day-of-month month day-of-week year, e.g. "* 0-4 * * * * *"',
-        });
-      }
-    });
-  }
+        })),
+  );
+}
+
+function checkBackoff(raw: Record<string, unknown>): Issue[] {
   const floor = get(raw, 'link', 'backoffFloorMs');
   const cap = get(raw, 'link', 'backoffCapMs');
-  if (typeof floor === 'number' && typeof cap === 'number' && cap < floor) {
-    issues.push({
+  if (typeof floor !== 'number' || typeof cap !== 'number' || cap >= floor) return [];
+  return [
+    {
       path: 'link.backoffCapMs',
       message: `${cap} is below link.backoffFloorMs (${floor})`,
       hint: 'the cap must be >= the floor',
-    });
-  }
-  issues.push(...checkDevices(raw.devices, models));
+    },
+  ];
 }
 
 /** Keys that only make sense in one role, and an ASN that its registrar could never reach. */

@@ -10,7 +10,7 @@
  * - `#attr` selects one attribute; `la`/`ol` as the last segment under a container are its
  *   latest/oldest `<contentInstance>`.
  */
-import { ResourceType } from '../protocol/codes.js';
+import { ResourceType, Rsc } from '../protocol/codes.js';
 import { refuse } from './errors.js';
 import type { ResourceNode, ResourceTree } from './tree.js';
 
@@ -43,28 +43,28 @@ export function parseAddress(to: string): ParsedAddress {
   if (hash >= 0) {
     attribute = rest.slice(hash + 1);
     rest = rest.slice(0, hash);
-    if (attribute === '') throw refuse(4000, `empty attribute name in "${to}"`);
+    if (attribute === '') throw refuse(Rsc.BAD_REQUEST, `empty attribute name in "${to}"`);
   }
   if (rest.startsWith('//')) {
     // Absolute: drop the SP-ID, keep the SP-relative remainder.
     const slash = rest.indexOf('/', 2);
-    if (slash < 0) throw refuse(4000, `absolute address "${to}" names no CSE`);
+    if (slash < 0) throw refuse(Rsc.BAD_REQUEST, `absolute address "${to}" names no CSE`);
     rest = rest.slice(slash);
   }
   if (rest.startsWith('/')) {
     const parts = rest.slice(1).split('/');
     const first = parts[0] ?? '';
-    if (first === '') throw refuse(4000, `address "${to}" names no CSE`);
+    if (first === '') throw refuse(Rsc.BAD_REQUEST, `address "${to}" names no CSE`);
     return { cseId: `/${first}`, segments: clean(parts.slice(1), to), attribute };
   }
-  if (rest === '') throw refuse(4000, 'empty to');
+  if (rest === '') throw refuse(Rsc.BAD_REQUEST, 'empty to');
   return { cseId: undefined, segments: clean(rest.split('/'), to), attribute };
 }
 
 function clean(segments: string[], to: string): string[] {
   // A trailing slash is tolerated; an empty segment inside the path is not an address.
   const out = segments.length > 0 && segments[segments.length - 1] === '' ? segments.slice(0, -1) : segments;
-  if (out.some((s) => s === '')) throw refuse(4000, `empty path segment in "${to}"`);
+  if (out.some((s) => s === '')) throw refuse(Rsc.BAD_REQUEST, `empty path segment in "${to}"`);
   return out;
 }
 
@@ -91,7 +91,7 @@ export function resolveAddress(to: string, ctx: AddressContext): Target {
     } else if (ctx.isRemoteCse(parsed.cseId)) {
       return { kind: 'remote', cseId: parsed.cseId };
     } else {
-      throw refuse(4004, `unknown CSE-ID or AE-ID ${parsed.cseId}`);
+      throw refuse(Rsc.NOT_FOUND, `unknown CSE-ID or AE-ID ${parsed.cseId}`);
     }
   }
   const { tree } = ctx;
@@ -106,7 +106,7 @@ export function resolveAddress(to: string, ctx: AddressContext): Target {
     walk = segments.slice(1);
   } else {
     const found = tree.get(first);
-    if (!found) throw refuse(4004, `no resource ${first}`);
+    if (!found) throw refuse(Rsc.NOT_FOUND, `no resource ${first}`);
     node = found;
     walk = segments.slice(1);
   }
@@ -117,7 +117,7 @@ export function resolveAddress(to: string, ctx: AddressContext): Target {
       return withAttribute({ kind: 'local', node, virtual: name }, parsed.attribute);
     }
     const next = tree.child(node, name);
-    if (!next) throw refuse(4004, `no resource ${name} under ${tree.structuredPath(node)}`);
+    if (!next) throw refuse(Rsc.NOT_FOUND, `no resource ${name} under ${tree.structuredPath(node)}`);
     node = next;
   }
   return withAttribute({ kind: 'local', node }, parsed.attribute);

@@ -3,7 +3,7 @@
  * AE-ID stem, returned in `aei`; the registering connection is bound to it. Deleting the `<AE>`
  * deregisters it.
  */
-import { ResourceType } from '../protocol/codes.js';
+import { ResourceType, Rsc } from '../protocol/codes.js';
 import { AE_POLICY } from './attributes.js';
 import type { CseContext, CreateInput, Prepared, TypeHandler } from './context.js';
 import { refuse } from './errors.js';
@@ -27,7 +27,7 @@ export function aeHandler(opts: AeHandlerOptions = {}): TypeHandler {
       const { attrs } = input;
       // Mobius 2.4 on MariaDB: the csz array goes into its SQL unquoted (ER_PARSE_ERROR).
       if (c.quirks.failOnCsz && attrs.csz !== undefined)
-        throw refuse(5000, '[create_action] create resource error');
+        throw refuse(Rsc.INTERNAL_SERVER_ERROR, '[create_action] create resource error');
       checkAppId(attrs.api as string);
       checkSrv(attrs.srv);
       // TS-0001 10.2.2.2: a stem with an active registration is refused (4117) before any name
@@ -52,5 +52,5 @@ export function aeHandler(opts: AeHandlerOptions = {}): TypeHandler {
 /** `srv` (supportedReleaseVersions) must list at least one release. */
 export function checkSrv(srv: unknown): void {
   if (!Array.isArray(srv) || srv.length === 0)
-    throw refuse(4000, 'srv must list the supported release versions');
+    throw refuse(Rsc.BAD_REQUEST, 'srv must list the supported release versions');
 }

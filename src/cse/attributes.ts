@@ -4,6 +4,7 @@
  * attribute not in the policy, a read-only one, or one of the wrong type is a 4000 BAD_REQUEST,
  * as in ACME.
  */
+import { Rsc } from '../protocol/codes.js';
 import { parseOneM2MTime } from '../protocol/timestamp.js';
 import { isPlainObject } from '../protocol/validate.js';
 import { refuse } from './errors.js';
@@ -149,25 +150,28 @@ export function checkAttributes(
 ): void {
   for (const [name, value] of Object.entries(attrs)) {
     const rule = policy[name] ?? COMMON_POLICY[name];
-    if (!rule) throw refuse(4000, `attribute ${name} is not a writable attribute of ${resourceName}`);
+    if (!rule)
+      throw refuse(Rsc.BAD_REQUEST, `attribute ${name} is not a writable attribute of ${resourceName}`);
     const allowed = op === 'c' ? rule.c !== 'NP' : rule.u !== 'NP';
-    if (!allowed) throw refuse(4000, `attribute ${name} of ${resourceName} may not be set in ${opName(op)}`);
+    if (!allowed)
+      throw refuse(Rsc.BAD_REQUEST, `attribute ${name} of ${resourceName} may not be set in ${opName(op)}`);
     if (name === 'cr') {
-      if (value !== null) throw refuse(4000, 'cr may only be sent as null (TS-0004 7.4.1: the CSE sets it)');
+      if (value !== null)
+        throw refuse(Rsc.BAD_REQUEST, 'cr may only be sent as null (TS-0004 7.4.1: the CSE sets it)');
       continue;
     }
     if (value === null) {
       if (op === 'c' || rule.c === 'M')
-        throw refuse(4000, `attribute ${name} of ${resourceName} cannot be null`);
+        throw refuse(Rsc.BAD_REQUEST, `attribute ${name} of ${resourceName} cannot be null`);
       continue;
     }
     if (!typeOk(value, rule.type))
-      throw refuse(4000, `attribute ${name} of ${resourceName} must be ${rule.type}`);
+      throw refuse(Rsc.BAD_REQUEST, `attribute ${name} of ${resourceName} must be ${rule.type}`);
   }
   if (op === 'c') {
     for (const [name, rule] of Object.entries(policy)) {
       if (rule.c === 'M' && attrs[name] === undefined)
-        throw refuse(4000, `mandatory attribute ${name} of ${resourceName} is missing`);
+        throw refuse(Rsc.BAD_REQUEST, `mandatory attribute ${name} of ${resourceName} is missing`);
     }
   }
 }
@@ -180,5 +184,5 @@ function opName(op: 'c' | 'u'): string {
 export function checkNonNegativeInt(value: unknown, name: string): void {
   if (value === undefined || value === null) return;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
-    throw refuse(4000, `${name} must be a non-negative integer`);
+    throw refuse(Rsc.BAD_REQUEST, `${name} must be a non-negative integer`);
 }

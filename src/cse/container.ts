@@ -6,24 +6,18 @@
 import { ResourceType } from '../protocol/codes.js';
 import { parseOneM2MTime } from '../protocol/timestamp.js';
 import { checkNonNegativeInt, CONTAINER_POLICY } from './attributes.js';
-import type { CseContext, Prepared, TypeHandler, CreateInput } from './context.js';
+import { checkedTypeHandler, type CseContext, type TypeHandler } from './context.js';
 import type { ResourceNode } from './tree.js';
 
 /** The `<container>` handler. */
-export const containerHandler: TypeHandler = {
+export const containerHandler: TypeHandler = checkedTypeHandler({
   ty: ResourceType.Container,
   short: 'cnt',
   policy: CONTAINER_POLICY,
   parents: [ResourceType.CSEBase, ResourceType.AE, ResourceType.Container, ResourceType.RemoteCSE],
-  updatable: true,
-  prepareCreate(_c: CseContext, input: CreateInput): Prepared {
-    checkLimits(input.attrs);
-    return { attrs: { ...input.attrs, cni: 0, cbs: 0, st: 0 } };
-  },
-  checkUpdate(_c: CseContext, _node: ResourceNode, changes: Readonly<Record<string, unknown>>): void {
-    checkLimits(changes);
-  },
-};
+  check: checkLimits,
+  initialAttrs: { cni: 0, cbs: 0, st: 0 },
+});
 
 function checkLimits(attrs: Readonly<Record<string, unknown>>): void {
   checkNonNegativeInt(attrs.mni, 'mni');

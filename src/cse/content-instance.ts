@@ -4,7 +4,7 @@
  * the creation. Adding one may remove the oldest siblings to keep the container's limits.
  */
 import { Buffer } from 'node:buffer';
-import { ResourceType } from '../protocol/codes.js';
+import { ResourceType, Rsc } from '../protocol/codes.js';
 import { CONTENT_INSTANCE_POLICY } from './attributes.js';
 import { accountInstance, bumpStateTag, enforceLimits } from './container.js';
 import type { CseContext, CreateInput, Prepared, TypeHandler } from './context.js';
@@ -23,7 +23,7 @@ export const contentInstanceHandler: TypeHandler = {
     const mbs = input.parent.attrs.mbs;
     // TS-0004 7.4.7: an instance larger than the container's maxByteSize cannot be stored.
     if (typeof mbs === 'number' && cs > mbs)
-      throw refuse(5207, `content of ${cs} bytes exceeds the container's mbs ${mbs}`);
+      throw refuse(Rsc.NOT_ACCEPTABLE, `content of ${cs} bytes exceeds the container's mbs ${mbs}`);
     return { attrs: { ...input.attrs, cs } };
   },
   afterCreate(c: CseContext, node: ResourceNode): void {

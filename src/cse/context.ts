@@ -92,3 +92,30 @@ export interface TypeHandler {
   /** After the node (and its descendants) left the tree. */
   afterDelete?(c: CseContext, node: ResourceNode, parent: ResourceNode | undefined): void;
 }
+
+/** What a type with one attribute check for CREATE and UPDATE needs to say. */
+export interface CheckedTypeSpec {
+  readonly ty: number;
+  readonly short: string;
+  readonly policy: AttributePolicy;
+  readonly parents: readonly number[];
+  /** The type's own rules for the attributes given (at CREATE, or the changes of an UPDATE). */
+  readonly check: (attrs: Readonly<Record<string, unknown>>, parent: ResourceNode | undefined) => void;
+  /** Attributes the CSE sets at CREATE. */
+  readonly initialAttrs?: Readonly<Record<string, unknown>>;
+}
+
+/** The handler of an updatable type whose CREATE and UPDATE run the same check. */
+export function checkedTypeHandler({ check, initialAttrs, ...type }: CheckedTypeSpec): TypeHandler {
+  return {
+    ...type,
+    updatable: true,
+    prepareCreate(_c: CseContext, input: CreateInput): Prepared {
+      check(input.attrs, input.parent);
+      return { attrs: { ...input.attrs, ...initialAttrs } };
+    },
+    checkUpdate(c: CseContext, node: ResourceNode, changes: Readonly<Record<string, unknown>>): void {
+      check(changes, c.tree.parent(node));
+    },
+  };
+}

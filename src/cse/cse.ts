@@ -6,16 +6,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { CseType, Operation, RELEASE_VERSIONS, ResourceType } from '../protocol/codes.js';
+import { CseType, Operation, ResourceType, Rsc } from '../protocol/codes.js';
 import type { RequestPrimitive, ResponsePrimitive } from '../protocol/primitive.js';
 import { toOneM2MTime } from '../protocol/timestamp.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { describeError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { normalizeOriginator, resolveAddress, type Target } from './address.js';
-import { aeHandler } from './ae.js';
-import { containerHandler, virtualInstance } from './container.js';
-import { contentInstanceHandler } from './content-instance.js';
+import { virtualInstance } from './container.js';
 import type { CseContext, RequestContext } from './context.js';
 import { refuse, RequestRefusedError } from './errors.js';
 import type { CseEvents } from './events.js';
@@ -31,13 +29,11 @@ import {
 } from './operations.js';
 import { resolveQuirks, type Imitation, type Quirks } from './quirks.js';
 import { Attachments, checkConnectionAccess, findRegistration } from './registration.js';
-import { putRegistrarCse, remoteCseHandler, type RegistrarRecord } from './remote-cse.js';
+import { putRegistrarCse, type RegistrarRecord } from './remote-cse.js';
 import { checkParameters, checkRelease, responseRvi } from './request-checks.js';
 import { effectiveRcn, toWire } from './result-content.js';
-import { scheduleHandler } from './schedule.js';
-import { subscriptionHandler } from './subscription.js';
-import { mgmtObjHandler, nodeHandler } from './management.js';
 import { ResourceTree } from './tree.js';
+import { checkIdentity, cseBase, handlerTable } from './cse-base.js';
 
 export interface CseOptions {
   /** SP-relative CSE-ID; default `/id-in` (as ACME). */
@@ -96,47 +92,23 @@ export class Cse {
   constructor(opts: CseOptions = {}) {
     this.cseId = opts.cseId ?? '/id-in';
     this.cseName = opts.cseName ?? 'cse-in';
-    if (!/^\/[^/]+$/.test(this.cseId)) throw new TypeError(`cseId must look like /id-in, got ${this.cseId}`);
-    if (!/^[^/#?\s]+$/.test(this.cseName))
-      throw new TypeError(`cseName must be one path segment, got ${this.cseName}`);
+    checkIdentity(this.cseId, this.cseName);
     this.quirks = resolveQuirks(opts.imitate, opts.quirks);
     this.clock = opts.clock ?? systemClock;
     this.logger = opts.logger ?? silentLogger;
     this.random = opts.random ?? (() => randomBytes(6).toString('hex'));
     this.defaultLifetimeMs = opts.defaultLifetimeMs ?? FIVE_YEARS_MS;
-    const now = toOneM2MTime(this.clock.nowMs());
     const cseType = opts.cseType ?? CseType.IN;
-    this.tree = new ResourceTree({
-      ty: ResourceType.CSEBase,
-      ri: this.cseId.slice(1),
-      rn: this.cseName,
-      pi: undefined,
-      attrs: {
-        ct: now,
-        lt: now,
-        csi: this.cseId,
-        cst: cseType,
-        srt: [2, 3, 4, 5, 16, 18, 23],
-        srv: RELEASE_VERSIONS.filter((v) => v !== '2'),
-        csz: ['application/json', 'application/cbor', 'application/xml'],
-        poa: [],
-      },
-      children: [],
-      meta: {},
-    });
-    this.handlers = Object.fromEntries(
-      [
-        aeHandler({ randomStem: this.random }),
-        containerHandler,
-        contentInstanceHandler,
-        subscriptionHandler,
-        scheduleHandler,
-        remoteCseHandler,
-        nodeHandler,
-        mgmtObjHandler,
-      ].map((h) => [h.ty, h]),
+    this.tree = new ResourceTree(
+      cseBase(this.cseId, this.cseName, cseType, toOneM2MTime(this.clock.nowMs())),
     );
-    this.ctx = {
+    this.handlers = handlerTable(this.random);
+    this.ctx = this.createContext(cseType);
+  }
+
+  /** What the resource handlers, the notifier and the lifecycle get to see of this CSE. */
+  private createContext(cseType: number): CseContext {
+    return {
       tree: this.tree,
       cseId: this.cseId,
       cseName: this.cseName,
@@ -183,7 +155,10 @@ export class Cse {
         outcome = { rsc: err.rsc, pc: { 'm2m:dbg': err.message } };
       } else {
         this.logger.error('request failed inside the CSE', { rqi: req.rqi, error: describeError(err) });
-        outcome = { rsc: 5000, pc: { 'm2m:dbg': `internal error: ${describeError(err)}` } };
+        outcome = {
+          rsc: Rsc.INTERNAL_SERVER_ERROR,
+          pc: { 'm2m:dbg': `internal error: ${describeError(err)}` },
+        };
       }
     }
     const { rsc, ...rest } = outcome;
@@ -250,9 +225,13 @@ export class Cse {
     this.lifecycle.sweep(this.clock.nowMs());
     const originator = req.fr === undefined || req.fr === '' ? undefined : this.normalize(req.fr);
     const isAeCreate = req.op === Operation.Create && req.ty === ResourceType.AE;
-    if (originator === undefined && !isAeCreate) throw refuse(4000, 'fr (originator) is mandatory');
+    if (originator === undefined && !isAeCreate)
+      throw refuse(Rsc.BAD_REQUEST, 'fr (originator) is mandatory');
     if (this.quirks.refuseBareCseId && req.to.trim() === this.cseId)
-      throw refuse(4000, `to ${req.to} (the bare CSE-ID) is refused: address the CSEBase as ${this.cseName}`);
+      throw refuse(
+        Rsc.BAD_REQUEST,
+        `to ${req.to} (the bare CSE-ID) is refused: address the CSEBase as ${this.cseName}`,
+      );
     const bind = checkConnectionAccess(req, originator, rctx, {
       tree: this.tree,
       attachments: this.attachments,
@@ -303,7 +282,7 @@ export class Cse {
   /** A request for a registered remote CSE goes over its connection (TS-0020 clause 7). */
   private async forward(req: RequestPrimitive, cseId: string): Promise<ResponsePrimitive> {
     const sink = this.notifier.getSink();
-    if (!sink.forward) throw refuse(5103, `${cseId} cannot be reached from here`);
+    if (!sink.forward) throw refuse(Rsc.TARGET_NOT_REACHABLE, `${cseId} cannot be reached from here`);
     // A C-stem AE-ID means something only here: the remote CSE sees it SP-relative (TS-0001 7.2).
     const fr = req.fr === undefined ? undefined : spRelativeOriginator(req.fr, this.cseId);
     const rsp = await sink.forward(cseId, {
@@ -311,19 +290,25 @@ export class Cse {
       ...(fr === undefined ? {} : { fr }),
       rqi: this.notifier.nextRqi(),
     });
-    if (!rsp) throw refuse(5103, `${cseId} is not connected`);
+    if (!rsp) throw refuse(Rsc.TARGET_NOT_REACHABLE, `${cseId} is not connected`);
     return { ...rsp, rqi: req.rqi };
   }
 
   /** A NOTIFY addressed to a registered AE is relayed over its connection; others are not for us. */
   private async relayNotify(req: RequestPrimitive, target: Target): Promise<ResponsePrimitive | Outcome> {
     if (target.kind !== 'local' || target.node.ty !== ResourceType.AE || target.virtual || target.attribute)
-      throw refuse(4005, 'NOTIFY can only be sent to a registered AE through this registrar');
+      throw refuse(
+        Rsc.OPERATION_NOT_ALLOWED,
+        'NOTIFY can only be sent to a registered AE through this registrar',
+      );
     const delivery = await this.notifier
       .getSink()
       .notify(target.node.ri, { ...req, rqi: this.notifier.nextRqi() }, { queueIfOffline: false });
     if (delivery.outcome !== 'delivered' || !delivery.response)
-      throw refuse(5103, `${target.node.ri} is not reachable: ${delivery.reason ?? 'not connected'}`);
+      throw refuse(
+        Rsc.TARGET_NOT_REACHABLE,
+        `${target.node.ri} is not reachable: ${delivery.reason ?? 'not connected'}`,
+      );
     return { ...delivery.response, rqi: req.rqi };
   }
 

@@ -17,7 +17,7 @@ export class RequestRefusedError extends AgentError {
   }
 }
 
-/** Shorthand for throwing a refusal: `throw refuse(4000, 'why')`. */
+/** Shorthand for throwing a refusal: `throw refuse(Rsc.BAD_REQUEST, 'why')`. */
 export function refuse(rsc: number, message: string): RequestRefusedError {
   return new RequestRefusedError(rsc, message);
 }

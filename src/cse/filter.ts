@@ -9,6 +9,7 @@
  * - with `rcn` 1 the target itself is returned as is (a filter selects children, not the target).
  * Members this CSE does not evaluate (`atr`, `smf`, `chty`, ...) are answered 5001, never ignored.
  */
+import { Rsc, ResultContent } from '../protocol/codes.js';
 import type { Content } from '../protocol/primitive.js';
 import { parseOneM2MTime } from '../protocol/timestamp.js';
 import { refuse } from './errors.js';
@@ -63,75 +64,93 @@ const COMPARISONS: Readonly<
   szb: { attr: 'cs', kind: 'int', test: (a, b) => a < b },
 };
 
+type Condition = (node: ResourceNode) => boolean;
+type Settings = { -readonly [K in Exclude<keyof FilterCriteria, 'conditions'>]: FilterCriteria[K] };
+
 /** Parses `fc`; 4000 for a malformed member, 5001 for one this CSE does not evaluate. */
 export function parseFilterCriteria(fc: Readonly<Record<string, unknown>>): FilterCriteria {
-  const conditions: ((node: ResourceNode) => boolean)[] = [];
-  let fu: 1 | 2 = 2;
-  let fo: 1 | 2 = 1;
-  let lim = Number.MAX_SAFE_INTEGER;
-  let lvl = Number.MAX_SAFE_INTEGER;
-  let ofst = 1;
+  const conditions: Condition[] = [];
+  const settings: Settings = {
+    fu: 2,
+    fo: 1,
+    lim: Number.MAX_SAFE_INTEGER,
+    lvl: Number.MAX_SAFE_INTEGER,
+    ofst: 1,
+  };
   for (const [key, value] of Object.entries(fc)) {
-    if (NOT_IMPLEMENTED.has(key)) throw refuse(5001, `filter criterion ${key} is not implemented here`);
-    const cmp = COMPARISONS[key];
-    if (cmp) {
-      const bound = cmp.kind === 'time' ? timeOf(value, key) : intOf(value, key);
-      conditions.push((n) => {
-        const raw = n.attrs[cmp.attr];
-        const v = cmp.kind === 'time' ? (typeof raw === 'string' ? parseOneM2MTime(raw) : undefined) : raw;
-        return typeof v === 'number' && cmp.test(v, bound);
-      });
-      continue;
-    }
-    switch (key) {
-      case 'fu':
-        if (value !== 1 && value !== 2)
-          throw refuse(
-            value === 3 ? 5001 : 4000,
-            `fu ${JSON.stringify(value)}: 1 (discovery) or 2 (conditional retrieval)`,
-          );
-        fu = value;
-        break;
-      case 'fo':
-        if (value !== 1 && value !== 2) throw refuse(4000, `fo ${JSON.stringify(value)}: 1 (AND) or 2 (OR)`);
-        fo = value;
-        break;
-      case 'lim':
-        lim = intOf(value, key);
-        break;
-      case 'lvl':
-        lvl = intOf(value, key);
-        break;
-      case 'ofst':
-        ofst = Math.max(1, intOf(value, key));
-        break;
-      case 'ty': {
-        const tys = listOf(value, key, 'number');
-        conditions.push((n) => tys.includes(n.ty));
-        break;
-      }
-      case 'lbl': {
-        const lbls = listOf(value, key, 'string');
-        conditions.push((n) => {
-          const lbl: unknown = n.attrs.lbl;
-          return Array.isArray(lbl) && lbl.some((l: unknown) => typeof l === 'string' && lbls.includes(l));
-        });
-        break;
-      }
-      case 'cty': {
-        const ctys = listOf(value, key, 'string');
-        conditions.push((n) => {
-          const cnf = n.attrs.cnf;
-          // `cnf` is `type/subtype:encoding`; `cty` names the media type.
-          return typeof cnf === 'string' && (ctys.includes(cnf) || ctys.includes(cnf.split(':')[0] ?? ''));
-        });
-        break;
-      }
-      default:
-        throw refuse(4000, `${key} is not a filter criterion`);
-    }
+    if (NOT_IMPLEMENTED.has(key))
+      throw refuse(Rsc.NOT_IMPLEMENTED, `filter criterion ${key} is not implemented here`);
+    const condition = conditionOf(key, value);
+    if (condition) conditions.push(condition);
+    else applySetting(settings, key, value);
   }
-  return { fu, fo, lim, lvl, ofst, conditions };
+  return { ...settings, conditions };
+}
+
+/** The condition a member sets (a comparison, `ty`, `lbl`, `cty`), or undefined for other members. */
+function conditionOf(key: string, value: unknown): Condition | undefined {
+  const cmp = COMPARISONS[key];
+  if (cmp) {
+    const bound = cmp.kind === 'time' ? timeOf(value, key) : intOf(value, key);
+    return (n) => {
+      const raw = n.attrs[cmp.attr];
+      const v = cmp.kind === 'time' ? (typeof raw === 'string' ? parseOneM2MTime(raw) : undefined) : raw;
+      return typeof v === 'number' && cmp.test(v, bound);
+    };
+  }
+  switch (key) {
+    case 'ty': {
+      const tys = listOf(value, key, 'number');
+      return (n) => tys.includes(n.ty);
+    }
+    case 'lbl': {
+      const lbls = listOf(value, key, 'string');
+      return (n) => {
+        const lbl: unknown = n.attrs.lbl;
+        return Array.isArray(lbl) && lbl.some((l: unknown) => typeof l === 'string' && lbls.includes(l));
+      };
+    }
+    case 'cty': {
+      const ctys = listOf(value, key, 'string');
+      return (n) => {
+        const cnf = n.attrs.cnf;
+        // `cnf` is `type/subtype:encoding`; `cty` names the media type.
+        return typeof cnf === 'string' && (ctys.includes(cnf) || ctys.includes(cnf.split(':')[0] ?? ''));
+      };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** Usage, operation and paging members; any other member is not a filter criterion (4000). */
+function applySetting(settings: Settings, key: string, value: unknown): void {
+  switch (key) {
+    case 'fu':
+      if (value !== 1 && value !== 2)
+        throw refuse(
+          value === 3 ? Rsc.NOT_IMPLEMENTED : Rsc.BAD_REQUEST,
+          `fu ${JSON.stringify(value)}: 1 (discovery) or 2 (conditional retrieval)`,
+        );
+      settings.fu = value;
+      break;
+    case 'fo':
+      if (value !== 1 && value !== 2)
+        throw refuse(Rsc.BAD_REQUEST, `fo ${JSON.stringify(value)}: 1 (AND) or 2 (OR)`);
+      settings.fo = value;
+      break;
+    case 'lim':
+      settings.lim = intOf(value, key);
+      break;
+    case 'lvl':
+      settings.lvl = intOf(value, key);
+      break;
+    case 'ofst':
+      settings.ofst = Math.max(1, intOf(value, key));
+      break;
+    default:
+      throw refuse(Rsc.BAD_REQUEST, `${key} is not a filter criterion`);
+  }
 }
 
 /** True when `node` meets the criteria (no conditions: everything matches). */
@@ -169,18 +188,18 @@ export function filteredRepresentation(
   if (f.fu === 1) return { 'm2m:uril': matched.map((n) => (drt === 2 ? n.ri : tree.structuredPath(n))) };
   const refs = (): Record<string, unknown>[] => matched.map((n) => ({ nm: n.rn, typ: n.ty, val: n.ri }));
   switch (rcn) {
-    case 1:
+    case ResultContent.Attributes:
       return wrap(node.ty, toWire(node));
-    case 4:
+    case ResultContent.AttributesAndChildResources:
       return wrap(node.ty, { ...toWire(node), ...nest(tree, node, matched) });
-    case 5:
+    case ResultContent.AttributesAndChildResourceReferences:
       return wrap(node.ty, { ...toWire(node), ch: refs() });
-    case 6:
+    case ResultContent.ChildResourceReferences:
       return { 'm2m:rrl': { rrf: refs() } };
-    case 8:
+    case ResultContent.ChildResources:
       return wrap(node.ty, nest(tree, node, matched));
     default:
-      throw refuse(5001, `rcn ${rcn} with filter criteria is not implemented here`);
+      throw refuse(Rsc.NOT_IMPLEMENTED, `rcn ${rcn} with filter criteria is not implemented here`);
   }
 }
 
@@ -206,13 +225,13 @@ function nest(
 
 function intOf(v: unknown, key: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
-    throw refuse(4000, `filter criterion ${key} must be a non-negative integer`);
+    throw refuse(Rsc.BAD_REQUEST, `filter criterion ${key} must be a non-negative integer`);
   return v;
 }
 
 function timeOf(v: unknown, key: string): number {
   const ms = typeof v === 'string' ? parseOneM2MTime(v) : undefined;
-  if (ms === undefined) throw refuse(4000, `filter criterion ${key} must be a timestamp`);
+  if (ms === undefined) throw refuse(Rsc.BAD_REQUEST, `filter criterion ${key} must be a timestamp`);
   return ms;
 }
 
@@ -224,6 +243,6 @@ function listOf<T extends 'number' | 'string'>(
 ): (T extends 'number' ? number : string)[] {
   const list = Array.isArray(v) ? v : [v];
   if (list.length === 0 || !list.every((x) => typeof x === type))
-    throw refuse(4000, `filter criterion ${key} must be a list of ${type}s`);
+    throw refuse(Rsc.BAD_REQUEST, `filter criterion ${key} must be a list of ${type}s`);
   return list as (T extends 'number' ? number : string)[];
 }

@@ -4,7 +4,7 @@
  * (`m2m:dvi`, `m2m:mem`, ...), chosen by `mgd`; the attributes and the mandatory ones are those
  * ACME 2026.05.1 validates (its attributePolicies.ap), so what passes here passes there.
  */
-import { ResourceType } from '../protocol/codes.js';
+import { ResourceType, Rsc, MgmtDefinition } from '../protocol/codes.js';
 import type { AttributePolicy, AttrRule } from './attributes.js';
 import type { CseContext, CreateInput, Prepared, TypeHandler } from './context.js';
 import { refuse } from './errors.js';
@@ -26,11 +26,11 @@ export const NODE_POLICY: AttributePolicy = {
 const SPECIALIZATIONS: Readonly<
   Record<number, { short: string; attrs: Readonly<Record<string, AttrRule>> }>
 > = {
-  1001: {
+  [MgmtDefinition.Firmware]: {
     short: 'fwr',
     attrs: { vr: M_O('string'), fwn: M_O('string'), url: M_O('string'), ud: M_O('boolean'), uds: O_O('any') },
   },
-  1002: {
+  [MgmtDefinition.Software]: {
     short: 'swr',
     attrs: {
       vr: M_O('string'),
@@ -44,9 +44,9 @@ const SPECIALIZATIONS: Readonly<
       acts: O_O('any'),
     },
   },
-  1003: { short: 'mem', attrs: { mma: M_O('number'), mmt: M_O('number') } },
-  1006: { short: 'bat', attrs: { btl: M_O('number'), bts: M_O('number') } },
-  1007: {
+  [MgmtDefinition.Memory]: { short: 'mem', attrs: { mma: M_O('number'), mmt: M_O('number') } },
+  [MgmtDefinition.Battery]: { short: 'bat', attrs: { btl: M_O('number'), bts: M_O('number') } },
+  [MgmtDefinition.DeviceInfo]: {
     short: 'dvi',
     attrs: {
       dlb: M_O('string'),
@@ -62,8 +62,8 @@ const SPECIALIZATIONS: Readonly<
       syst: O_O('string'),
     },
   },
-  1009: { short: 'rbo', attrs: { rbo: O_O('boolean'), far: O_O('boolean') } },
-  1010: {
+  [MgmtDefinition.Reboot]: { short: 'rbo', attrs: { rbo: O_O('boolean'), far: O_O('boolean') } },
+  [MgmtDefinition.EventLog]: {
     short: 'evl',
     attrs: {
       lgt: M_O('number'),
@@ -127,21 +127,24 @@ export const mgmtObjHandler: TypeHandler = {
     const short = Object.keys(input.req.pc ?? {})[0]?.slice(4) ?? '';
     const mgd = input.attrs.mgd;
     const spec = typeof mgd === 'number' ? SPECIALIZATIONS[mgd] : undefined;
-    if (!spec) throw refuse(4000, `mgd ${String(mgd)} is not a management object kind served here`);
+    if (!spec)
+      throw refuse(Rsc.BAD_REQUEST, `mgd ${String(mgd)} is not a management object kind served here`);
     if (spec.short !== short)
-      throw refuse(4000, `mgd ${String(mgd)} travels as m2m:${spec.short}, not m2m:${short}`);
+      throw refuse(Rsc.BAD_REQUEST, `mgd ${String(mgd)} travels as m2m:${spec.short}, not m2m:${short}`);
     for (const [name, rule] of Object.entries(spec.attrs))
       if (rule.c === 'M' && input.attrs[name] === undefined)
-        throw refuse(4000, `mandatory attribute ${name} of m2m:${short} is missing`);
+        throw refuse(Rsc.BAD_REQUEST, `mandatory attribute ${name} of m2m:${short} is missing`);
     // ACME keeps a reboot object's rbo/far false: they are requests, not state.
-    return { attrs: mgd === 1009 ? { ...input.attrs, rbo: false, far: false } : { ...input.attrs } };
+    return {
+      attrs: mgd === MgmtDefinition.Reboot ? { ...input.attrs, rbo: false, far: false } : { ...input.attrs },
+    };
   },
   checkUpdate(_c: CseContext, node: ResourceNode, changes: Readonly<Record<string, unknown>>): void {
     const spec = SPECIALIZATIONS[node.attrs.mgd as number];
     for (const k of Object.keys(changes)) {
       const common = ['dc', 'mgs', 'cmlk', 'obis', 'obps', 'cstn'].includes(k);
       if (!common && spec?.attrs[k] === undefined && !['et', 'lbl', 'acpi', 'at', 'aa', 'daci'].includes(k))
-        throw refuse(4000, `attribute ${k} is not an attribute of m2m:${spec?.short ?? 'mgo'}`);
+        throw refuse(Rsc.BAD_REQUEST, `attribute ${k} is not an attribute of m2m:${spec?.short ?? 'mgo'}`);
     }
   },
 };

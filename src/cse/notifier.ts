@@ -7,7 +7,13 @@
  * request that triggered them does not wait for them.
  */
 import { randomBytes } from 'node:crypto';
-import { Operation, ResourceType } from '../protocol/codes.js';
+import {
+  Operation,
+  ResourceType,
+  Rsc,
+  NotificationEventType,
+  NotificationContentType,
+} from '../protocol/codes.js';
 import type { RequestPrimitive, ResponsePrimitive } from '../protocol/primitive.js';
 import { isPlainObject } from '../protocol/validate.js';
 import { describeError } from '../util/errors.js';
@@ -39,7 +45,7 @@ export const NO_SINK: NotificationSink = {
 };
 
 /** Notification event types this CSE generates. */
-export const SUPPORTED_NET: readonly number[] = [1, 2, 3, 4];
+export const SUPPORTED_NET: readonly number[] = Object.values(NotificationEventType);
 
 export class Notifier {
   private sink: NotificationSink = NO_SINK;
@@ -62,22 +68,22 @@ export class Notifier {
 
   /** `net` 3 on `parent`'s subscriptions. */
   childCreated(c: CseContext, parent: ResourceNode, child: ResourceNode): void {
-    this.fire(c, parent, 3, child, undefined);
+    this.fire(c, parent, NotificationEventType.CreateOfDirectChild, child, undefined);
   }
 
   /** `net` 4 on `parent`'s subscriptions. */
   childDeleted(c: CseContext, parent: ResourceNode, child: ResourceNode): void {
-    this.fire(c, parent, 4, child, undefined);
+    this.fire(c, parent, NotificationEventType.DeleteOfDirectChild, child, undefined);
   }
 
   /** `net` 1 on `node`'s subscriptions; `modified` are the attributes the UPDATE changed. */
   updated(c: CseContext, node: ResourceNode, modified: readonly string[]): void {
-    this.fire(c, node, 1, node, modified);
+    this.fire(c, node, NotificationEventType.UpdateOfResource, node, modified);
   }
 
   /** `net` 2 on `node`'s subscriptions (called before they are removed with it). */
   deleted(c: CseContext, node: ResourceNode): void {
-    this.fire(c, node, 2, node, undefined);
+    this.fire(c, node, NotificationEventType.DeleteOfResource, node, undefined);
   }
 
   /** Tells the subscriber (`su`) that its subscription is gone (`sud`). */
@@ -132,8 +138,14 @@ export class Notifier {
       const enc = isPlainObject(sub.attrs.enc) ? sub.attrs.enc : {};
       const nets = Array.isArray(enc.net) ? enc.net : [1];
       if (!nets.includes(net)) continue;
-      if ((net === 3 || net === 4) && Array.isArray(enc.chty) && !enc.chty.includes(subject.ty)) continue;
-      const nct = typeof sub.attrs.nct === 'number' ? sub.attrs.nct : 1;
+      if (
+        (net === NotificationEventType.CreateOfDirectChild ||
+          net === NotificationEventType.DeleteOfDirectChild) &&
+        Array.isArray(enc.chty) &&
+        !enc.chty.includes(subject.ty)
+      )
+        continue;
+      const nct = typeof sub.attrs.nct === 'number' ? sub.attrs.nct : NotificationContentType.AllAttributes;
       const sgn: Record<string, unknown> = {
         nev: { rep: this.rep(subject, nct, modified), net },
         sur: `${c.cseId}/${sub.ri}`,
@@ -147,8 +159,8 @@ export class Notifier {
 
   private rep(subject: ResourceNode, nct: number, modified?: readonly string[]): Record<string, unknown> {
     const wire = toWire(subject);
-    if (nct === 3) return { 'm2m:uri': subject.ri };
-    if (nct === 2 && modified) {
+    if (nct === NotificationContentType.ResourceId) return { 'm2m:uri': subject.ri };
+    if (nct === NotificationContentType.ModifiedAttributes && modified) {
       return {
         [`m2m:${shortNameOf(subject.ty, subject.attrs.mgd)}`]: Object.fromEntries(
           modified.map((k) => [k, wire[k]]),
@@ -220,7 +232,7 @@ export class Notifier {
 
   private countExc(c: CseContext, sub: ResourceNode, delivery: Delivery): void {
     if (typeof sub.attrs.exc !== 'number' || delivery.outcome !== 'delivered') return;
-    if (delivery.response?.rsc !== 2000) return;
+    if (delivery.response?.rsc !== Rsc.OK) return;
     sub.attrs.exc -= 1;
     if (sub.attrs.exc <= 0 && c.tree.has(sub.ri)) c.deleteResource(sub, undefined);
   }

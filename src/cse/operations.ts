@@ -3,14 +3,14 @@
  * resource type; the per-type rules live in the `TypeHandler`s. Each returns the status code and
  * content of the response; refusals are thrown as `RequestRefusedError`.
  */
-import { ResourceType } from '../protocol/codes.js';
+import { ResourceType, Rsc } from '../protocol/codes.js';
 import type { Content, RequestPrimitive } from '../protocol/primitive.js';
 import { parseOneM2MTime } from '../protocol/timestamp.js';
 import { isPlainObject } from '../protocol/validate.js';
 import type { Target } from './address.js';
 import { checkAttributes } from './attributes.js';
 import { bumpStateTag, enforceLimits, virtualInstance } from './container.js';
-import type { CseContext, CreateInput, RequestContext, TypeHandler } from './context.js';
+import type { CseContext, CreateInput, Prepared, RequestContext, TypeHandler } from './context.js';
 import { refuse } from './errors.js';
 import { filteredRepresentation, parseFilterCriteria } from './filter.js';
 import type { ResourceEvent } from './events.js';
@@ -32,9 +32,9 @@ export type HandlerTable = Readonly<Record<number, TypeHandler>>;
 function contentOf(pc: RequestPrimitive['pc'], short: string): Record<string, unknown> {
   const key = `m2m:${short}`;
   const body = pc?.[key];
-  if (!pc || !isPlainObject(body)) throw refuse(4000, `pc must hold the resource as "${key}"`);
+  if (!pc || !isPlainObject(body)) throw refuse(Rsc.BAD_REQUEST, `pc must hold the resource as "${key}"`);
   const others = Object.keys(pc).filter((k) => k !== key);
-  if (others.length > 0) throw refuse(4000, `unexpected member ${others.join(', ')} in pc`);
+  if (others.length > 0) throw refuse(Rsc.BAD_REQUEST, `unexpected member ${others.join(', ')} in pc`);
   return body;
 }
 
@@ -42,7 +42,7 @@ function checkFutureEt(c: CseContext, et: unknown): number | undefined {
   if (typeof et !== 'string') return undefined;
   const ms = parseOneM2MTime(et);
   if (ms === undefined || ms <= c.clock.nowMs())
-    throw refuse(4000, `expirationTime ${et} is not in the future`);
+    throw refuse(Rsc.BAD_REQUEST, `expirationTime ${et} is not in the future`);
   return ms;
 }
 
@@ -57,46 +57,28 @@ export async function createResource(
   rcn: number,
   defaultLifetimeMs: number,
 ): Promise<Outcome> {
-  if (target.virtual !== undefined || target.attribute !== undefined)
-    throw refuse(4005, 'CREATE cannot target a virtual resource or an attribute');
-  if (req.ty === undefined) throw refuse(4000, 'ty (resource type) is mandatory in CREATE');
-  const handler = handlers[req.ty];
-  if (!handler) throw refuse(5001, `resource type ${req.ty} is not implemented by this registrar`);
+  const handler = creatingHandler(handlers, req, target);
   const parent = target.node;
-  if (!handler.parents.includes(parent.ty))
-    throw refuse(4108, `a ${shortNameOf(req.ty)} cannot be created under a ${shortNameOf(parent.ty)}`);
   const short = handler.contentShort?.(req.pc) ?? handler.short;
   const body = contentOf(req.pc, short);
-  checkAttributes(body, handler.policy, 'c', `m2m:${short}`);
-  const { rn, ...attrs } = body;
-  if (rn !== undefined) checkResourceName(rn);
-  if (c.quirks.refuseEmptyLists)
-    for (const [k, v] of Object.entries(attrs))
-      if (Array.isArray(v) && v.length === 0)
-        throw refuse(4000, `Optional list attribute must be non-empty: ${k}`);
+  const { rn, attrs } = checkCreateContent(c, handler, body, short);
   const etMs = checkFutureEt(c, attrs.et);
-  const input: CreateInput = { req, originator, parent, rn: rn as string | undefined, attrs, rctx };
+  const input: CreateInput = { req, originator, parent, rn, attrs, rctx };
   const prepared = await handler.prepareCreate(c, input);
-  // The tree may have changed while the handler waited (subscription verification).
-  if (!c.tree.has(parent.ri)) throw refuse(4004, 'the parent resource was deleted meanwhile');
-  const ri = prepared.ri ?? c.newRi(handler.short);
-  if (c.tree.has(ri)) throw refuse(4105, `resource id ${ri} is already in use`);
-  const name = prepared.rn ?? input.rn ?? prepared.defaultRn ?? ri;
-  if (c.tree.child(parent, name))
-    throw refuse(4105, `a resource named ${name} already exists under ${c.tree.structuredPath(parent)}`);
+  const { ri, name } = placeInTree(c, handler, input, prepared);
   const now = c.now();
   const expiresMs = etMs ?? c.clock.nowMs() + defaultLifetimeMs;
-  const typeAttrs = { ...prepared.attrs };
-  if (typeAttrs.cr === null) {
-    if (originator === undefined) delete typeAttrs.cr;
-    else typeAttrs.cr = originator;
-  }
   const node: ResourceNode = {
     ty: handler.ty,
     ri,
     rn: name,
     pi: parent.ri,
-    attrs: { ct: now, lt: now, et: attrs.et ?? c.formatTime(expiresMs), ...typeAttrs },
+    attrs: {
+      ct: now,
+      lt: now,
+      et: attrs.et ?? c.formatTime(expiresMs),
+      ...withCreator(prepared, originator),
+    },
     children: [],
     meta: { creator: originator, rvi: req.rvi, etMs: expiresMs },
   };
@@ -107,20 +89,86 @@ export async function createResource(
     c.events.emit('resource', resourceEvent(c, 'created', node, originator));
     c.notifier.childCreated(c, parent, node);
   }
-  return { rsc: 2001, pc: createResult(c.tree, node, rcn, body) };
+  return { rsc: Rsc.CREATED, pc: createResult(c.tree, node, rcn, body) };
+}
+
+/** The handler of the requested type, if it may be created under the target. */
+function creatingHandler(handlers: HandlerTable, req: RequestPrimitive, target: LocalTarget): TypeHandler {
+  if (target.virtual !== undefined || target.attribute !== undefined)
+    throw refuse(Rsc.OPERATION_NOT_ALLOWED, 'CREATE cannot target a virtual resource or an attribute');
+  if (req.ty === undefined) throw refuse(Rsc.BAD_REQUEST, 'ty (resource type) is mandatory in CREATE');
+  const handler = handlers[req.ty];
+  if (!handler)
+    throw refuse(Rsc.NOT_IMPLEMENTED, `resource type ${req.ty} is not implemented by this registrar`);
+  const parent = target.node;
+  if (!handler.parents.includes(parent.ty))
+    throw refuse(
+      Rsc.INVALID_CHILD_RESOURCE_TYPE,
+      `a ${shortNameOf(req.ty)} cannot be created under a ${shortNameOf(parent.ty)}`,
+    );
+  return handler;
+}
+
+/** The content checked against the type's attribute policy, split into `rn` and the attributes. */
+function checkCreateContent(
+  c: CseContext,
+  handler: TypeHandler,
+  body: Record<string, unknown>,
+  short: string,
+): { rn: string | undefined; attrs: Record<string, unknown> } {
+  checkAttributes(body, handler.policy, 'c', `m2m:${short}`);
+  const { rn, ...attrs } = body;
+  if (rn !== undefined) checkResourceName(rn);
+  if (c.quirks.refuseEmptyLists)
+    for (const [k, v] of Object.entries(attrs))
+      if (Array.isArray(v) && v.length === 0)
+        throw refuse(Rsc.BAD_REQUEST, `Optional list attribute must be non-empty: ${k}`);
+  return { rn: rn as string | undefined, attrs };
+}
+
+/** The new resource's id and name, once the handler prepared it (the tree may have changed meanwhile). */
+function placeInTree(
+  c: CseContext,
+  handler: TypeHandler,
+  input: CreateInput,
+  prepared: Prepared,
+): { ri: string; name: string } {
+  const { parent } = input;
+  // The tree may have changed while the handler waited (subscription verification).
+  if (!c.tree.has(parent.ri)) throw refuse(Rsc.NOT_FOUND, 'the parent resource was deleted meanwhile');
+  const ri = prepared.ri ?? c.newRi(handler.short);
+  if (c.tree.has(ri)) throw refuse(Rsc.CONFLICT, `resource id ${ri} is already in use`);
+  const name = prepared.rn ?? input.rn ?? prepared.defaultRn ?? ri;
+  if (c.tree.child(parent, name))
+    throw refuse(
+      Rsc.CONFLICT,
+      `a resource named ${name} already exists under ${c.tree.structuredPath(parent)}`,
+    );
+  return { ri, name };
+}
+
+/** The type's attributes, with a `cr: null` request answered by the originator (or dropped). */
+function withCreator(prepared: Prepared, originator: string | undefined): Record<string, unknown> {
+  const typeAttrs = { ...prepared.attrs };
+  if (typeAttrs.cr === null) {
+    if (originator === undefined) delete typeAttrs.cr;
+    else typeAttrs.cr = originator;
+  }
+  return typeAttrs;
 }
 
 function checkResourceName(rn: unknown): void {
   if (typeof rn !== 'string' || rn === '' || /[/#?\s]/.test(rn))
-    throw refuse(4000, `rn ${JSON.stringify(rn)} is not a valid resource name`);
-  if (rn === 'la' || rn === 'ol') throw refuse(4000, `rn ${rn} is reserved for a virtual resource`);
+    throw refuse(Rsc.BAD_REQUEST, `rn ${JSON.stringify(rn)} is not a valid resource name`);
+  if (rn === 'la' || rn === 'ol')
+    throw refuse(Rsc.BAD_REQUEST, `rn ${rn} is reserved for a virtual resource`);
 }
 
 /** The node a RETRIEVE/DELETE acts on: the target, or the instance `la`/`ol` stands for. */
 function actualNode(c: CseContext, target: LocalTarget): ResourceNode {
   if (target.virtual === undefined) return target.node;
   const cin = virtualInstance(c, target.node, target.virtual);
-  if (!cin) throw refuse(4004, `the container has no content instance (${target.virtual})`);
+  if (!cin) throw refuse(Rsc.NOT_FOUND, `the container has no content instance (${target.virtual})`);
   return cin;
 }
 
@@ -135,15 +183,16 @@ export function retrieveResource(
   const node = actualNode(c, target);
   if (filter) {
     if (target.attribute !== undefined)
-      throw refuse(4000, 'filter criteria cannot select within one attribute');
-    return { rsc: 2000, pc: filteredRepresentation(c.tree, node, rcn, filter, req.drt) };
+      throw refuse(Rsc.BAD_REQUEST, 'filter criteria cannot select within one attribute');
+    return { rsc: Rsc.OK, pc: filteredRepresentation(c.tree, node, rcn, filter, req.drt) };
   }
   if (target.attribute !== undefined) {
     const wire = toWire(node);
-    if (!(target.attribute in wire)) throw refuse(4004, `attribute ${target.attribute} is not present`);
-    return { rsc: 2000, pc: wrap(node.ty, { [target.attribute]: wire[target.attribute] }) };
+    if (!(target.attribute in wire))
+      throw refuse(Rsc.NOT_FOUND, `attribute ${target.attribute} is not present`);
+    return { rsc: Rsc.OK, pc: wrap(node.ty, { [target.attribute]: wire[target.attribute] }) };
   }
-  return { rsc: 2000, pc: representation(c.tree, node, rcn) };
+  return { rsc: Rsc.OK, pc: representation(c.tree, node, rcn) };
 }
 
 /** UPDATE of the target's attributes; `null` deletes an optional attribute. */
@@ -155,13 +204,18 @@ export function updateResource(
   originator: string | undefined,
   rcn: number,
 ): Outcome {
-  if (target.virtual !== undefined) throw refuse(4005, 'a virtual resource cannot be updated');
-  if (target.attribute !== undefined) throw refuse(4000, 'UPDATE addresses the resource, not one attribute');
+  if (target.virtual !== undefined)
+    throw refuse(Rsc.OPERATION_NOT_ALLOWED, 'a virtual resource cannot be updated');
+  if (target.attribute !== undefined)
+    throw refuse(Rsc.BAD_REQUEST, 'UPDATE addresses the resource, not one attribute');
   const node = target.node;
   const handler = handlers[node.ty];
-  if (node.ty === ResourceType.CSEBase) throw refuse(4005, 'the CSEBase cannot be updated here');
-  if (!handler) throw refuse(5001, `resource type ${node.ty} is not implemented by this registrar`);
-  if (!handler.updatable) throw refuse(4005, `a ${handler.short} cannot be updated (TS-0001)`);
+  if (node.ty === ResourceType.CSEBase)
+    throw refuse(Rsc.OPERATION_NOT_ALLOWED, 'the CSEBase cannot be updated here');
+  if (!handler)
+    throw refuse(Rsc.NOT_IMPLEMENTED, `resource type ${node.ty} is not implemented by this registrar`);
+  if (!handler.updatable)
+    throw refuse(Rsc.OPERATION_NOT_ALLOWED, `a ${handler.short} cannot be updated (TS-0001)`);
   const short = shortNameOf(node.ty, node.attrs.mgd);
   const changes = contentOf(req.pc, short);
   checkAttributes(changes, handler.policy, 'u', `m2m:${short}`);
@@ -182,7 +236,7 @@ export function updateResource(
   c.notifier.updated(c, node, Object.keys(changes));
   // New limits apply at once: the oldest instances beyond them go (TS-0001 9.6.6).
   if (node.ty === ResourceType.Container) enforceLimits(c, node);
-  return { rsc: 2004, pc: updateResult(node, rcn, modified) };
+  return { rsc: Rsc.UPDATED, pc: updateResult(node, rcn, modified) };
 }
 
 /** DELETE of the target (or of the instance `la`/`ol` stands for), with its descendants. */
@@ -192,12 +246,14 @@ export function deleteResourceOp(
   originator: string | undefined,
   rcn: number,
 ): Outcome {
-  if (target.attribute !== undefined) throw refuse(4000, 'DELETE addresses the resource, not one attribute');
+  if (target.attribute !== undefined)
+    throw refuse(Rsc.BAD_REQUEST, 'DELETE addresses the resource, not one attribute');
   const node = actualNode(c, target);
-  if (node.ty === ResourceType.CSEBase) throw refuse(4005, 'the CSEBase cannot be deleted');
+  if (node.ty === ResourceType.CSEBase)
+    throw refuse(Rsc.OPERATION_NOT_ALLOWED, 'the CSEBase cannot be deleted');
   const pc = representation(c.tree, node, rcn);
   c.deleteResource(node, originator);
-  return { rsc: 2002, ...(pc === undefined ? {} : { pc }) };
+  return { rsc: Rsc.DELETED, ...(pc === undefined ? {} : { pc }) };
 }
 
 /** The `resource` event for a node. */

@@ -5,6 +5,7 @@
  * switches can be tested against something that misbehaves the same way. Each quirk is one field
  * and can be set alone through `quirks: { ... }`.
  */
+import { Rsc } from '../protocol/codes.js';
 
 /** How the subprotocol is picked from the client's offer. */
 export type SubprotocolSelection =
@@ -99,7 +100,7 @@ export const STANDARD_QUIRKS: Quirks = {
   acceptAnyRvi: false,
   responseRvi: undefined,
   refuseBareCseId: false,
-  duplicateRemoteCseRsc: 4117,
+  duplicateRemoteCseRsc: Rsc.ORIGINATOR_HAS_ALREADY_REGISTERED,
   pipelining: 'serve',
   binaryFrames: 'decode',
   requestsOverLink: true,
@@ -123,7 +124,7 @@ export const ACME_QUIRKS: Quirks = {
   jsonNotificationsOnCbor: true,
   rejectMissingRvi: true,
   refuseBareCseId: true,
-  duplicateRemoteCseRsc: 4105,
+  duplicateRemoteCseRsc: Rsc.CONFLICT,
   pipelining: 'drop',
   pingIntervalMs: 20_000,
   remoteCseNamedAfterCsi: true,

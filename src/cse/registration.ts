@@ -5,7 +5,7 @@
  * (TS-0001 10.2.2.2, onem2m-reference section 4).
  */
 import { randomBytes } from 'node:crypto';
-import { Operation, ResourceType } from '../protocol/codes.js';
+import { Operation, ResourceType, Rsc } from '../protocol/codes.js';
 import type { RequestPrimitive } from '../protocol/primitive.js';
 import { refuse } from './errors.js';
 import type { RequestContext } from './context.js';
@@ -99,29 +99,39 @@ export function checkConnectionAccess(
   if (deps.originHeaderIdentification) {
     if (rctx.identifiedAs === undefined)
       throw refuse(
-        4103,
+        Rsc.ORIGINATOR_HAS_NO_PRIVILEGE,
         'this connection did not identify itself (X-M2M-Origin): only <AE> CREATE is served',
       );
     if (originator !== deps.normalize(rctx.identifiedAs))
-      throw refuse(4103, `fr ${req.fr ?? '(none)'} is not the originator this connection identified as`);
+      throw refuse(
+        Rsc.ORIGINATOR_HAS_NO_PRIVILEGE,
+        `fr ${req.fr ?? '(none)'} is not the originator this connection identified as`,
+      );
     return isRegistered(deps.tree, originator) ? originator : undefined;
   }
-  if (originator === undefined) throw refuse(4103, 'request without fr on a registree connection');
+  if (originator === undefined)
+    throw refuse(Rsc.ORIGINATOR_HAS_NO_PRIVILEGE, 'request without fr on a registree connection');
   const bound = deps.attachments.originatorsOn(conn);
   if (bound.length === 0) {
     if (isRegistered(deps.tree, originator)) return originator;
-    throw refuse(4103, `${originator} is not registered: register first (TS-0020)`);
+    throw refuse(
+      Rsc.ORIGINATOR_HAS_NO_PRIVILEGE,
+      `${originator} is not registered: register first (TS-0020)`,
+    );
   }
   if (bound.includes(originator)) return undefined;
   // A remote CSE relays requests of the AEs registered with it (their fr is not its CSE-ID).
   if (bound.some((o) => o.startsWith('/'))) return undefined;
-  throw refuse(4103, `fr ${originator} is not the originator registered on this connection`);
+  throw refuse(
+    Rsc.ORIGINATOR_HAS_NO_PRIVILEGE,
+    `fr ${originator} is not the originator registered on this connection`,
+  );
 }
 
 /** App-ID rule: `N...` non-registered, `R...` registered (`r` tolerated, R3). Else 4000. */
 export function checkAppId(api: string): void {
   if (!/^[NRr]/.test(api))
-    throw refuse(4000, `api ${api} must start with N (non-registered) or R (registered)`);
+    throw refuse(Rsc.BAD_REQUEST, `api ${api} must start with N (non-registered) or R (registered)`);
 }
 
 /**
@@ -142,9 +152,9 @@ export function assignAeId(
     }
   }
   if (!/^[CS][A-Za-z0-9_.\-~]*$/.test(originator))
-    throw refuse(4000, `fr ${originator} is not an AE-ID stem (C... or S...)`);
+    throw refuse(Rsc.BAD_REQUEST, `fr ${originator} is not an AE-ID stem (C... or S...)`);
   if (tree.get(originator)?.ty === ResourceType.AE)
-    throw refuse(4117, `originator ${originator} has already registered`);
-  if (tree.has(originator)) throw refuse(4105, `resource id ${originator} is already in use`);
+    throw refuse(Rsc.ORIGINATOR_HAS_ALREADY_REGISTERED, `originator ${originator} has already registered`);
+  if (tree.has(originator)) throw refuse(Rsc.CONFLICT, `resource id ${originator} is already in use`);
   return originator;
 }

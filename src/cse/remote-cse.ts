@@ -5,7 +5,7 @@
  * accepts no `<remoteCSE>` (4005). The `ri` is the CSE-ID without its slash, as ACME does, so
  * `id-asn` addresses the `<remoteCSE>` here while `/id-asn/...` is forwarded to that CSE.
  */
-import { CseType, ResourceType } from '../protocol/codes.js';
+import { CseType, ResourceType, Rsc } from '../protocol/codes.js';
 import { REMOTE_CSE_POLICY } from './attributes.js';
 import { checkSrv } from './ae.js';
 import type { CseContext, CreateInput, Prepared, TypeHandler } from './context.js';
@@ -22,19 +22,24 @@ export const remoteCseHandler: TypeHandler = {
   parents: [ResourceType.CSEBase],
   updatable: true,
   prepareCreate(c: CseContext, input: CreateInput): Prepared {
-    if (c.cseType === CseType.ASN) throw refuse(4005, 'an ASN-CSE does not accept <remoteCSE> registration');
+    if (c.cseType === CseType.ASN)
+      throw refuse(Rsc.OPERATION_NOT_ALLOWED, 'an ASN-CSE does not accept <remoteCSE> registration');
     const fr = input.originator;
-    if (fr === undefined || fr === '') throw refuse(4000, 'fr must be the registering CSE-ID');
+    if (fr === undefined || fr === '') throw refuse(Rsc.BAD_REQUEST, 'fr must be the registering CSE-ID');
     if (!/^\/[^/]+$/.test(fr) || fr === c.cseId)
-      throw refuse(4005, `fr ${fr} is not a CSE-ID: only a CSE may create a <remoteCSE>`);
+      throw refuse(
+        Rsc.OPERATION_NOT_ALLOWED,
+        `fr ${fr} is not a CSE-ID: only a CSE may create a <remoteCSE>`,
+      );
     const allowed = c.quirks.allowedCsrOriginators;
     if (allowed !== 'any' && !allowed.includes(fr))
       throw refuse(
-        4103,
+        Rsc.ORIGINATOR_HAS_NO_PRIVILEGE,
         `Originator for CSR/CSEBaseAnnc registration not found. Add "${fr}" to the configuration [cse.registration].allowedCSROriginators in the CSE's ini file to grant access for this originator.`,
       );
     const csi = input.attrs.csi;
-    if (csi !== undefined && csi !== fr) throw refuse(4000, `csi ${JSON.stringify(csi)} must equal fr ${fr}`);
+    if (csi !== undefined && csi !== fr)
+      throw refuse(Rsc.BAD_REQUEST, `csi ${JSON.stringify(csi)} must equal fr ${fr}`);
     checkSrv(input.attrs.srv);
     if (findRegistration(c.tree, fr) !== undefined)
       throw refuse(c.quirks.duplicateRemoteCseRsc, `CSE ${fr} has already registered`);

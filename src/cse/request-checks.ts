@@ -3,7 +3,7 @@
  * version, parameter presence per operation, request expiry, response type; and the `rvi` the
  * response carries.
  */
-import { Operation, RELEASE_VERSIONS } from '../protocol/codes.js';
+import { Operation, RELEASE_VERSIONS, Rsc, ResponseType } from '../protocol/codes.js';
 import type { RequestPrimitive } from '../protocol/primitive.js';
 import { resolveAbsRel } from '../protocol/timestamp.js';
 import { refuse } from './errors.js';
@@ -22,11 +22,15 @@ export function checkRelease(
   quirks: Pick<Quirks, 'rejectMissingRvi' | 'acceptAnyRvi'>,
 ): void {
   if (req.rvi === undefined) {
-    if (quirks.rejectMissingRvi) throw refuse(4001, 'rvi is missing: Release-1 requests are not supported');
+    if (quirks.rejectMissingRvi)
+      throw refuse(Rsc.RELEASE_VERSION_NOT_SUPPORTED, 'rvi is missing: Release-1 requests are not supported');
     return;
   }
   if (!quirks.acceptAnyRvi && !known(req.rvi))
-    throw refuse(4001, `release version ${req.rvi} is not supported (${RELEASE_VERSIONS.join(', ')})`);
+    throw refuse(
+      Rsc.RELEASE_VERSION_NOT_SUPPORTED,
+      `release version ${req.rvi} is not supported (${RELEASE_VERSIONS.join(', ')})`,
+    );
 }
 
 /**
@@ -35,19 +39,25 @@ export function checkRelease(
  */
 export function checkParameters(req: RequestPrimitive, nowMs: number): void {
   const isCreate = req.op === Operation.Create;
-  if (req.ty !== undefined && !isCreate) throw refuse(4000, 'ty is only permitted in CREATE');
-  if (req.fc !== undefined && isCreate) throw refuse(4000, 'fc is not permitted in CREATE');
+  if (req.ty !== undefined && !isCreate) throw refuse(Rsc.BAD_REQUEST, 'ty is only permitted in CREATE');
+  if (req.fc !== undefined && isCreate) throw refuse(Rsc.BAD_REQUEST, 'fc is not permitted in CREATE');
   if (req.pc === undefined && (isCreate || req.op === Operation.Update || req.op === Operation.Notify))
-    throw refuse(4000, 'pc (content) is mandatory in this operation');
+    throw refuse(Rsc.BAD_REQUEST, 'pc (content) is mandatory in this operation');
   if (req.rqet !== undefined) {
     const at = resolveAbsRel(req.rqet, nowMs);
-    if (at === undefined) throw refuse(4000, `rqet ${String(req.rqet)} is not a timestamp`);
-    if (at < nowMs) throw refuse(4008, `the request expired at ${String(req.rqet)} (rqet)`);
+    if (at === undefined) throw refuse(Rsc.BAD_REQUEST, `rqet ${String(req.rqet)} is not a timestamp`);
+    if (at < nowMs) throw refuse(Rsc.REQUEST_TIMEOUT, `the request expired at ${String(req.rqet)} (rqet)`);
   }
   if (req.rt !== undefined) {
-    if (req.rt.nu !== undefined && req.rt.rtv !== 2) throw refuse(4000, 'rt.nu is only permitted with rtv 2');
-    if (req.rt.rtv === 1) throw refuse(5206, 'non-blocking synchronous requests are not supported');
-    if (req.rt.rtv === 2) throw refuse(5001, 'non-blocking asynchronous requests are not implemented');
+    if (req.rt.nu !== undefined && req.rt.rtv !== ResponseType.NonBlockingAsynch)
+      throw refuse(Rsc.BAD_REQUEST, 'rt.nu is only permitted with rtv 2');
+    if (req.rt.rtv === ResponseType.NonBlockingSynch)
+      throw refuse(
+        Rsc.NON_BLOCKING_SYNCH_REQUEST_NOT_SUPPORTED,
+        'non-blocking synchronous requests are not supported',
+      );
+    if (req.rt.rtv === ResponseType.NonBlockingAsynch)
+      throw refuse(Rsc.NOT_IMPLEMENTED, 'non-blocking asynchronous requests are not implemented');
   }
 }
 

@@ -3,7 +3,7 @@
  * which `rcn` each operation allows, and the `pc` each value produces. `rcn` 7 (original
  * resource) and 10 (semantic content) are valid but not implemented here (5001).
  */
-import { Operation, RESOURCE_SHORT_NAME, ResourceType } from '../protocol/codes.js';
+import { Operation, RESOURCE_SHORT_NAME, ResourceType, Rsc, ResultContent } from '../protocol/codes.js';
 import type { Content } from '../protocol/primitive.js';
 import { refuse } from './errors.js';
 import { mgmtShortName } from './management.js';
@@ -18,23 +18,23 @@ const VALID_RCN: Readonly<Record<number, { readonly valid: readonly number[]; re
 };
 
 /** `rcn` 11, discovery result references: valid only for a discovery (RETRIEVE with `fu` 1, TS-0004 7.3.3.17.10). */
-const DISCOVERY_RESULT_REFERENCES = 11;
 
 /**
  * The `rcn` to apply: the request's if valid for `op`, else 4000; the default when absent.
  * `discovery`: the RETRIEVE has `fu` 1, so `rcn` 11 is valid too (ACME sends it with every discovery).
  */
 export function effectiveRcn(op: number, rcn: number | undefined, discovery = false): number {
-  if (discovery && op === Operation.Retrieve && rcn === DISCOVERY_RESULT_REFERENCES) return rcn;
+  if (discovery && op === Operation.Retrieve && rcn === ResultContent.DiscoveryResultReferences) return rcn;
   const rule = VALID_RCN[op];
   if (!rule) {
-    if (rcn !== undefined) throw refuse(4000, 'rcn is not permitted in this operation');
+    if (rcn !== undefined) throw refuse(Rsc.BAD_REQUEST, 'rcn is not permitted in this operation');
     return 0;
   }
   if (rcn === undefined) return rule.dflt;
   if (!rule.valid.includes(rcn))
-    throw refuse(4000, `rcn ${rcn} is not valid for this operation (TS-0001 8.1.2)`);
-  if (rcn === 7 || rcn === 10) throw refuse(5001, `rcn ${rcn} is not implemented by this registrar`);
+    throw refuse(Rsc.BAD_REQUEST, `rcn ${rcn} is not valid for this operation (TS-0001 8.1.2)`);
+  if (rcn === ResultContent.OriginalResource || rcn === ResultContent.SemanticContent)
+    throw refuse(Rsc.NOT_IMPLEMENTED, `rcn ${rcn} is not implemented by this registrar`);
   return rcn;
 }
 
@@ -79,20 +79,20 @@ function withChildren(tree: ResourceTree, node: ResourceNode, includeSelf: boole
 /** The `pc` for a RETRIEVE (and for DELETE with rcn 1, 4, 5, 6, 8, taken before the removal). */
 export function representation(tree: ResourceTree, node: ResourceNode, rcn: number): Content | undefined {
   switch (rcn) {
-    case 0:
+    case ResultContent.Nothing:
       return undefined;
-    case 1:
+    case ResultContent.Attributes:
       return wrap(node.ty, toWire(node));
-    case 4:
+    case ResultContent.AttributesAndChildResources:
       return wrap(node.ty, withChildren(tree, node, true));
-    case 5:
+    case ResultContent.AttributesAndChildResourceReferences:
       return wrap(node.ty, { ...toWire(node), ch: tree.children(node).map(childRef) });
-    case 6:
+    case ResultContent.ChildResourceReferences:
       return { 'm2m:rrl': { rrf: tree.children(node).map(childRef) } };
-    case 8:
+    case ResultContent.ChildResources:
       return wrap(node.ty, withChildren(tree, node, false));
     default:
-      throw refuse(5001, `rcn ${rcn} is not implemented by this registrar`);
+      throw refuse(Rsc.NOT_IMPLEMENTED, `rcn ${rcn} is not implemented by this registrar`);
   }
 }
 
@@ -108,13 +108,13 @@ export function createResult(
 ): Content | undefined {
   const uri = tree.structuredPath(node);
   switch (rcn) {
-    case 0:
+    case ResultContent.Nothing:
       return undefined;
-    case 2:
+    case ResultContent.HierarchicalAddress:
       return { 'm2m:uri': uri };
-    case 3:
+    case ResultContent.HierarchicalAddressAndAttributes:
       return { 'm2m:rce': { ...wrap(node.ty, toWire(node)), uri } };
-    case 9:
+    case ResultContent.ModifiedAttributes:
       return wrap(node.ty, modifiedBy(toWire(node), requested));
     default:
       return wrap(node.ty, toWire(node));
@@ -127,9 +127,9 @@ export function updateResult(
   rcn: number,
   modified: readonly string[],
 ): Content | undefined {
-  if (rcn === 0) return undefined;
+  if (rcn === ResultContent.Nothing) return undefined;
   const all = toWire(node);
-  if (rcn === 9)
+  if (rcn === ResultContent.ModifiedAttributes)
     return wrap(node.ty, Object.fromEntries(modified.filter((k) => k in all).map((k) => [k, all[k]])));
   return wrap(node.ty, all);
 }

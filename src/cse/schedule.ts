@@ -4,39 +4,32 @@
  * onem2m-reference section 8). The registrar stores and validates them; it does not act on them.
  * `nco` is only meaningful under `<node>` (4102 elsewhere).
  */
-import { ResourceType } from '../protocol/codes.js';
+import { ResourceType, Rsc } from '../protocol/codes.js';
 import { isPlainObject } from '../protocol/validate.js';
 import { SCHEDULE_POLICY } from './attributes.js';
-import type { CseContext, CreateInput, Prepared, TypeHandler } from './context.js';
+import { checkedTypeHandler, type TypeHandler } from './context.js';
 import { refuse } from './errors.js';
 import type { ResourceNode } from './tree.js';
 
 /** The `<schedule>` handler. Parents are liberal: CSEBase, AE, remoteCSE, subscription. */
-export const scheduleHandler: TypeHandler = {
+export const scheduleHandler: TypeHandler = checkedTypeHandler({
   ty: ResourceType.Schedule,
   short: 'sch',
   policy: SCHEDULE_POLICY,
   parents: [ResourceType.CSEBase, ResourceType.AE, ResourceType.RemoteCSE, ResourceType.Subscription],
-  updatable: true,
-  prepareCreate(_c: CseContext, input: CreateInput): Prepared {
-    checkSchedule(input.attrs, input.parent);
-    return { attrs: { ...input.attrs } };
-  },
-  checkUpdate(c: CseContext, node: ResourceNode, changes: Readonly<Record<string, unknown>>): void {
-    checkSchedule(changes, c.tree.parent(node));
-  },
-};
+  check: checkSchedule,
+});
 
 function checkSchedule(attrs: Readonly<Record<string, unknown>>, parent: ResourceNode | undefined): void {
   if (attrs.nco !== undefined && attrs.nco !== null && parent?.ty !== ResourceType.Node)
-    throw refuse(4102, 'nco is only allowed on a <schedule> under <node>');
+    throw refuse(Rsc.CONTENTS_UNACCEPTABLE, 'nco is only allowed on a <schedule> under <node>');
   if (attrs.se === undefined || attrs.se === null) return;
   const se = attrs.se;
   if (!isPlainObject(se) || !Array.isArray(se.sce) || !se.sce.every((x) => typeof x === 'string'))
-    throw refuse(4000, 'se must be {"sce": [scheduleEntry, ...]}');
+    throw refuse(Rsc.BAD_REQUEST, 'se must be {"sce": [scheduleEntry, ...]}');
   for (const entry of se.sce) {
     const problem = scheduleEntryProblem(entry);
-    if (problem !== undefined) throw refuse(4000, `scheduleEntry "${entry}": ${problem}`);
+    if (problem !== undefined) throw refuse(Rsc.BAD_REQUEST, `scheduleEntry "${entry}": ${problem}`);
   }
 }
 

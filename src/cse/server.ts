@@ -66,15 +66,43 @@ export async function startRegistrar(opts: RegistrarOptions = {}): Promise<Regis
       logger: logger.child({ component: 'cse' }),
     });
   const host = opts.host ?? '127.0.0.1';
+  const server = createHttpServer(opts.tls);
+  const wss = createWebSocketServer(server, quirks, logger);
+  await listen(server, host, opts.port ?? 0);
+  const port = (server.address() as AddressInfo).port;
+  const hostInUrl = host.includes(':') ? `[${host}]` : host;
+  const url = `${opts.tls ? 'wss' : 'ws'}://${hostInUrl}:${port}/`;
+  cse.setPointOfAccess([url.replace(/\/$/, '')]);
+  const registrar = new Registrar(server, wss, {
+    url,
+    port,
+    cse,
+    quirks,
+    logger,
+    maxPending: opts.maxPendingNotifications ?? 100,
+    timeoutMs: opts.requestTimeoutMs ?? 10_000,
+  });
+  wss.on('connection', (ws, req) => {
+    registrar.accept(ws, req);
+  });
+  server.on('error', (err) => {
+    logger.error('registrar server error', { error: describeError(err) });
+  });
+  logger.info('registrar listening', { url, cseId: cse.cseId, cseName: cse.cseName });
+  return registrar;
+}
+
+/** An HTTP(S) server that answers plain requests with 426: only WebSocket upgrades are served. */
+function createHttpServer(tls: RegistrarTlsOptions | undefined): http.Server {
   let server: http.Server;
   try {
-    server = opts.tls
+    server = tls
       ? https.createServer({
-          cert: opts.tls.cert,
-          key: opts.tls.key,
-          ca: opts.tls.ca as https.ServerOptions['ca'],
-          requestCert: opts.tls.requestCert ?? false,
-          rejectUnauthorized: opts.tls.requestCert ?? false,
+          cert: tls.cert,
+          key: tls.key,
+          ca: tls.ca as https.ServerOptions['ca'],
+          requestCert: tls.requestCert ?? false,
+          rejectUnauthorized: tls.requestCert ?? false,
         })
       : http.createServer();
   } catch (err) {
@@ -84,6 +112,11 @@ export async function startRegistrar(opts: RegistrarOptions = {}): Promise<Regis
     res.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket' });
     res.end('oneM2M WebSocket binding (TS-0020): open a WebSocket with a oneM2M subprotocol\n');
   });
+  return server;
+}
+
+/** The WebSocket server on `server`; a handshake without an acceptable subprotocol is refused. */
+function createWebSocketServer(server: http.Server, quirks: Quirks, logger: Logger): WebSocketServer {
   const chosen = new WeakMap<http.IncomingMessage, string>();
   const wss = new WebSocketServer({
     server,
@@ -119,37 +152,20 @@ export async function startRegistrar(opts: RegistrarOptions = {}): Promise<Regis
   wss.on('error', (err) => {
     logger.error('registrar WebSocket server error', { error: describeError(err) });
   });
-  await new Promise<void>((resolve, reject) => {
+  return wss;
+}
+
+function listen(server: http.Server, host: string, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     const onError = (err: Error): void => {
-      reject(new RegistrarStartError(`cannot listen on ${host}:${opts.port ?? 0}: ${err.message}`, err));
+      reject(new RegistrarStartError(`cannot listen on ${host}:${port}: ${err.message}`, err));
     };
     server.once('error', onError);
-    server.listen(opts.port ?? 0, host, () => {
+    server.listen(port, host, () => {
       server.off('error', onError);
       resolve();
     });
   });
-  const port = (server.address() as AddressInfo).port;
-  const hostInUrl = host.includes(':') ? `[${host}]` : host;
-  const url = `${opts.tls ? 'wss' : 'ws'}://${hostInUrl}:${port}/`;
-  cse.setPointOfAccess([url.replace(/\/$/, '')]);
-  const registrar = new Registrar(server, wss, {
-    url,
-    port,
-    cse,
-    quirks,
-    logger,
-    maxPending: opts.maxPendingNotifications ?? 100,
-    timeoutMs: opts.requestTimeoutMs ?? 10_000,
-  });
-  wss.on('connection', (ws, req) => {
-    registrar.accept(ws, req);
-  });
-  server.on('error', (err) => {
-    logger.error('registrar server error', { error: describeError(err) });
-  });
-  logger.info('registrar listening', { url, cseId: cse.cseId, cseName: cse.cseName });
-  return registrar;
 }
 
 export { Registrar } from './registrar.js';

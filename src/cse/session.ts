@@ -4,6 +4,7 @@
  * the requests the registrar sent, and never lets a bad message take more than this connection
  * down (TS-0020 defines no close codes; RFC 6455: 1003 unacceptable type, 1007 bad payload).
  */
+import { Rsc } from '../protocol/codes.js';
 import type { RawData, WebSocket } from 'ws';
 import { cborCodec, codecForSubprotocol, jsonCodec, type Codec } from '../codec/index.js';
 import { recoverRqi } from '../codec/json.js';
@@ -259,7 +260,7 @@ export class Session {
     if (rqi !== undefined) {
       this.o.onBadFrame({ connectionId: this.id, peer: this.peer, bytes, error, action: 'answered' });
       this.send(
-        { rsc: 4000, rqi, rvi: this.o.quirks.responseRvi ?? '3', pc: { 'm2m:dbg': error } },
+        { rsc: Rsc.BAD_REQUEST, rqi, rvi: this.o.quirks.responseRvi ?? '3', pc: { 'm2m:dbg': error } },
         this.codec,
       );
       return;

@@ -5,7 +5,7 @@
  * verified (R3 text, ACME). URIs are accepted without verification; this registrar never dials
  * out, so notifications to them are reported undeliverable.
  */
-import { ResourceType } from '../protocol/codes.js';
+import { ResourceType, Rsc, NotificationContentType } from '../protocol/codes.js';
 import { isPlainObject } from '../protocol/validate.js';
 import { normalizeOriginator } from './address.js';
 import { checkNonNegativeInt, SUBSCRIPTION_POLICY } from './attributes.js';
@@ -46,15 +46,21 @@ export const subscriptionHandler: TypeHandler = {
       const target = normalizeOriginator(nu, c.cseId);
       if (target === input.originator) continue;
       if (!isRegistered(c.tree, target))
-        throw refuse(5204, `nu ${nu} is neither a registered AE/CSE nor a URI`);
+        throw refuse(
+          Rsc.SUBSCRIPTION_VERIFICATION_INITIATION_FAILED,
+          `nu ${nu} is neither a registered AE/CSE nor a URI`,
+        );
       const delivery = await c.notifier.verify(c, nu, ri, input.originator, rvi);
       if (delivery.outcome !== 'delivered')
         throw refuse(
-          5204,
+          Rsc.SUBSCRIPTION_VERIFICATION_INITIATION_FAILED,
           `verification request to ${nu} could not be delivered: ${delivery.reason ?? 'no answer'}`,
         );
-      if (delivery.response?.rsc !== 2000)
-        throw refuse(4101, `${nu} refused the verification request (${delivery.response?.rsc ?? '?'})`);
+      if (delivery.response?.rsc !== Rsc.OK)
+        throw refuse(
+          Rsc.SUBSCRIPTION_CREATOR_HAS_NO_PRIVILEGE,
+          `${nu} refused the verification request (${delivery.response?.rsc ?? '?'})`,
+        );
     }
     return { ri, attrs: { ...input.attrs } };
   },
@@ -66,27 +72,41 @@ export const subscriptionHandler: TypeHandler = {
   },
 };
 
+/** The notification contents this registrar sends (trigger payload and time series it does not). */
+const SUPPORTED_NCT: readonly unknown[] = [
+  NotificationContentType.AllAttributes,
+  NotificationContentType.ModifiedAttributes,
+  NotificationContentType.ResourceId,
+];
+
 function checkSubscription(attrs: Readonly<Record<string, unknown>>): void {
   if (Array.isArray(attrs.nu) && attrs.nu.length === 0)
-    throw refuse(4000, 'nu must name at least one target');
+    throw refuse(Rsc.BAD_REQUEST, 'nu must name at least one target');
   const nct = attrs.nct;
   if (nct !== undefined && nct !== null) {
-    if (nct !== 1 && nct !== 2 && nct !== 3)
-      throw refuse(nct === 4 || nct === 5 ? 5001 : 4000, `nct ${JSON.stringify(nct)} is not supported`);
+    if (!SUPPORTED_NCT.includes(nct))
+      throw refuse(
+        nct === NotificationContentType.TriggerPayload ||
+          nct === NotificationContentType.TimeSeriesNotification
+          ? Rsc.NOT_IMPLEMENTED
+          : Rsc.BAD_REQUEST,
+        `nct ${JSON.stringify(nct)} is not supported`,
+      );
   }
   checkNonNegativeInt(attrs.exc, 'exc');
-  if (attrs.exc === 0) throw refuse(4000, 'exc must be at least 1');
+  if (attrs.exc === 0) throw refuse(Rsc.BAD_REQUEST, 'exc must be at least 1');
   const enc = attrs.enc;
   if (enc === undefined || enc === null || !isPlainObject(enc)) return;
   if (enc.net !== undefined) {
     if (!Array.isArray(enc.net) || enc.net.length === 0 || !enc.net.every((n) => typeof n === 'number'))
-      throw refuse(4000, 'enc.net must be a non-empty array of numbers');
+      throw refuse(Rsc.BAD_REQUEST, 'enc.net must be a non-empty array of numbers');
     for (const n of enc.net) {
       if (!Number.isInteger(n) || n < 1 || n > 8)
-        throw refuse(4000, `enc.net ${n} is not a notificationEventType`);
-      if (!SUPPORTED_NET.includes(n)) throw refuse(5001, `enc.net ${n} is not implemented by this registrar`);
+        throw refuse(Rsc.BAD_REQUEST, `enc.net ${n} is not a notificationEventType`);
+      if (!SUPPORTED_NET.includes(n))
+        throw refuse(Rsc.NOT_IMPLEMENTED, `enc.net ${n} is not implemented by this registrar`);
     }
   }
   if (enc.chty !== undefined && (!Array.isArray(enc.chty) || !enc.chty.every((n) => typeof n === 'number')))
-    throw refuse(4000, 'enc.chty must be an array of resource types');
+    throw refuse(Rsc.BAD_REQUEST, 'enc.chty must be an array of resource types');
 }

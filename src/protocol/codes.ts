@@ -62,6 +62,7 @@ export const ResultContent = {
   ChildResources: 8,
   ModifiedAttributes: 9,
   SemanticContent: 10,
+  DiscoveryResultReferences: 11,
 } as const;
 
 /** Event category (`ec`), TS-0004 6.3.3.2.1 (user-defined 100-999 also allowed). */
@@ -88,6 +89,29 @@ export const NotificationEventType = {
   DeleteOfResource: 2,
   CreateOfDirectChild: 3,
   DeleteOfDirectChild: 4,
+} as const;
+
+/** Notification content type (`nct`). */
+export const NotificationContentType = {
+  AllAttributes: 1,
+  ModifiedAttributes: 2,
+  ResourceId: 3,
+  TriggerPayload: 4,
+  TimeSeriesNotification: 5,
+} as const;
+
+/** Management definition (`mgd`) of a `<mgmtObj>` specialization, TS-0004 6.3.4.2.x. */
+export const MgmtDefinition = {
+  Firmware: 1001,
+  Software: 1002,
+  Memory: 1003,
+  AreaNwkInfo: 1004,
+  AreaNwkDeviceInfo: 1005,
+  Battery: 1006,
+  DeviceInfo: 1007,
+  DeviceCapability: 1008,
+  Reboot: 1009,
+  EventLog: 1010,
 } as const;
 
 /** CSE type (`cst`). */
