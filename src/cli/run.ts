@@ -20,6 +20,7 @@ import { CONFIG_OPTION, EXIT_CONFIG, EXIT_OK, LOG_LEVEL_OPTION, type Command } f
 import { configPath, deviceModelDirs } from './paths.js';
 import { redactUrl } from '../util/redact.js';
 import { applyRemotePatch } from './remote-config.js';
+import { readOutcome } from '../config/remote-store.js';
 
 /** Exit code when the agent cannot run any more (systemd's Restart=on-failure restarts it). */
 const EXIT_FAILURE = 1;
@@ -89,8 +90,8 @@ export const runCommand: Command = {
       stopSignal = signal;
       wakeStop?.();
     };
-    // The outcome of the last configuration patch, published in `config-status`.
-    let configStatus: string | undefined;
+    // The outcome of the last configuration patch, published in `config-status` (again after a restart).
+    let configStatus: string | undefined = await readOutcome(config.stateDir);
     let applyPatch: (con: unknown) => void = () => {
       log.warn('configuration patch received before the agent started; ignored');
     };
