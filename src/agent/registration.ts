@@ -13,6 +13,7 @@ import { systemClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { whenRegistrarReady } from './registrar-ready.js';
 import type { Identity, IdentityStore } from './identity.js';
+import { loadOwnIdentity, noteOf, withNote } from './identity-notes.js';
 import { RegistrationError } from './errors.js';
 import { aeContent, createRequest, retrieveRequest } from './resources.js';
 import { dbgOf, ResourceSetup, type RegistrationDevice } from './resource-setup.js';
@@ -86,17 +87,13 @@ export class Registration {
   /** Loads the stored identity; a stored one for another registrar or name is ignored (logged). */
   async load(): Promise<Identity | undefined> {
     if (this.loaded) return this.identity;
-    const id = await this.o.store.load();
     this.loaded = true;
-    if (id && (id.registrarCseId !== this.o.registrarCseId || id.name !== this.o.name)) {
-      this.o.logger.warn('stored identity is for another registrar or name; registering anew', {
-        stored: `${id.registrarCseId}/${id.name}`,
-        configured: `${this.o.registrarCseId}/${this.o.name}`,
-      });
-      return undefined;
-    }
-    this.identity = id;
-    return id;
+    this.identity = await loadOwnIdentity(
+      this.o.store,
+      { registrarCseId: this.o.registrarCseId, name: this.o.name },
+      this.o.logger,
+    );
+    return this.identity;
   }
 
   /**
@@ -172,13 +169,12 @@ export class Registration {
 
   /** A value kept with the identity (e.g. the last polled command applied), by key. */
   note(key: string): string | undefined {
-    return this.identity?.resources[`#${key}`];
+    return noteOf(this.identity, key);
   }
 
   async setNote(key: string, value: string): Promise<void> {
-    const id = this.identity;
-    if (!id) return;
-    this.identity = { ...id, resources: { ...id.resources, [`#${key}`]: value } };
+    if (!this.identity) return;
+    this.identity = withNote(this.identity, key, value);
     await this.o.store.save(this.identity);
   }
 

@@ -26,6 +26,7 @@ import { describeError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
 import { RegistrationError, ResourceSetupError } from '../errors.js';
 import { pathBelow, withResource, type Identity, type IdentityStore } from '../identity.js';
+import { loadOwnIdentity, noteOf, withNote } from '../identity-notes.js';
 import type { EnsureResult } from '../registration.js';
 import { whenRegistrarReady } from '../registrar-ready.js';
 import { containerContent, createRequest, retrieveRequest } from '../resources.js';
@@ -91,20 +92,13 @@ export class AsnRegistration {
   /** Loads the stored identity; one for another registrar, name or CSE-ID (the ADN role's) is ignored. */
   async load(): Promise<Identity | undefined> {
     if (this.loaded) return this.identity;
-    const id = await this.o.store.load();
     this.loaded = true;
-    if (
-      id &&
-      (id.registrarCseId !== this.o.registrarCseId || id.name !== this.o.cseName || id.aeId !== this.o.cseId)
-    ) {
-      this.o.logger.warn('stored identity is for another registrar, name or role; registering anew', {
-        stored: `${id.registrarCseId}/${id.name} as ${id.aeId}`,
-        configured: `${this.o.registrarCseId}/${this.o.cseName} as ${this.o.cseId}`,
-      });
-      return undefined;
-    }
-    this.identity = id;
-    return id;
+    this.identity = await loadOwnIdentity(
+      this.o.store,
+      { registrarCseId: this.o.registrarCseId, name: this.o.cseName, aeId: this.o.cseId },
+      this.o.logger,
+    );
+    return this.identity;
   }
 
   /**
@@ -148,13 +142,12 @@ export class AsnRegistration {
 
   /** A value kept with the identity (device management's resource ids), by key. */
   note(key: string): string | undefined {
-    return this.identity?.resources[`#${key}`];
+    return noteOf(this.identity, key);
   }
 
   async setNote(key: string, value: string): Promise<void> {
-    const id = this.identity;
-    if (!id) return;
-    this.identity = { ...id, resources: { ...id.resources, [`#${key}`]: value } };
+    if (!this.identity) return;
+    this.identity = withNote(this.identity, key, value);
     await this.o.store.save(this.identity);
   }
 
