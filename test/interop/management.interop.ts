@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { ResourceType } from '../../src/protocol/codes.js';
 import { agentVersion } from '../../src/config/schemas.js';
 import { tempDir } from '../helpers/agent-harness.js';
-import { acmeMissing, startAcme, type Acme } from './acme.js';
+import { acmeMissing, grantNodeCreation, startAcme } from './acme.js';
 import { senml, startInteropAgent, until } from './agent.js';
 
 const missing = acmeMissing();
@@ -27,16 +27,6 @@ function writeBoard(root: string, availableMiB: number): void {
     join(root, 'proc/meminfo'),
     `MemTotal:        ${1024 * 1024} kB\nMemAvailable:     ${availableMiB * 1024} kB\n`,
   );
-}
-
-/** What the operator does once per fleet: let the gateways' originators create a `<node>` (ty 14). */
-async function grantNodeCreation(acme: Acme, originators: readonly string[]): Promise<void> {
-  const acp = await acme.http('GET', 'cse-in/acpCreateRootResources');
-  const pv = (acp.body['m2m:acp'] as { pv: { acr: unknown[] } }).pv;
-  const rsp = await acme.http('PUT', 'cse-in/acpCreateRootResources', {
-    body: { 'm2m:acp': { pv: { acr: [...pv.acr, { acor: originators, acop: 1, acod: [{ chty: [14] }] }] } } },
-  });
-  assert.equal(rsp.rsc, 2004, JSON.stringify(rsp.body));
 }
 
 test(
