@@ -233,51 +233,20 @@ export class AsnRegistration {
    * found again (`rediscover`) and adopted; without it `'exists'` is returned and nothing changes.
    */
   private async register(conn: Connection, adopt = true): Promise<'registered' | 'exists'> {
-    const csr: Record<string, unknown> = {
-      rn: this.o.cseName,
-      cb: `${this.o.cseId}/${this.o.cseName}`,
-      csi: this.o.cseId,
-      cst: CseType.ASN,
-      rr: true,
-      srv: [this.o.releaseVersion],
-    };
-    if (this.csz.length > 0) csr.csz = [...this.csz];
-    // Never an empty list: ACME refuses `poa: []` (4000 "Optional list attribute must be non-empty").
-    if (this.o.poa.length > 0) csr.poa = [...this.o.poa];
     const rsp = await this.send(
       conn,
-      createRequest(this.o.cseBase, ResourceType.RemoteCSE, { 'm2m:csr': csr }, this.bind()),
+      createRequest(
+        this.o.cseBase,
+        ResourceType.RemoteCSE,
+        { 'm2m:csr': this.remoteCseContent() },
+        this.bind(),
+      ),
     );
     let found: { rn?: string; ri?: string };
-    if (rsp.rsc === Rsc.CREATED) {
-      found = {
-        ...optional('rn', stringAttr(rsp, 'm2m:csr', 'rn')),
-        ...optional('ri', stringAttr(rsp, 'm2m:csr', 'ri')),
-      };
-      this.o.logger.info('registered as a remote CSE', {
-        cseId: this.o.cseId,
-        at: `${this.o.cseBase}/${found.rn ?? this.o.cseName}`,
-      });
-      if (found.rn !== undefined && found.rn !== this.o.cseName)
-        this.o.logger.info('the registrar named our <remoteCSE> itself; using its name', {
-          asked: this.o.cseName,
-          rn: found.rn,
-        });
-    } else if (rsp.rsc === Rsc.ORIGINATOR_HAS_ALREADY_REGISTERED || rsp.rsc === Rsc.CONFLICT) {
+    if (rsp.rsc === Rsc.CREATED) found = this.created(rsp);
+    else if (rsp.rsc === Rsc.ORIGINATOR_HAS_ALREADY_REGISTERED || rsp.rsc === Rsc.CONFLICT) {
       if (!adopt) return 'exists';
-      // Registered before (a lost response, a lost state dir): find our <remoteCSE> and adopt it.
-      const again = await this.rediscover(conn);
-      if (!again)
-        throw new RegistrationError(
-          rsp.rsc,
-          dbgOf(rsp),
-          `the registrar says ${this.o.cseId} is registered, but no <remoteCSE> of ours was found under ${this.o.cseBase}: deregister it there`,
-        );
-      found = again;
-      this.o.logger.info('already registered as a remote CSE; adopting it', {
-        cseId: this.o.cseId,
-        at: `${this.o.cseBase}/${found.rn ?? this.o.cseName}`,
-      });
+      found = await this.adopt(conn, rsp);
     } else {
       throw RegistrationError.refused(rsp, 'csr', this.o.cseId);
     }
@@ -292,6 +261,56 @@ export class AsnRegistration {
     };
     await this.o.store.save(this.identity);
     return 'registered';
+  }
+
+  /** The `<remoteCSE>` we ask the registrar to create. */
+  private remoteCseContent(): Record<string, unknown> {
+    const csr: Record<string, unknown> = {
+      rn: this.o.cseName,
+      cb: `${this.o.cseId}/${this.o.cseName}`,
+      csi: this.o.cseId,
+      cst: CseType.ASN,
+      rr: true,
+      srv: [this.o.releaseVersion],
+    };
+    if (this.csz.length > 0) csr.csz = [...this.csz];
+    // Never an empty list: ACME refuses `poa: []` (4000 "Optional list attribute must be non-empty").
+    if (this.o.poa.length > 0) csr.poa = [...this.o.poa];
+    return csr;
+  }
+
+  /** Name and `ri` of the `<remoteCSE>` just created, as the registrar answered them. */
+  private created(rsp: ResponsePrimitive): { rn?: string; ri?: string } {
+    const found = {
+      ...optional('rn', stringAttr(rsp, 'm2m:csr', 'rn')),
+      ...optional('ri', stringAttr(rsp, 'm2m:csr', 'ri')),
+    };
+    this.o.logger.info('registered as a remote CSE', {
+      cseId: this.o.cseId,
+      at: `${this.o.cseBase}/${found.rn ?? this.o.cseName}`,
+    });
+    if (found.rn !== undefined && found.rn !== this.o.cseName)
+      this.o.logger.info('the registrar named our <remoteCSE> itself; using its name', {
+        asked: this.o.cseName,
+        rn: found.rn,
+      });
+    return found;
+  }
+
+  /** Registered before (a lost response, a lost state dir): find our `<remoteCSE>` and adopt it. */
+  private async adopt(conn: Connection, rsp: ResponsePrimitive): Promise<{ rn?: string; ri?: string }> {
+    const found = await this.rediscover(conn);
+    if (!found)
+      throw new RegistrationError(
+        rsp.rsc,
+        dbgOf(rsp),
+        `the registrar says ${this.o.cseId} is registered, but no <remoteCSE> of ours was found under ${this.o.cseBase}: deregister it there`,
+      );
+    this.o.logger.info('already registered as a remote CSE; adopting it', {
+      cseId: this.o.cseId,
+      at: `${this.o.cseBase}/${found.rn ?? this.o.cseName}`,
+    });
+    return found;
   }
 
   /**
