@@ -1,5 +1,5 @@
 /**
- * What both roles' registrations do with the stored identity alike: load it only when it belongs
+ * What both roles' registrations do with the stored identity alike (`KeptIdentity`): load it only when it belongs
  * to the configured registrar, name (and, in the ASN role, CSE-ID), and keep small values with it
  * (device management's resource ids, the last polled command), stored as `#key` among its
  * resources so that no resource path can collide with them.
@@ -46,4 +46,50 @@ export async function loadOwnIdentity(
     return undefined;
   }
   return id;
+}
+
+/**
+ * The identity a registration holds: loaded once (only when it is `owner()`'s), with its notes, and
+ * forgotten locally after a DELETE of our registration. Both roles' registrations extend it.
+ */
+export abstract class KeptIdentity {
+  protected identity?: Identity;
+  private loaded = false;
+
+  constructor(
+    protected readonly store: IdentityStore,
+    private readonly log: Logger,
+  ) {}
+
+  /** Whom a stored identity must belong to. */
+  protected abstract owner(): IdentityOwner;
+
+  current(): Identity | undefined {
+    return this.identity;
+  }
+
+  /** Loads the stored identity; one for another registrar, name or role is ignored (logged). */
+  async load(): Promise<Identity | undefined> {
+    if (this.loaded) return this.identity;
+    this.loaded = true;
+    this.identity = await loadOwnIdentity(this.store, this.owner(), this.log);
+    return this.identity;
+  }
+
+  /** A value kept with the identity (device management's resource ids, the last polled command), by key. */
+  note(key: string): string | undefined {
+    return noteOf(this.identity, key);
+  }
+
+  async setNote(key: string, value: string): Promise<void> {
+    if (!this.identity) return;
+    this.identity = withNote(this.identity, key, value);
+    await this.store.save(this.identity);
+  }
+
+  /** Forgets the identity locally (after a DELETE of our `<AE>` / `<remoteCSE>`). */
+  async forget(): Promise<void> {
+    this.identity = undefined;
+    await this.store.clear();
+  }
 }

@@ -12,8 +12,8 @@ import { toOneM2MTime } from '../protocol/timestamp.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { whenRegistrarReady } from './registrar-ready.js';
-import type { Identity, IdentityStore } from './identity.js';
-import { loadOwnIdentity, noteOf, withNote } from './identity-notes.js';
+import type { IdentityStore } from './identity.js';
+import { KeptIdentity, type IdentityOwner } from './identity-notes.js';
 import { RegistrationError } from './errors.js';
 import { aeContent, createRequest, retrieveRequest } from './resources.js';
 import { dbgOf, ResourceSetup, type RegistrationDevice } from './resource-setup.js';
@@ -43,12 +43,11 @@ export interface RegistrationOptions {
 /** What `ensure` did on this connection. */
 export type EnsureResult = 'registered' | 'already-registered';
 
-export class Registration {
-  private identity?: Identity;
-  private loaded = false;
+export class Registration extends KeptIdentity {
   private readonly resources: ResourceSetup;
 
   constructor(private readonly o: RegistrationOptions) {
+    super(o.store, o.logger);
     this.resources = new ResourceSetup({
       aePath: () => this.aePath,
       devices: o.devices,
@@ -80,20 +79,8 @@ export class Registration {
     return this.resources.pathOf(key);
   }
 
-  current(): Identity | undefined {
-    return this.identity;
-  }
-
-  /** Loads the stored identity; a stored one for another registrar or name is ignored (logged). */
-  async load(): Promise<Identity | undefined> {
-    if (this.loaded) return this.identity;
-    this.loaded = true;
-    this.identity = await loadOwnIdentity(
-      this.o.store,
-      { registrarCseId: this.o.registrarCseId, name: this.o.name },
-      this.o.logger,
-    );
-    return this.identity;
+  protected owner(): IdentityOwner {
+    return { registrarCseId: this.o.registrarCseId, name: this.o.name };
   }
 
   /**
@@ -167,17 +154,6 @@ export class Registration {
     return 'resources';
   }
 
-  /** A value kept with the identity (e.g. the last polled command applied), by key. */
-  note(key: string): string | undefined {
-    return noteOf(this.identity, key);
-  }
-
-  async setNote(key: string, value: string): Promise<void> {
-    if (!this.identity) return;
-    this.identity = withNote(this.identity, key, value);
-    await this.o.store.save(this.identity);
-  }
-
   /** Forgets one resource we created (the registrar deleted it), so the next `ensure` recreates it. */
   async forgetResource(key: string): Promise<void> {
     const id = this.identity;
@@ -185,12 +161,6 @@ export class Registration {
     const resources = Object.fromEntries(Object.entries(id.resources).filter(([k]) => k !== key));
     this.identity = { ...id, resources };
     await this.o.store.save(this.identity);
-  }
-
-  /** Forgets the identity locally (after a DELETE of the `<AE>`). */
-  async forget(): Promise<void> {
-    this.identity = undefined;
-    await this.o.store.clear();
   }
 
   private async send(

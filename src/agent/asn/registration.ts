@@ -25,8 +25,8 @@ import type { Clock } from '../../util/clock.js';
 import { describeError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
 import { RegistrationError, ResourceSetupError } from '../errors.js';
-import { pathBelow, withResource, type Identity, type IdentityStore } from '../identity.js';
-import { loadOwnIdentity, noteOf, withNote } from '../identity-notes.js';
+import { pathBelow, withResource, type IdentityStore } from '../identity.js';
+import { KeptIdentity, type IdentityOwner } from '../identity-notes.js';
 import type { EnsureResult } from '../registration.js';
 import { whenRegistrarReady } from '../registrar-ready.js';
 import { containerContent, createRequest, retrieveRequest } from '../resources.js';
@@ -57,15 +57,15 @@ export interface AsnRegistrationOptions {
 /** Status codes that may mean the registrar no longer knows us: a CREATE probe decides. */
 const MAYBE_UNKNOWN = new Set<number>([Rsc.ORIGINATOR_HAS_NO_PRIVILEGE, Rsc.ORIGINATOR_NOT_AUTHENTICATED]);
 
-export class AsnRegistration {
-  private identity?: Identity;
-  private loaded = false;
+export class AsnRegistration extends KeptIdentity {
   private registrarRecorded = false;
   private csz: readonly string[] = [];
   /** Checks and re-registrations run one at a time (the periodic check may meet an uplink recovery). */
   private chain: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly o: AsnRegistrationOptions) {}
+  constructor(private readonly o: AsnRegistrationOptions) {
+    super(o.store, o.logger);
+  }
 
   /** Our originator, the CSE-ID: known from the configuration, so also before registering (X-M2M-Origin). */
   get aeId(): string {
@@ -85,20 +85,8 @@ export class AsnRegistration {
     return `${this.aePath}/${pathBelow(this.identity, key)}`;
   }
 
-  current(): Identity | undefined {
-    return this.identity;
-  }
-
-  /** Loads the stored identity; one for another registrar, name or CSE-ID (the ADN role's) is ignored. */
-  async load(): Promise<Identity | undefined> {
-    if (this.loaded) return this.identity;
-    this.loaded = true;
-    this.identity = await loadOwnIdentity(
-      this.o.store,
-      { registrarCseId: this.o.registrarCseId, name: this.o.cseName, aeId: this.o.cseId },
-      this.o.logger,
-    );
-    return this.identity;
+  protected owner(): IdentityOwner {
+    return { registrarCseId: this.o.registrarCseId, name: this.o.cseName, aeId: this.o.cseId };
   }
 
   /**
@@ -138,23 +126,6 @@ export class AsnRegistration {
       if (r === 'ok') await this.createResources(conn, true);
       return r === 'ok' ? 'resources' : 'reregistered';
     });
-  }
-
-  /** A value kept with the identity (device management's resource ids), by key. */
-  note(key: string): string | undefined {
-    return noteOf(this.identity, key);
-  }
-
-  async setNote(key: string, value: string): Promise<void> {
-    if (!this.identity) return;
-    this.identity = withNote(this.identity, key, value);
-    await this.o.store.save(this.identity);
-  }
-
-  /** Forgets the identity locally (after a DELETE of the `<remoteCSE>`). */
-  async forget(): Promise<void> {
-    this.identity = undefined;
-    await this.o.store.clear();
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
