@@ -184,7 +184,7 @@ test(
 );
 
 test(
-  'device management on ACME in the ASN role: node granted to the CSE-ID, nl on the <remoteCSE>',
+  'device management on ACME in the ASN role: node granted to the CSE-ID, nl on the <remoteCSE>, reboot obeyed',
   { skip: missing ?? false },
   async () => {
     const cseId = '/id-gw-mgmt';
@@ -193,6 +193,7 @@ test(
     const root = tempDir('m2m-board-');
     writeBoard(root, 300);
     let a: Awaited<ReturnType<typeof startInteropAgent>> | undefined;
+    let restarts = 0;
     try {
       await grantNodeCreation(acme, [cseId]);
       a = await startInteropAgent(
@@ -206,7 +207,12 @@ test(
             { name: 'counter', model: 'sim', params: { waveform: 'counter' }, sample: '* * * * * *' },
           ],
         },
-        { sysRoot: root },
+        {
+          sysRoot: root,
+          onRestartRequested: () => {
+            restarts++;
+          },
+        },
       );
       await until(async () => (await acme.http('GET', 'cse-in/gw-asn-node/memory')).rsc === 2000, 'memory');
       const node = (await acme.http('GET', 'cse-in/gw-asn-node')).body['m2m:nod'] as Record<string, unknown>;
@@ -221,6 +227,20 @@ test(
       >;
       assert.equal(mem.mma, 300 * 1024 * 1024);
       assert.equal((await acme.http('GET', 'cse-in/gw-asn-node/memory', { origin: 'Cstranger' })).rsc, 4103);
+
+      // Reboot: ACME notifies our CSE-ID over the link (the <remoteCSE>'s poa is ws://default).
+      await until(
+        async () => (await acme.http('GET', 'cse-in/gw-asn-node/reboot/m2m-agent-reboot')).rsc === 2000,
+        'the subscription to the reboot object',
+      );
+      const stranger = await acme.http('PUT', 'cse-in/gw-asn-node/reboot', {
+        origin: 'Cstranger',
+        body: { 'm2m:rbo': { rbo: true } },
+      });
+      assert.equal(stranger.rsc, 4103, JSON.stringify(stranger.body));
+      const rsp = await acme.http('PUT', 'cse-in/gw-asn-node/reboot', { body: { 'm2m:rbo': { rbo: true } } });
+      assert.equal(rsp.rsc, 2004, JSON.stringify(rsp.body));
+      await until(() => restarts === 1, 'the restart requested over the link');
     } finally {
       await a?.close();
       await acme.dispose();

@@ -41,17 +41,23 @@ function deregister(config: string): Promise<{ code: number | null; stdout: stri
   });
 }
 
-/** The operator's view: the newest outcome in `config-status` (undefined: none yet) and its `ri`. */
-async function status(acme: Acme): Promise<{ ri: string; value: Record<string, unknown> } | undefined> {
-  const rsp = await acme.http('GET', `cse-in/${AE}/config-status/la`);
+/**
+ * The operator's view: the newest outcome in `config-status` (undefined: none yet) and its `ri`,
+ * under `at` (the `<AE>`, or in the ASN role the `<remoteCSE>`).
+ */
+async function status(
+  acme: Acme,
+  at = `cse-in/${AE}`,
+): Promise<{ ri: string; value: Record<string, unknown> } | undefined> {
+  const rsp = await acme.http('GET', `${at}/config-status/la`);
   if (rsp.rsc !== 2000) return undefined;
   const cin = rsp.body['m2m:cin'] as { ri: string; con: string };
   return { ri: cin.ri, value: JSON.parse(cin.con) as Record<string, unknown> };
 }
 
 /** The base times (s) of the counter's readings ACME holds that were sampled after `from` (s). */
-async function readingTimes(acme: Acme, from: number): Promise<number[]> {
-  const rsp = await acme.http('GET', `cse-in/${AE}/counter?rcn=4`);
+async function readingTimes(acme: Acme, from: number, at = `cse-in/${AE}`): Promise<number[]> {
+  const rsp = await acme.http('GET', `${at}/counter?rcn=4`);
   const cins = (rsp.body['m2m:cnt'] as { 'm2m:cin'?: unknown[] } | undefined)?.['m2m:cin'] ?? [];
   return cins.map((c) => senml(c)[0]?.bt).filter((bt): bt is number => typeof bt === 'number' && bt > from);
 }
@@ -172,6 +178,71 @@ test(
       });
     } finally {
       await run?.kill();
+      await acme.dispose();
+      rmSync(base, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  'remote configuration on ACME in the ASN role: config under the <remoteCSE>, notified to the CSE-ID',
+  { skip: missing ?? false },
+  async () => {
+    const cseId = '/id-gw-rc';
+    const csr = `cse-in/${cseId.slice(1)}`;
+    const acme = await startAcme({ allowCsr: [cseId] });
+    const base = mkdtempSync(join(tmpdir(), 'm2m-interop-rc-'));
+    const config = join(base, 'config.json');
+    writeConfig(config, {
+      registrar: { url: acme.wsUrl, cseId: '/id-in', cseName: 'cse-in', compat: 'acme' },
+      node: { role: 'asn', name: 'gw-rc-asn', cseId, appId: 'Nm2m-agent-interop' },
+      serializations: ['json'],
+      stateDir: join(base, 'state'),
+      buffer: { fsyncIntervalMs: 50 },
+      link: { backoffFloorMs: 200, backoffCapMs: 1000, requestTimeoutSeconds: 5, closeGraceSeconds: 1 },
+      devices: [{ name: 'counter', model: 'sim', params: { waveform: 'counter' }, sample: '* * * * * *' }],
+    });
+    const run = spawnRun(config);
+    let sent = 0;
+    const patch = (body: unknown, origin?: string): ReturnType<Acme['http']> =>
+      acme.http('POST', `${csr}/config`, {
+        ty: 4,
+        ...(origin ? { origin } : {}),
+        body: { 'm2m:cin': { rn: `patch-${++sent}`, cnf: 'application/json:0', con: JSON.stringify(body) } },
+      });
+    try {
+      await until(
+        async () =>
+          (await acme.http('GET', `${csr}/config/m2m-agent-config`)).rsc === 2000 &&
+          (await acme.http('GET', `${csr}/config-status`)).rsc === 2000,
+        `config, our subscription to it and config-status (log: ${JSON.stringify(run.logs.slice(-5))})`,
+        30_000,
+      );
+      assert.equal(
+        (await patch({ devices: { counter: { sample: '*/5 * * * * *' } } }, 'Cstranger')).rsc,
+        4103,
+      );
+      assert.equal((await patch({ devices: { counter: { sample: '*/3 * * * * *' } } })).rsc, 2001);
+      await until(async () => (await status(acme, csr))?.value.status === 'accepted', 'accepted', 30_000);
+      assert.deepEqual((await status(acme, csr))?.value, { status: 'accepted', revision: 1 });
+      const from = Date.now() / 1000 + 1;
+      await until(async () => (await readingTimes(acme, from, csr)).length >= 3, 'three readings', 30_000);
+      const times = await readingTimes(acme, from, csr);
+      assert.ok(
+        times.every((s) => Math.round(s) % 3 === 0),
+        `readings at ${times.join(', ')}`,
+      );
+      const before = (await status(acme, csr))?.ri;
+      assert.equal((await patch({ devices: { counter: { deadband: 'lots' } } })).rsc, 2001);
+      await until(async () => (await status(acme, csr))?.ri !== before, 'a new outcome', 30_000);
+      const out = (await status(acme, csr))?.value as { status: string; issues: { path: string }[] };
+      assert.equal(out.status, 'refused');
+      assert.deepEqual(
+        out.issues.map((i) => i.path),
+        ['devices[0].deadband'],
+      );
+    } finally {
+      await run.kill();
       await acme.dispose();
       rmSync(base, { recursive: true, force: true });
     }
