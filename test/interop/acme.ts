@@ -140,3 +140,23 @@ export async function grantNodeCreation(acme: Acme, originators: readonly string
   });
   assert.equal(rsp.rsc, 2004, JSON.stringify(rsp.body));
 }
+
+/**
+ * A configuration for an agent on `acme` with `node` (either role): JSON, one `sim` counter sampled
+ * every second, quick reconnects. `extra` is merged on top (`stateDir`, devices, ...).
+ */
+export function acmeAgentConfig(
+  acme: Acme,
+  node: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    registrar: { url: acme.wsUrl, cseId: '/id-in', cseName: 'cse-in', compat: 'acme' },
+    node: { appId: 'Nm2m-agent-interop', ...node },
+    serializations: ['json'],
+    buffer: { fsyncIntervalMs: 50 },
+    link: { backoffFloorMs: 200, backoffCapMs: 1000, requestTimeoutSeconds: 5, closeGraceSeconds: 1 },
+    devices: [{ name: 'counter', model: 'sim', params: { waveform: 'counter' }, sample: '* * * * * *' }],
+    ...extra,
+  };
+}

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { ResourceType } from '../../src/protocol/codes.js';
 import { agentVersion } from '../../src/config/schemas.js';
 import { tempDir } from '../helpers/agent-harness.js';
-import { acmeMissing, grantNodeCreation, startAcme } from './acme.js';
+import { acmeAgentConfig, acmeMissing, grantNodeCreation, startAcme } from './acme.js';
 import { senml, startInteropAgent, until } from './agent.js';
 
 const missing = acmeMissing();
@@ -37,22 +37,12 @@ test(
     const root = tempDir('m2m-board-');
     writeBoard(root, 512);
     let restarts = 0;
-    const a = await startInteropAgent(
-      {
-        registrar: { url: acme.wsUrl, cseId: '/id-in', cseName: 'cse-in', compat: 'acme' },
-        node: { name: AE, appId: 'Nm2m-agent-interop', originator: `C${AE}` },
-        serializations: ['json'],
-        buffer: { fsyncIntervalMs: 50 },
-        link: { backoffFloorMs: 200, backoffCapMs: 1000, requestTimeoutSeconds: 5, closeGraceSeconds: 1 },
-        devices: [{ name: 'counter', model: 'sim', params: { waveform: 'counter' }, sample: '* * * * * *' }],
+    const a = await startInteropAgent(acmeAgentConfig(acme, { name: AE, originator: `C${AE}` }), {
+      sysRoot: root,
+      onRestartRequested: () => {
+        restarts++;
       },
-      {
-        sysRoot: root,
-        onRestartRequested: () => {
-          restarts++;
-        },
-      },
-    );
+    });
     try {
       await t.test(
         'without the operator grant ACME refuses the <node>: said once, readings and health go on',
@@ -196,24 +186,12 @@ test(
     let restarts = 0;
     try {
       await grantNodeCreation(acme, [cseId]);
-      a = await startInteropAgent(
-        {
-          registrar: { url: acme.wsUrl, cseId: '/id-in', cseName: 'cse-in', compat: 'acme' },
-          node: { role: 'asn', name: 'gw-asn', cseId, appId: 'Nm2m-agent-interop' },
-          serializations: ['json'],
-          buffer: { fsyncIntervalMs: 50 },
-          link: { backoffFloorMs: 200, backoffCapMs: 1000, requestTimeoutSeconds: 5, closeGraceSeconds: 1 },
-          devices: [
-            { name: 'counter', model: 'sim', params: { waveform: 'counter' }, sample: '* * * * * *' },
-          ],
+      a = await startInteropAgent(acmeAgentConfig(acme, { role: 'asn', name: 'gw-asn', cseId }), {
+        sysRoot: root,
+        onRestartRequested: () => {
+          restarts++;
         },
-        {
-          sysRoot: root,
-          onRestartRequested: () => {
-            restarts++;
-          },
-        },
-      );
+      });
       await until(async () => (await acme.http('GET', 'cse-in/gw-asn-node/memory')).rsc === 2000, 'memory');
       const node = (await acme.http('GET', 'cse-in/gw-asn-node')).body['m2m:nod'] as Record<string, unknown>;
       await until(

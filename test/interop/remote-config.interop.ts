@@ -20,7 +20,7 @@ import {
   writeConfig,
   type RunChild,
 } from '../helpers/cli-child.js';
-import { acmeMissing, grantNodeCreation, startAcme, type Acme } from './acme.js';
+import { acmeAgentConfig, acmeMissing, grantNodeCreation, startAcme, type Acme } from './acme.js';
 import { senml, until } from './agent.js';
 
 const missing = acmeMissing();
@@ -62,6 +62,17 @@ async function readingTimes(acme: Acme, from: number, at = `cse-in/${AE}`): Prom
   return cins.map((c) => senml(c)[0]?.bt).filter((bt): bt is number => typeof bt === 'number' && bt > from);
 }
 
+/** The operator writes a patch (a JSON merge patch as the `con` of a contentInstance) to `at`/config. */
+function patcher(acme: Acme, at: string): (body: unknown, origin?: string) => ReturnType<Acme['http']> {
+  let sent = 0;
+  return (body, origin) =>
+    acme.http('POST', `${at}/config`, {
+      ty: 4,
+      ...(origin ? { origin } : {}),
+      body: { 'm2m:cin': { rn: `patch-${++sent}`, cnf: 'application/json:0', con: JSON.stringify(body) } },
+    });
+}
+
 test(
   'remote configuration on ACME: applied, refused with key paths, 4103 to others, kept over a restart',
   { skip: missing ?? false },
@@ -69,23 +80,12 @@ test(
     const acme = await startAcme();
     const base = mkdtempSync(join(tmpdir(), 'm2m-interop-rc-'));
     const config = join(base, 'config.json');
-    writeConfig(config, {
-      registrar: { url: acme.wsUrl, cseId: '/id-in', cseName: 'cse-in', compat: 'acme' },
-      node: { name: AE, appId: 'Nm2m-agent-interop', originator: `C${AE}` },
-      serializations: ['json'],
-      stateDir: join(base, 'state'),
-      buffer: { fsyncIntervalMs: 50 },
-      link: { backoffFloorMs: 200, backoffCapMs: 1000, requestTimeoutSeconds: 5, closeGraceSeconds: 1 },
-      devices: [{ name: 'counter', model: 'sim', params: { waveform: 'counter' }, sample: '* * * * * *' }],
-    });
+    writeConfig(
+      config,
+      acmeAgentConfig(acme, { name: AE, originator: `C${AE}` }, { stateDir: join(base, 'state') }),
+    );
     let run: RunChild | undefined;
-    let sent = 0;
-    const patch = (body: unknown, origin?: string): ReturnType<Acme['http']> =>
-      acme.http('POST', `cse-in/${AE}/config`, {
-        ty: 4,
-        ...(origin ? { origin } : {}),
-        body: { 'm2m:cin': { rn: `patch-${++sent}`, cnf: 'application/json:0', con: JSON.stringify(body) } },
-      });
+    const patch = patcher(acme, `cse-in/${AE}`);
     try {
       // The operator lets the gateway create its <node> (deregistration removes it below).
       await grantNodeCreation(acme, [`C${AE}`]);
@@ -193,23 +193,12 @@ test(
     const acme = await startAcme({ allowCsr: [cseId] });
     const base = mkdtempSync(join(tmpdir(), 'm2m-interop-rc-'));
     const config = join(base, 'config.json');
-    writeConfig(config, {
-      registrar: { url: acme.wsUrl, cseId: '/id-in', cseName: 'cse-in', compat: 'acme' },
-      node: { role: 'asn', name: 'gw-rc-asn', cseId, appId: 'Nm2m-agent-interop' },
-      serializations: ['json'],
-      stateDir: join(base, 'state'),
-      buffer: { fsyncIntervalMs: 50 },
-      link: { backoffFloorMs: 200, backoffCapMs: 1000, requestTimeoutSeconds: 5, closeGraceSeconds: 1 },
-      devices: [{ name: 'counter', model: 'sim', params: { waveform: 'counter' }, sample: '* * * * * *' }],
-    });
+    writeConfig(
+      config,
+      acmeAgentConfig(acme, { role: 'asn', name: 'gw-rc-asn', cseId }, { stateDir: join(base, 'state') }),
+    );
     const run = spawnRun(config);
-    let sent = 0;
-    const patch = (body: unknown, origin?: string): ReturnType<Acme['http']> =>
-      acme.http('POST', `${csr}/config`, {
-        ty: 4,
-        ...(origin ? { origin } : {}),
-        body: { 'm2m:cin': { rn: `patch-${++sent}`, cnf: 'application/json:0', con: JSON.stringify(body) } },
-      });
+    const patch = patcher(acme, csr);
     try {
       await until(
         async () =>
