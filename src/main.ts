@@ -13,6 +13,7 @@ import type { DriverEnv } from './drivers/registry.js';
 import { FileOutboxStore, Outbox, type OutboxStore } from './outbox/index.js';
 import { Agent } from './agent/agent.js';
 import type { AsnNode } from './agent/asn/node.js';
+import { withNotifications } from './agent/asn/serve.js';
 import type { AsnRegistration } from './agent/asn/registration.js';
 import { contentSerializations, createConnector } from './agent/connector.js';
 import { RunnerDevice } from './agent/runner-device.js';
@@ -160,9 +161,9 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
 
   const trust = new TrustPolicy(config.registrar.cseId, config.trustedOriginators, config.registrar.spId);
   const actuators = config.devices.filter((d) => d.kind === 'actuator').map((d) => d.name);
-  // The reboot object is served in the ADN role where the registrar notifies over the link.
-  const rebootByRegistrar =
-    config.management.enabled && !asn && config.registrar.compat.notificationsOverLink;
+  // The reboot object is served where the registrar notifies over the link (in the ASN role too:
+  // notifications to our CSE-ID come over it, asn/serve.ts).
+  const rebootByRegistrar = config.management.enabled && config.registrar.compat.notificationsOverLink;
   const remoteConfig = rebootByRegistrar && config.management.remoteConfig.enabled;
   const inbound = createInboundHandler({
     trust,
@@ -213,7 +214,9 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
       pingIntervalMs: config.link.pingIntervalSeconds * 1000,
       pongTimeoutMs: config.link.pongTimeoutSeconds * 1000,
       requestTimeoutMs: config.link.requestTimeoutSeconds * 1000,
-      onRequest: spacing.wrapHandler(asn?.onRequest ?? inbound),
+      onRequest: spacing.wrapHandler(
+        asn ? withNotifications(asn.local.cse.cseId, inbound, asn.onRequest) : inbound,
+      ),
       ...(o.onFrame ? { onFrame: o.onFrame } : {}),
       logger: log.child({ component: 'ws' }),
     },

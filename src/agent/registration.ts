@@ -12,7 +12,8 @@ import { toOneM2MTime } from '../protocol/timestamp.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { whenRegistrarReady } from './registrar-ready.js';
-import type { Identity, IdentityStore } from './identity.js';
+import type { IdentityStore } from './identity.js';
+import { KeptIdentity, type IdentityOwner } from './identity-notes.js';
 import { RegistrationError } from './errors.js';
 import { aeContent, createRequest, retrieveRequest } from './resources.js';
 import { dbgOf, ResourceSetup, type RegistrationDevice } from './resource-setup.js';
@@ -42,12 +43,11 @@ export interface RegistrationOptions {
 /** What `ensure` did on this connection. */
 export type EnsureResult = 'registered' | 'already-registered';
 
-export class Registration {
-  private identity?: Identity;
-  private loaded = false;
+export class Registration extends KeptIdentity {
   private readonly resources: ResourceSetup;
 
   constructor(private readonly o: RegistrationOptions) {
+    super(o.store, o.logger);
     this.resources = new ResourceSetup({
       aePath: () => this.aePath,
       devices: o.devices,
@@ -79,24 +79,8 @@ export class Registration {
     return this.resources.pathOf(key);
   }
 
-  current(): Identity | undefined {
-    return this.identity;
-  }
-
-  /** Loads the stored identity; a stored one for another registrar or name is ignored (logged). */
-  async load(): Promise<Identity | undefined> {
-    if (this.loaded) return this.identity;
-    const id = await this.o.store.load();
-    this.loaded = true;
-    if (id && (id.registrarCseId !== this.o.registrarCseId || id.name !== this.o.name)) {
-      this.o.logger.warn('stored identity is for another registrar or name; registering anew', {
-        stored: `${id.registrarCseId}/${id.name}`,
-        configured: `${this.o.registrarCseId}/${this.o.name}`,
-      });
-      return undefined;
-    }
-    this.identity = id;
-    return id;
+  protected owner(): IdentityOwner {
+    return { registrarCseId: this.o.registrarCseId, name: this.o.name };
   }
 
   /**
@@ -170,18 +154,6 @@ export class Registration {
     return 'resources';
   }
 
-  /** A value kept with the identity (e.g. the last polled command applied), by key. */
-  note(key: string): string | undefined {
-    return this.identity?.resources[`#${key}`];
-  }
-
-  async setNote(key: string, value: string): Promise<void> {
-    const id = this.identity;
-    if (!id) return;
-    this.identity = { ...id, resources: { ...id.resources, [`#${key}`]: value } };
-    await this.o.store.save(this.identity);
-  }
-
   /** Forgets one resource we created (the registrar deleted it), so the next `ensure` recreates it. */
   async forgetResource(key: string): Promise<void> {
     const id = this.identity;
@@ -189,12 +161,6 @@ export class Registration {
     const resources = Object.fromEntries(Object.entries(id.resources).filter(([k]) => k !== key));
     this.identity = { ...id, resources };
     await this.o.store.save(this.identity);
-  }
-
-  /** Forgets the identity locally (after a DELETE of the `<AE>`). */
-  async forget(): Promise<void> {
-    this.identity = undefined;
-    await this.o.store.clear();
   }
 
   private async send(
@@ -230,52 +196,50 @@ export class Registration {
         rvi: this.o.releaseVersion,
       }),
     );
-    let aeId: string | undefined;
-    let ri: string | undefined;
-    let rn: string | undefined;
-    if (rsp.rsc === Rsc.CREATED) {
-      const ae = (rsp.pc?.['m2m:ae'] ?? {}) as { aei?: unknown; ri?: unknown; rn?: unknown };
-      aeId = typeof ae.aei === 'string' ? ae.aei : fr;
-      ri = typeof ae.ri === 'string' ? ae.ri : undefined;
-      rn = typeof ae.rn === 'string' && ae.rn !== '' ? ae.rn : undefined;
-    } else if (
+    let found: FoundAe;
+    if (rsp.rsc === Rsc.CREATED) found = { ...aeOf(rsp), aeId: aeOf(rsp).aeId ?? fr };
+    else if (
       (rsp.rsc === Rsc.ORIGINATOR_HAS_ALREADY_REGISTERED || rsp.rsc === Rsc.CONFLICT) &&
       fr &&
       /^[CS]./.test(fr)
     ) {
       if (!adopt) return 'exists';
-      // TS-0004: a stem with an active registration. Confirm that <AE> is ours, then adopt it.
-      // Found where we last knew it, else by its `ri` (the AE-ID stem, TS-0001 7.2): the registrar
-      // may have named it otherwise than node.name.
-      let check = await this.send(
-        conn,
-        retrieveRequest(this.aePath, { fr, rqi: this.o.rqi(), rvi: this.o.releaseVersion }),
-      );
-      if (!isSuccess(check.rsc))
-        check = await this.send(
-          conn,
-          retrieveRequest(fr, { fr, rqi: this.o.rqi(), rvi: this.o.releaseVersion }),
-        );
-      const ae = (check.pc?.['m2m:ae'] ?? {}) as { aei?: unknown; ri?: unknown; rn?: unknown };
-      if (
-        isSuccess(check.rsc) &&
-        (ae.aei === undefined || ae.aei === fr || (typeof ae.aei === 'string' && ae.aei.endsWith(`/${fr}`)))
-      ) {
-        aeId = fr;
-        ri = typeof ae.ri === 'string' ? ae.ri : undefined;
-        rn = typeof ae.rn === 'string' && ae.rn !== '' ? ae.rn : undefined;
-        this.o.logger.info('already registered with this stem; adopting the existing <AE>', { aeId });
-      } else {
-        throw new RegistrationError(
-          rsp.rsc,
-          dbgOf(rsp),
-          'an <AE> of that name exists and is not ours: choose another node.name',
-        );
-      }
+      found = await this.adopt(conn, rsp, fr);
     } else {
       throw RegistrationError.refused(rsp, 'ae');
     }
-    if (!aeId) throw new RegistrationError(rsp.rsc, 'the response carried no aei');
+    if (!found.aeId) throw new RegistrationError(rsp.rsc, 'the response carried no aei');
+    await this.remember(found.aeId, found);
+    return 'registered';
+  }
+
+  /**
+   * TS-0004: a stem with an active registration. Confirm that `<AE>` is ours, then adopt it.
+   * Found where we last knew it, else by its `ri` (the AE-ID stem, TS-0001 7.2): the registrar may
+   * have named it otherwise than node.name.
+   */
+  private async adopt(conn: Connection, rsp: ResponsePrimitive, fr: string): Promise<FoundAe> {
+    const bind = (): { fr: string; rqi: string; rvi: string } => ({
+      fr,
+      rqi: this.o.rqi(),
+      rvi: this.o.releaseVersion,
+    });
+    let check = await this.send(conn, retrieveRequest(this.aePath, bind()));
+    if (!isSuccess(check.rsc)) check = await this.send(conn, retrieveRequest(fr, bind()));
+    const ae = aeOf(check);
+    if (isSuccess(check.rsc) && (ae.aeId === undefined || ae.aeId === fr || ae.aeId.endsWith(`/${fr}`))) {
+      this.o.logger.info('already registered with this stem; adopting the existing <AE>', { aeId: fr });
+      return { ...ae, aeId: fr };
+    }
+    throw new RegistrationError(
+      rsp.rsc,
+      dbgOf(rsp),
+      'an <AE> of that name exists and is not ours: choose another node.name',
+    );
+  }
+
+  private async remember(aeId: string, found: FoundAe): Promise<void> {
+    const { ri, rn } = found;
     this.identity = {
       registrarCseId: this.o.registrarCseId,
       name: this.o.name,
@@ -287,6 +251,21 @@ export class Registration {
     };
     await this.o.store.save(this.identity);
     this.o.logger.info('registered', { aeId, ae: this.aePath });
-    return 'registered';
   }
+}
+
+/** What the registrar told us of an `<AE>`: its AE-ID (`aei`), `ri` and name. */
+interface FoundAe {
+  readonly aeId?: string | undefined;
+  readonly ri?: string | undefined;
+  readonly rn?: string | undefined;
+}
+
+function aeOf(rsp: ResponsePrimitive): FoundAe {
+  const ae = (rsp.pc?.['m2m:ae'] ?? {}) as { aei?: unknown; ri?: unknown; rn?: unknown };
+  return {
+    aeId: typeof ae.aei === 'string' ? ae.aei : undefined,
+    ri: typeof ae.ri === 'string' ? ae.ri : undefined,
+    rn: typeof ae.rn === 'string' && ae.rn !== '' ? ae.rn : undefined,
+  };
 }

@@ -18,6 +18,7 @@ import { redactUrl } from '../util/redact.js';
 import { EXIT_OK } from './command.js';
 import { applyRemotePatch } from './remote-config.js';
 import { deviceModelDirs } from './paths.js';
+import { readOutcome } from '../config/remote-store.js';
 
 /** Exit code when the agent cannot run any more (systemd's Restart=on-failure restarts it). */
 const EXIT_FAILURE = 1;
@@ -59,7 +60,7 @@ export class AgentService {
   /** Reloads and patches, one after the other. */
   private busy = Promise.resolve();
   private reloadWanted = false;
-  /** The outcome of the last configuration patch, published in `config-status`. */
+  /** The outcome of the last configuration patch, published in `config-status` (kept across restarts). */
   private configStatus: string | undefined;
   private stopReason: string | undefined;
   private failed = false;
@@ -128,6 +129,8 @@ export class AgentService {
 
   /** Starts the agent, tells systemd it is ready and starts the watchdog pings. */
   async start(): Promise<void> {
+    // The outcome of the last patch is published again after a restart.
+    this.configStatus = await readOutcome(this.config.stateDir);
     try {
       this.running = await startAgent(this.config, { logger: this.log, ...this.callbacks });
     } catch (err) {

@@ -1,8 +1,14 @@
-/** `m2m-agent deregister`: DELETE our `<AE>` on the registrar and forget the local identity. */
+/**
+ * `m2m-agent deregister`: DELETE our `<node>` (device management) and our `<AE>` on the registrar,
+ * and forget the local identity.
+ */
 import { existsSync } from 'node:fs';
 import { loadConfig } from '../config/load.js';
 import { connect } from '../binding/ws/index.js';
-import { IdentityStore } from '../agent/identity.js';
+import { IdentityStore, type Identity } from '../agent/identity.js';
+import { NODE_NOTE, noteOf } from '../agent/identity-notes.js';
+import type { Connection } from '../binding/ws/types.js';
+import type { ResponsePrimitive } from '../protocol/primitive.js';
 import { lockStateDir } from '../agent/state-lock.js';
 import type { AgentConfig } from '../config/types.js';
 import { createConnector } from '../agent/connector.js';
@@ -46,54 +52,73 @@ async function deregister(config: AgentConfig, localOnly: boolean): Promise<numb
     process.stdout.write('not registered: nothing to do\n');
     return EXIT_OK;
   }
-  if (!localOnly) {
-    const log = createLogger({ level: 'warn' });
-    const t = config.registrar.tls;
-    const tls =
-      t && config.registrar.url.startsWith('wss:')
-        ? {
-            ...(t.ca ? { ca: await readFile(t.ca) } : {}),
-            ...(t.cert ? { cert: await readFile(t.cert) } : {}),
-            ...(t.key ? { key: await readFile(t.key) } : {}),
-            ...(t.insecure ? { insecure: true } : {}),
-          }
-        : undefined;
-    const { connect: dial } = createConnector({
-      connect,
-      base: {
-        url: config.registrar.url,
-        ...(tls ? { tls } : {}),
-        ...(config.registrar.proxy ? { proxy: config.registrar.proxy } : {}),
-        logger: log,
-      },
-      serializations: config.serializations,
-      compat: config.registrar.compat,
-      origin: () => id.aeId,
-      logger: log,
-    });
-    // Where the registrar put it (ACME names a <remoteCSE> after the CSE-ID), not node.name.
-    const at = `${config.registrar.cseName}/${id.rn ?? config.node.name}`;
-    const conn = await dial();
-    try {
-      const rsp = await conn.request(
-        deleteRequest(at, {
-          fr: id.aeId,
-          rqi: createRqiGenerator()(),
-          rvi: config.releaseVersion,
-        }),
-      );
-      if (!isSuccess(rsp.rsc) && rsp.rsc !== Rsc.NOT_FOUND) {
-        process.stderr.write(
-          `the registrar refused the DELETE: ${rscLabel(rsp.rsc)}; the local identity is kept\n`,
-        );
-        return EXIT_CONFIG;
-      }
-      process.stdout.write(`deleted ${at} (${rscLabel(rsp.rsc)})\n`);
-    } finally {
-      await conn.close(1000, 'deregistered', 1000);
-    }
-  }
+  if (!localOnly && !(await deleteOnRegistrar(config, id))) return EXIT_CONFIG;
   await store.clear();
   process.stdout.write(`forgot identity ${id.aeId}; the next run registers anew\n`);
   return EXIT_OK;
+}
+
+async function dial(config: AgentConfig, id: Identity): Promise<Connection> {
+  const log = createLogger({ level: 'warn' });
+  const t = config.registrar.tls;
+  const tls =
+    t && config.registrar.url.startsWith('wss:')
+      ? {
+          ...(t.ca ? { ca: await readFile(t.ca) } : {}),
+          ...(t.cert ? { cert: await readFile(t.cert) } : {}),
+          ...(t.key ? { key: await readFile(t.key) } : {}),
+          ...(t.insecure ? { insecure: true } : {}),
+        }
+      : undefined;
+  const { connect: open } = createConnector({
+    connect,
+    base: {
+      url: config.registrar.url,
+      ...(tls ? { tls } : {}),
+      ...(config.registrar.proxy ? { proxy: config.registrar.proxy } : {}),
+      logger: log,
+    },
+    serializations: config.serializations,
+    compat: config.registrar.compat,
+    origin: () => id.aeId,
+    logger: log,
+  });
+  return open();
+}
+
+/**
+ * DELETEs the `<node>` device management created (its management objects go with it), then our
+ * `<AE>` / `<remoteCSE>`. The node first: once the registration is gone the registrar no longer
+ * knows our originator. False when the registrar refused the registration's DELETE.
+ */
+async function deleteOnRegistrar(config: AgentConfig, id: Identity): Promise<boolean> {
+  const rqi = createRqiGenerator();
+  const remove = (to: string): Promise<ResponsePrimitive> =>
+    conn.request(deleteRequest(to, { fr: id.aeId, rqi: rqi(), rvi: config.releaseVersion }));
+  const conn = await dial(config, id);
+  try {
+    const node = noteOf(id, NODE_NOTE);
+    if (node) {
+      const rsp = await remove(node);
+      if (isSuccess(rsp.rsc) || rsp.rsc === Rsc.NOT_FOUND)
+        process.stdout.write(`deleted our <node> ${node} (${rscLabel(rsp.rsc)})\n`);
+      else
+        process.stderr.write(
+          `the registrar refused the DELETE of our <node> ${node}: ${rscLabel(rsp.rsc)}; an operator can delete it\n`,
+        );
+    }
+    // Where the registrar put it (ACME names a <remoteCSE> after the CSE-ID), not node.name.
+    const at = `${config.registrar.cseName}/${id.rn ?? config.node.name}`;
+    const rsp = await remove(at);
+    if (!isSuccess(rsp.rsc) && rsp.rsc !== Rsc.NOT_FOUND) {
+      process.stderr.write(
+        `the registrar refused the DELETE: ${rscLabel(rsp.rsc)}; the local identity is kept\n`,
+      );
+      return false;
+    }
+    process.stdout.write(`deleted ${at} (${rscLabel(rsp.rsc)})\n`);
+    return true;
+  } finally {
+    await conn.close(1000, 'deregistered', 1000);
+  }
 }

@@ -7,7 +7,7 @@
  */
 import { loadConfig } from '../config/load.js';
 import { ConfigError } from '../config/errors.js';
-import { readStoredPatch, restoreStored, storePatch } from '../config/remote-store.js';
+import { readStoredPatch, restoreStored, storeOutcome, storePatch } from '../config/remote-store.js';
 import type { AgentConfig } from '../config/types.js';
 import type { Issue } from '../util/issues.js';
 import type { Logger } from '../util/log.js';
@@ -33,7 +33,23 @@ function refused(log: Logger, issues: readonly Issue[]): PatchOutcome {
   return { status: 'refused', issues };
 }
 
+/**
+ * Applies the patch and keeps its outcome in the state directory, so that a restarted agent
+ * publishes it again in `config-status` (the registrar may have lost it, or never received it).
+ */
 export async function applyRemotePatch(con: unknown, c: ApplyPatchContext): Promise<PatchOutcome> {
+  const outcome = await decide(con, c);
+  try {
+    await storeOutcome(c.current().stateDir, JSON.stringify(outcome));
+  } catch (err) {
+    c.log().warn('cannot keep the outcome of the configuration patch; a restart will not publish it again', {
+      error: describeError(err),
+    });
+  }
+  return outcome;
+}
+
+async function decide(con: unknown, c: ApplyPatchContext): Promise<PatchOutcome> {
   const previous = c.current();
   let patch: unknown = con;
   if (typeof con === 'string') {

@@ -8,6 +8,8 @@ import type { Issue } from '../util/issues.js';
 import { applyRemotePatch, remotePatchIssues } from './remote-patch.js';
 
 export const REMOTE_CONFIG_FILE = 'remote-config.json';
+/** The outcome of the last patch (what `config-status` shows), published again after a restart. */
+export const CONFIG_STATUS_FILE = 'config-status.json';
 
 /** What is stored: the accumulated patch and the revision it reached. */
 export interface StoredPatch {
@@ -103,4 +105,23 @@ export async function restoreStored(stateDir: string, before: StoredPatch | unde
   }
   await writeFile(`${file}.tmp`, `${JSON.stringify(before, null, 2)}\n`, { mode: 0o640 });
   await rename(`${file}.tmp`, file);
+}
+
+/** Keeps the outcome of the last patch (JSON text) for the next start to publish again. */
+export async function storeOutcome(stateDir: string, outcome: string): Promise<void> {
+  const file = join(stateDir, CONFIG_STATUS_FILE);
+  await writeFile(`${file}.tmp`, `${outcome}\n`, { mode: 0o640 });
+  await rename(`${file}.tmp`, file);
+}
+
+/** The outcome of the last patch as stored, or undefined when none was ever received or it is unreadable. */
+export async function readOutcome(stateDir: string): Promise<string | undefined> {
+  try {
+    const text = (await readFile(join(stateDir, CONFIG_STATUS_FILE), 'utf8')).trim();
+    JSON.parse(text);
+    return text;
+  } catch {
+    // Absent (no patch yet) or torn: nothing to publish again; the next patch writes it anew.
+    return undefined;
+  }
 }

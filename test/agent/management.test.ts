@@ -154,10 +154,16 @@ test('management.enabled false: no <node>, no health container', async () => {
   }
 });
 
-test('in the ASN role the <remoteCSE> links the node and the health container sits under it', async () => {
+test('in the ASN role the <remoteCSE> links the node, the health container sits under it, rbo restarts', async () => {
   const root = fakeBoard();
+  let restarts = 0;
   const h = await startHarness({
-    start: { sysRoot: root },
+    start: {
+      sysRoot: root,
+      onRestartRequested: () => {
+        restarts++;
+      },
+    },
     config: {
       node: { role: 'asn', name: 'barn-gw-1', cseId: '/id-barn-gw-1', appId: 'Nm2m-agent-test' },
       devices: [{ name: 'counter', model: 'sim', params: { waveform: 'counter' }, sample: '* * * * * *' }],
@@ -173,6 +179,21 @@ test('in the ASN role the <remoteCSE> links the node and the health container si
     const csr = h.agent.registration.aePath;
     await waitFor(() => h.registrar.cse.resource(csr)?.nl === nodeOf()?.ri, 'the <remoteCSE> links its node');
     await waitFor(() => h.registrar.cse.resource(`${csr}/health/la`) !== undefined, 'a health record');
+    // The registrar notifies our CSE-ID over the link, as it does an AE.
+    await waitFor(
+      () => nodeOf('/reboot/m2m-agent-reboot') !== undefined,
+      'the subscription to the reboot object',
+    );
+    const rsp = await h.registrar.cse.handle({
+      op: Operation.Update,
+      to: 'cse-in/barn-gw-1-node/reboot',
+      fr: 'CAdmin',
+      rqi: 'u-asn',
+      rvi: '3',
+      pc: { 'm2m:rbo': { rbo: true } },
+    });
+    assert.equal(rsp.rsc, 2004);
+    await waitFor(() => restarts === 1, 'the restart requested');
   } finally {
     await h.close();
     rmSync(root, { recursive: true, force: true });

@@ -39,6 +39,10 @@ for (const imitate of [undefined, 'acme'] as const) {
     });
     try {
       await waitFor(() => h.registrar.cse.resource('cse-in/e2e-gw/counter') !== undefined, 'registered');
+      await waitFor(
+        () => h.registrar.cse.resource('cse-in/e2e-gw-node/memory') !== undefined,
+        'the <node> of device management',
+      );
       await h.agent.stop();
       const cfg = join(h.stateDir, 'config.json');
       const raw = rawConfig(h.registrar, h.stateDir, { serializations: ['json'] });
@@ -50,6 +54,9 @@ for (const imitate of [undefined, 'acme'] as const) {
       assert.match(r.stdout, /deleted cse-in\/e2e-gw \(2002 DELETED\)/);
       assert.match(r.stdout, /forgot identity Ce2e-gw/);
       assert.equal(h.registrar.cse.resource('cse-in/e2e-gw'), undefined, 'the <AE> is gone');
+      assert.match(r.stdout, /deleted our <node> /);
+      assert.equal(h.registrar.cse.resource('cse-in/e2e-gw-node'), undefined, 'the <node> is gone');
+      assert.equal(h.registrar.cse.resource('cse-in/e2e-gw-node/memory'), undefined, 'and its mgmtObjs');
       assert.equal(existsSync(join(h.stateDir, 'identity.json')), false);
 
       const again = await cli(['deregister', '-c', cfg]);

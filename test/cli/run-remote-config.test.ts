@@ -102,10 +102,19 @@ test('a patch through the registrar: applied and kept across restarts, or refuse
   );
   assert.equal((JSON.parse(readFileSync(file, 'utf8')) as { revision: number }).revision, 1);
 
-  // Kept across a restart: the stored patch is merged over the file at start.
+  // Kept across a restart: the stored patch is merged over the file at start, and the outcome of
+  // the last patch is published again (kept in the state directory).
+  const lastOutcome = latest();
+  const outcomes: string[] = [];
+  registrar.cse.events.on('resource', (e: ResourceEvent) => {
+    if (e.kind === 'created' && e.ty === ResourceType.ContentInstance && e.path.includes('/config-status/'))
+      outcomes.push(String(e.resource['con']));
+  });
   await run.kill();
   run = spawnRun(config, { args: ['--log-level', 'debug'] });
   await run.waitForLog((l) => l.msg === 'agent running', 'the restarted agent', 20_000);
+  await until(() => outcomes.length > 0, 'the last outcome published again', 20_000, run);
+  assert.deepEqual(JSON.parse(outcomes[0] ?? ''), JSON.parse(lastOutcome));
   const from2 = Date.now() / 1000 + 1;
   await until(() => times.filter((s) => s > from2).length >= 2, 'readings after the restart', 20_000, run);
   assert.ok(times.filter((s) => s > from2).every((s) => Math.round(s) % 3 === 0));

@@ -3,6 +3,7 @@
  * started on free ports in a fresh run directory and stopped by its own `acme.sh stop`, plus a
  * small HTTP client for what an operator or a user application does there (as `CAdmin`).
  */
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -128,4 +129,34 @@ export async function startAcme(o: AcmeOptions = {}): Promise<Acme> {
     },
   };
   return acme;
+}
+
+/** What the operator does once per fleet: let the gateways' originators create a `<node>` (ty 14). */
+export async function grantNodeCreation(acme: Acme, originators: readonly string[]): Promise<void> {
+  const acp = await acme.http('GET', 'cse-in/acpCreateRootResources');
+  const pv = (acp.body['m2m:acp'] as { pv: { acr: unknown[] } }).pv;
+  const rsp = await acme.http('PUT', 'cse-in/acpCreateRootResources', {
+    body: { 'm2m:acp': { pv: { acr: [...pv.acr, { acor: originators, acop: 1, acod: [{ chty: [14] }] }] } } },
+  });
+  assert.equal(rsp.rsc, 2004, JSON.stringify(rsp.body));
+}
+
+/**
+ * A configuration for an agent on `acme` with `node` (either role): JSON, one `sim` counter sampled
+ * every second, quick reconnects. `extra` is merged on top (`stateDir`, devices, ...).
+ */
+export function acmeAgentConfig(
+  acme: Acme,
+  node: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    registrar: { url: acme.wsUrl, cseId: '/id-in', cseName: 'cse-in', compat: 'acme' },
+    node: { appId: 'Nm2m-agent-interop', ...node },
+    serializations: ['json'],
+    buffer: { fsyncIntervalMs: 50 },
+    link: { backoffFloorMs: 200, backoffCapMs: 1000, requestTimeoutSeconds: 5, closeGraceSeconds: 1 },
+    devices: [{ name: 'counter', model: 'sim', params: { waveform: 'counter' }, sample: '* * * * * *' }],
+    ...extra,
+  };
 }

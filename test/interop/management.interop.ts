@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { ResourceType } from '../../src/protocol/codes.js';
 import { agentVersion } from '../../src/config/schemas.js';
 import { tempDir } from '../helpers/agent-harness.js';
-import { acmeMissing, startAcme, type Acme } from './acme.js';
+import { acmeAgentConfig, acmeMissing, grantNodeCreation, startAcme } from './acme.js';
 import { senml, startInteropAgent, until } from './agent.js';
 
 const missing = acmeMissing();
@@ -29,16 +29,6 @@ function writeBoard(root: string, availableMiB: number): void {
   );
 }
 
-/** What the operator does once per fleet: let the gateways' originators create a `<node>` (ty 14). */
-async function grantNodeCreation(acme: Acme, originators: readonly string[]): Promise<void> {
-  const acp = await acme.http('GET', 'cse-in/acpCreateRootResources');
-  const pv = (acp.body['m2m:acp'] as { pv: { acr: unknown[] } }).pv;
-  const rsp = await acme.http('PUT', 'cse-in/acpCreateRootResources', {
-    body: { 'm2m:acp': { pv: { acr: [...pv.acr, { acor: originators, acop: 1, acod: [{ chty: [14] }] }] } } },
-  });
-  assert.equal(rsp.rsc, 2004, JSON.stringify(rsp.body));
-}
-
 test(
   'device management on ACME: node, deviceInfo, memory, health; current; 4103 to others',
   { skip: missing ?? false },
@@ -47,22 +37,12 @@ test(
     const root = tempDir('m2m-board-');
     writeBoard(root, 512);
     let restarts = 0;
-    const a = await startInteropAgent(
-      {
-        registrar: { url: acme.wsUrl, cseId: '/id-in', cseName: 'cse-in', compat: 'acme' },
-        node: { name: AE, appId: 'Nm2m-agent-interop', originator: `C${AE}` },
-        serializations: ['json'],
-        buffer: { fsyncIntervalMs: 50 },
-        link: { backoffFloorMs: 200, backoffCapMs: 1000, requestTimeoutSeconds: 5, closeGraceSeconds: 1 },
-        devices: [{ name: 'counter', model: 'sim', params: { waveform: 'counter' }, sample: '* * * * * *' }],
+    const a = await startInteropAgent(acmeAgentConfig(acme, { name: AE, originator: `C${AE}` }), {
+      sysRoot: root,
+      onRestartRequested: () => {
+        restarts++;
       },
-      {
-        sysRoot: root,
-        onRestartRequested: () => {
-          restarts++;
-        },
-      },
-    );
+    });
     try {
       await t.test(
         'without the operator grant ACME refuses the <node>: said once, readings and health go on',
@@ -194,7 +174,7 @@ test(
 );
 
 test(
-  'device management on ACME in the ASN role: node granted to the CSE-ID, nl on the <remoteCSE>',
+  'device management on ACME in the ASN role: node granted to the CSE-ID, nl on the <remoteCSE>, reboot obeyed',
   { skip: missing ?? false },
   async () => {
     const cseId = '/id-gw-mgmt';
@@ -203,21 +183,15 @@ test(
     const root = tempDir('m2m-board-');
     writeBoard(root, 300);
     let a: Awaited<ReturnType<typeof startInteropAgent>> | undefined;
+    let restarts = 0;
     try {
       await grantNodeCreation(acme, [cseId]);
-      a = await startInteropAgent(
-        {
-          registrar: { url: acme.wsUrl, cseId: '/id-in', cseName: 'cse-in', compat: 'acme' },
-          node: { role: 'asn', name: 'gw-asn', cseId, appId: 'Nm2m-agent-interop' },
-          serializations: ['json'],
-          buffer: { fsyncIntervalMs: 50 },
-          link: { backoffFloorMs: 200, backoffCapMs: 1000, requestTimeoutSeconds: 5, closeGraceSeconds: 1 },
-          devices: [
-            { name: 'counter', model: 'sim', params: { waveform: 'counter' }, sample: '* * * * * *' },
-          ],
+      a = await startInteropAgent(acmeAgentConfig(acme, { role: 'asn', name: 'gw-asn', cseId }), {
+        sysRoot: root,
+        onRestartRequested: () => {
+          restarts++;
         },
-        { sysRoot: root },
-      );
+      });
       await until(async () => (await acme.http('GET', 'cse-in/gw-asn-node/memory')).rsc === 2000, 'memory');
       const node = (await acme.http('GET', 'cse-in/gw-asn-node')).body['m2m:nod'] as Record<string, unknown>;
       await until(
@@ -231,6 +205,20 @@ test(
       >;
       assert.equal(mem.mma, 300 * 1024 * 1024);
       assert.equal((await acme.http('GET', 'cse-in/gw-asn-node/memory', { origin: 'Cstranger' })).rsc, 4103);
+
+      // Reboot: ACME notifies our CSE-ID over the link (the <remoteCSE>'s poa is ws://default).
+      await until(
+        async () => (await acme.http('GET', 'cse-in/gw-asn-node/reboot/m2m-agent-reboot')).rsc === 2000,
+        'the subscription to the reboot object',
+      );
+      const stranger = await acme.http('PUT', 'cse-in/gw-asn-node/reboot', {
+        origin: 'Cstranger',
+        body: { 'm2m:rbo': { rbo: true } },
+      });
+      assert.equal(stranger.rsc, 4103, JSON.stringify(stranger.body));
+      const rsp = await acme.http('PUT', 'cse-in/gw-asn-node/reboot', { body: { 'm2m:rbo': { rbo: true } } });
+      assert.equal(rsp.rsc, 2004, JSON.stringify(rsp.body));
+      await until(() => restarts === 1, 'the restart requested over the link');
     } finally {
       await a?.close();
       await acme.dispose();

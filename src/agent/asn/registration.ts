@@ -25,7 +25,8 @@ import type { Clock } from '../../util/clock.js';
 import { describeError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
 import { RegistrationError, ResourceSetupError } from '../errors.js';
-import { pathBelow, withResource, type Identity, type IdentityStore } from '../identity.js';
+import { pathBelow, withResource, type IdentityStore } from '../identity.js';
+import { KeptIdentity, type IdentityOwner } from '../identity-notes.js';
 import type { EnsureResult } from '../registration.js';
 import { whenRegistrarReady } from '../registrar-ready.js';
 import { containerContent, createRequest, retrieveRequest } from '../resources.js';
@@ -56,15 +57,15 @@ export interface AsnRegistrationOptions {
 /** Status codes that may mean the registrar no longer knows us: a CREATE probe decides. */
 const MAYBE_UNKNOWN = new Set<number>([Rsc.ORIGINATOR_HAS_NO_PRIVILEGE, Rsc.ORIGINATOR_NOT_AUTHENTICATED]);
 
-export class AsnRegistration {
-  private identity?: Identity;
-  private loaded = false;
+export class AsnRegistration extends KeptIdentity {
   private registrarRecorded = false;
   private csz: readonly string[] = [];
   /** Checks and re-registrations run one at a time (the periodic check may meet an uplink recovery). */
   private chain: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly o: AsnRegistrationOptions) {}
+  constructor(private readonly o: AsnRegistrationOptions) {
+    super(o.store, o.logger);
+  }
 
   /** Our originator, the CSE-ID: known from the configuration, so also before registering (X-M2M-Origin). */
   get aeId(): string {
@@ -84,27 +85,8 @@ export class AsnRegistration {
     return `${this.aePath}/${pathBelow(this.identity, key)}`;
   }
 
-  current(): Identity | undefined {
-    return this.identity;
-  }
-
-  /** Loads the stored identity; one for another registrar, name or CSE-ID (the ADN role's) is ignored. */
-  async load(): Promise<Identity | undefined> {
-    if (this.loaded) return this.identity;
-    const id = await this.o.store.load();
-    this.loaded = true;
-    if (
-      id &&
-      (id.registrarCseId !== this.o.registrarCseId || id.name !== this.o.cseName || id.aeId !== this.o.cseId)
-    ) {
-      this.o.logger.warn('stored identity is for another registrar, name or role; registering anew', {
-        stored: `${id.registrarCseId}/${id.name} as ${id.aeId}`,
-        configured: `${this.o.registrarCseId}/${this.o.cseName} as ${this.o.cseId}`,
-      });
-      return undefined;
-    }
-    this.identity = id;
-    return id;
+  protected owner(): IdentityOwner {
+    return { registrarCseId: this.o.registrarCseId, name: this.o.cseName, aeId: this.o.cseId };
   }
 
   /**
@@ -144,24 +126,6 @@ export class AsnRegistration {
       if (r === 'ok') await this.createResources(conn, true);
       return r === 'ok' ? 'resources' : 'reregistered';
     });
-  }
-
-  /** A value kept with the identity (device management's resource ids), by key. */
-  note(key: string): string | undefined {
-    return this.identity?.resources[`#${key}`];
-  }
-
-  async setNote(key: string, value: string): Promise<void> {
-    const id = this.identity;
-    if (!id) return;
-    this.identity = { ...id, resources: { ...id.resources, [`#${key}`]: value } };
-    await this.o.store.save(this.identity);
-  }
-
-  /** Forgets the identity locally (after a DELETE of the `<remoteCSE>`). */
-  async forget(): Promise<void> {
-    this.identity = undefined;
-    await this.o.store.clear();
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -240,51 +204,20 @@ export class AsnRegistration {
    * found again (`rediscover`) and adopted; without it `'exists'` is returned and nothing changes.
    */
   private async register(conn: Connection, adopt = true): Promise<'registered' | 'exists'> {
-    const csr: Record<string, unknown> = {
-      rn: this.o.cseName,
-      cb: `${this.o.cseId}/${this.o.cseName}`,
-      csi: this.o.cseId,
-      cst: CseType.ASN,
-      rr: true,
-      srv: [this.o.releaseVersion],
-    };
-    if (this.csz.length > 0) csr.csz = [...this.csz];
-    // Never an empty list: ACME refuses `poa: []` (4000 "Optional list attribute must be non-empty").
-    if (this.o.poa.length > 0) csr.poa = [...this.o.poa];
     const rsp = await this.send(
       conn,
-      createRequest(this.o.cseBase, ResourceType.RemoteCSE, { 'm2m:csr': csr }, this.bind()),
+      createRequest(
+        this.o.cseBase,
+        ResourceType.RemoteCSE,
+        { 'm2m:csr': this.remoteCseContent() },
+        this.bind(),
+      ),
     );
     let found: { rn?: string; ri?: string };
-    if (rsp.rsc === Rsc.CREATED) {
-      found = {
-        ...optional('rn', stringAttr(rsp, 'm2m:csr', 'rn')),
-        ...optional('ri', stringAttr(rsp, 'm2m:csr', 'ri')),
-      };
-      this.o.logger.info('registered as a remote CSE', {
-        cseId: this.o.cseId,
-        at: `${this.o.cseBase}/${found.rn ?? this.o.cseName}`,
-      });
-      if (found.rn !== undefined && found.rn !== this.o.cseName)
-        this.o.logger.info('the registrar named our <remoteCSE> itself; using its name', {
-          asked: this.o.cseName,
-          rn: found.rn,
-        });
-    } else if (rsp.rsc === Rsc.ORIGINATOR_HAS_ALREADY_REGISTERED || rsp.rsc === Rsc.CONFLICT) {
+    if (rsp.rsc === Rsc.CREATED) found = this.created(rsp);
+    else if (rsp.rsc === Rsc.ORIGINATOR_HAS_ALREADY_REGISTERED || rsp.rsc === Rsc.CONFLICT) {
       if (!adopt) return 'exists';
-      // Registered before (a lost response, a lost state dir): find our <remoteCSE> and adopt it.
-      const again = await this.rediscover(conn);
-      if (!again)
-        throw new RegistrationError(
-          rsp.rsc,
-          dbgOf(rsp),
-          `the registrar says ${this.o.cseId} is registered, but no <remoteCSE> of ours was found under ${this.o.cseBase}: deregister it there`,
-        );
-      found = again;
-      this.o.logger.info('already registered as a remote CSE; adopting it', {
-        cseId: this.o.cseId,
-        at: `${this.o.cseBase}/${found.rn ?? this.o.cseName}`,
-      });
+      found = await this.adopt(conn, rsp);
     } else {
       throw RegistrationError.refused(rsp, 'csr', this.o.cseId);
     }
@@ -299,6 +232,56 @@ export class AsnRegistration {
     };
     await this.o.store.save(this.identity);
     return 'registered';
+  }
+
+  /** The `<remoteCSE>` we ask the registrar to create. */
+  private remoteCseContent(): Record<string, unknown> {
+    const csr: Record<string, unknown> = {
+      rn: this.o.cseName,
+      cb: `${this.o.cseId}/${this.o.cseName}`,
+      csi: this.o.cseId,
+      cst: CseType.ASN,
+      rr: true,
+      srv: [this.o.releaseVersion],
+    };
+    if (this.csz.length > 0) csr.csz = [...this.csz];
+    // Never an empty list: ACME refuses `poa: []` (4000 "Optional list attribute must be non-empty").
+    if (this.o.poa.length > 0) csr.poa = [...this.o.poa];
+    return csr;
+  }
+
+  /** Name and `ri` of the `<remoteCSE>` just created, as the registrar answered them. */
+  private created(rsp: ResponsePrimitive): { rn?: string; ri?: string } {
+    const found = {
+      ...optional('rn', stringAttr(rsp, 'm2m:csr', 'rn')),
+      ...optional('ri', stringAttr(rsp, 'm2m:csr', 'ri')),
+    };
+    this.o.logger.info('registered as a remote CSE', {
+      cseId: this.o.cseId,
+      at: `${this.o.cseBase}/${found.rn ?? this.o.cseName}`,
+    });
+    if (found.rn !== undefined && found.rn !== this.o.cseName)
+      this.o.logger.info('the registrar named our <remoteCSE> itself; using its name', {
+        asked: this.o.cseName,
+        rn: found.rn,
+      });
+    return found;
+  }
+
+  /** Registered before (a lost response, a lost state dir): find our `<remoteCSE>` and adopt it. */
+  private async adopt(conn: Connection, rsp: ResponsePrimitive): Promise<{ rn?: string; ri?: string }> {
+    const found = await this.rediscover(conn);
+    if (!found)
+      throw new RegistrationError(
+        rsp.rsc,
+        dbgOf(rsp),
+        `the registrar says ${this.o.cseId} is registered, but no <remoteCSE> of ours was found under ${this.o.cseBase}: deregister it there`,
+      );
+    this.o.logger.info('already registered as a remote CSE; adopting it', {
+      cseId: this.o.cseId,
+      at: `${this.o.cseBase}/${found.rn ?? this.o.cseName}`,
+    });
+    return found;
   }
 
   /**

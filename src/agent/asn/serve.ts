@@ -6,6 +6,7 @@
  * with the request's `rqi` and `rvi`. A command (a `<contentInstance>` in a command container)
  * is checked before it is stored and answered once the actuator has applied it.
  */
+import type { RequestHandler } from '../../binding/ws/types.js';
 import { Operation, ResourceType, Rsc } from '../../protocol/codes.js';
 import { errorResponse, type RequestPrimitive, type ResponsePrimitive } from '../../protocol/primitive.js';
 import { isPlainObject } from '../../protocol/validate.js';
@@ -78,4 +79,18 @@ function targetInfo(o: AsnRequestHandlerOptions, req: RequestPrimitive): TargetI
       ri !== undefined &&
       o.local.actuatorOf(ri) !== undefined,
   };
+}
+
+/**
+ * The ASN role's `onRequest`: NOTIFYs to our CSE-ID itself (the `nu` of our subscriptions to the
+ * reboot object and to `config`, device management) go to the agent's inbound handler, as in the
+ * ADN role; everything else, NOTIFYs to resources below our CSEBase too, is a request routed to
+ * the local CSE.
+ */
+export function withNotifications(
+  cseId: string,
+  notifications: RequestHandler,
+  routed: RequestHandler,
+): RequestHandler {
+  return (req) => (req.op === Operation.Notify && req.to === cseId ? notifications(req) : routed(req));
 }
