@@ -19,7 +19,7 @@ import { CommandPoller, type AppliedCommands } from './command-poller.js';
 import { COMMAND_CONTAINER_NAME } from './resources.js';
 import { limitInFlight } from './in-flight-gate.js';
 
-/** A running device, as the agent sees it (implemented over `drivers/sampler.ts`). */
+/** A running device, as the agent sees it (implemented over `drivers/device-runner.ts`). */
 export interface AgentDevice {
   readonly name: string;
   readonly kind: 'sensor' | 'actuator';

@@ -1,7 +1,7 @@
 /** A configured device as the agent runs it: the model's driver inside a `DeviceRunner`. */
 import type { DeviceConfig } from '../config/types.js';
 import { createDriver, type DriverEnv } from '../drivers/registry.js';
-import { DeviceRunner } from '../drivers/sampler.js';
+import { DeviceRunner } from '../drivers/device-runner.js';
 import type { ActuatorCommand, Reading } from '../drivers/types.js';
 import type { Clock } from '../util/clock.js';
 import { describeError } from '../util/errors.js';

@@ -2,8 +2,8 @@
 export type { ActuatorCommand, DeviceDriver, DriverContext, Reading } from './types.js';
 export { DRIVER_NAMES, createDriver, isDriverName } from './registry.js';
 export type { DriverEnv, DriverName, ModelReading } from './registry.js';
-export { DeviceRunner, driverOpenBackoffMs } from './sampler.js';
-export type { DeviceRunnerOptions, DeviceStatus, RunnerState } from './sampler.js';
+export { DeviceRunner, driverOpenBackoffMs } from './device-runner.js';
+export type { DeviceRunnerOptions, DeviceStatus, RunnerState } from './device-runner.js';
 export { checkSampleExpression, cronTrigger, intervalTrigger } from './trigger.js';
 export type { SampleTrigger } from './trigger.js';
 export { commandLevel, parseCommand } from './command.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DeviceRunner, driverOpenBackoffMs } from '../../src/drivers/sampler.js';
-import type { DeviceRunnerOptions } from '../../src/drivers/sampler.js';
+import { DeviceRunner, driverOpenBackoffMs } from '../../src/drivers/device-runner.js';
+import type { DeviceRunnerOptions } from '../../src/drivers/device-runner.js';
 import type { ActuatorCommand, DeviceDriver, DriverContext, Reading } from '../../src/drivers/types.js';
 import { makeReading } from '../../src/drivers/reading.js';
 import { ManualClock } from '../../src/util/clock.js';
