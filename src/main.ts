@@ -100,13 +100,9 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
   );
   const onRequest = asn?.onRequest ?? inbound;
   const { link, originSent } = await openLink(core, { onRequest, registration, dial: o.connect, hooks: o });
-  events.on('registrarActive', () => {
-    link.touch();
-  });
+  events.on('registrarActive', link.touch.bind(link));
   const status = createStatusReporting({ ...core, link, registration, devices });
-  events.on('statusChanged', () => {
-    status.changed();
-  });
+  events.on('statusChanged', status.changed);
   const uplink = new Uplink(uplinkOptions(core, { registration, features, link, status }));
   const management = createManagement(core, { registration, features, link, devices, hooks: o });
   const agent = new Agent(
@@ -124,9 +120,7 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
       onReading: o.onReading,
     }),
   );
-  events.on('resourcesLost', () => {
-    agent.resync();
-  });
+  events.on('resourcesLost', agent.resync.bind(agent));
   const stopExpiry = await startExpiryChecks(core);
   await agent.start();
   await status.flush();

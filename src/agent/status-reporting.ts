@@ -30,8 +30,8 @@ export interface StatusSources {
 export interface StatusReporting {
   /** The current status, as the status file would hold it (a function: it may be passed on alone). */
   readonly snapshot: () => StatusSnapshot;
-  /** Something changed: write soon, but not more than once a second. */
-  changed(): void;
+  /** Something changed: write soon, but not more than once a second (a function: it may be passed on alone). */
+  readonly changed: () => void;
   /** A request was answered by the registrar just now (the last round trip). */
   roundTrip(): void;
   /** Writes the status (and metrics) file now. */
