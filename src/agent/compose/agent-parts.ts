@@ -1,6 +1,5 @@
 /** What the agent is given: its devices, outbox, registration, uplink and link. */
-import type { Device } from '../../drivers/types.js';
-import type { Reading } from '../../drivers/types.js';
+import type { Device, Reading } from '../../drivers/types.js';
 import type { Actuate } from '../actuators.js';
 import type { AgentParts } from '../agent.js';
 import type { AsnNode } from '../asn/node.js';
