@@ -3,42 +3,44 @@
  * agent from a validated configuration.
  */
 import { connect as wsConnect } from './binding/ws/index.js';
-import type { Connect, Connection, FrameObserver } from './binding/ws/types.js';
+import type { Connect, FrameObserver, RequestHandler } from './binding/ws/types.js';
 import type { Serialization } from './codec/subprotocol.js';
 import type { AgentConfig } from './config/types.js';
 import { exponentialBackoff } from './connectivity/backoff.js';
 import { Link } from './connectivity/link.js';
-import { parseSchedule } from './connectivity/schedule.js';
-import type { DriverEnv } from './drivers/registry.js';
+import { createDriver, type DriverEnv } from './drivers/registry.js';
+import { DeviceRunner } from './drivers/device-runner.js';
+import type { Device, Reading } from './drivers/types.js';
 import { FileOutboxStore, Outbox, type OutboxStore } from './outbox/index.js';
 import { Agent } from './agent/agent.js';
+import { commandsFromRegistrar, createActuate } from './agent/actuators.js';
+import { AgentEvents } from './agent/agent-events.js';
 import type { AsnNode } from './agent/asn/node.js';
-import { withNotifications } from './agent/asn/serve.js';
 import type { AsnRegistration } from './agent/asn/registration.js';
-import { contentSerializations, createConnector } from './agent/connector.js';
-import { RunnerDevice } from './agent/runner-device.js';
+import { createConnector } from './agent/connector.js';
 import { FrameSpacing } from './agent/frame-spacing.js';
 import { createInboundHandler } from './agent/inbound.js';
 import { createNodeRole } from './agent/node-role.js';
-import { agentOutbox, outboxQueue } from './agent/outbox-queue.js';
-import { Registration } from './agent/registration.js';
+import type { Registration } from './agent/registration.js';
 import { createRqiGenerator } from './agent/rqi.js';
 import { prepareStateDir } from './agent/state-dir.js';
 import { lockStateDir } from './agent/state-lock.js';
 import type { StatusSnapshot } from './agent/status.js';
-import { createStatusReporting } from './agent/status-reporting.js';
-import { loadTls } from './agent/tls-files.js';
-import { TrustPolicy } from './agent/trust.js';
+import { createStatusReporting, type StatusReporting } from './agent/status-reporting.js';
 import { Uplink } from './agent/uplink.js';
 import { Management } from './agent/management.js';
+import { agentParts } from './agent/compose/agent-parts.js';
+import type { Core } from './agent/compose/core.js';
+import { inboundOptions } from './agent/compose/inbound-options.js';
+import { connectorOptions, linkOptions } from './agent/compose/link-options.js';
+import { managementOptions, type ManagementParts } from './agent/compose/management-options.js';
+import { nodeFeatures } from './agent/compose/node-features.js';
+import { uplinkOptions } from './agent/compose/uplink-options.js';
 import { agentVersion } from './config/schemas.js';
-import { uptime } from 'node:os';
-import { COMMAND_CONTAINER_NAME, COMMAND_SUBSCRIPTION_NAME } from './agent/resources.js';
-import { bootClock, correctedWallMs, readBootId } from './util/clock-jump.js';
+import { withNotifications } from './agent/asn/serve.js';
+import { bootClock, readBootId } from './util/clock-jump.js';
 import type { Clock } from './util/clock.js';
 import type { Logger } from './util/log.js';
-import type { ActuatorCommand, Reading } from './drivers/types.js';
-import { serializationOf } from './codec/subprotocol.js';
 
 export interface StartOptions {
   readonly logger: Logger;
@@ -80,272 +82,185 @@ export interface RunningAgent {
   stop(): Promise<void>;
 }
 
+/**
+ * Builds the parts in dependency order and starts them. Notices that run against that order (a
+ * link state change for the status file, a command that keeps the link in use, a lost
+ * subscription to recreate) go through `events`, subscribed right after their listener is built.
+ */
 export async function startAgent(config: AgentConfig, o: StartOptions): Promise<RunningAgent> {
+  const { core, unlock } = await openCore(config, o);
+  const { clock, logger: log, rqi, events } = core;
+  const devices = config.devices.map((d) => createDevice(d, core, o.driverEnv));
+  const actuate = createActuate(devices, log.child({ component: 'agent' }));
+  const fromRegistrar = commandsFromRegistrar(actuate, events);
+  const role = await createNodeRole(config, { rqi, clock, logger: log, actuate: fromRegistrar });
+  const { registration, asn } = role;
+  const features = nodeFeatures(config);
+  const inbound = createInboundHandler(
+    inboundOptions(core, { registration, features, actuate: fromRegistrar, hooks: o }),
+  );
+  const onRequest = asn ? withNotifications(asn.local.cse.cseId, inbound, asn.onRequest) : inbound;
+  const { link, originSent } = await openLink(core, { onRequest, registration, dial: o.connect, hooks: o });
+  events.on('registrarActive', link.touch.bind(link));
+  const status = createStatusReporting({ ...core, link, registration, devices });
+  events.on('statusChanged', status.changed);
+  const uplink = new Uplink(uplinkOptions(core, { registration, features, link, status }));
+  const management = createManagement(core, { registration, features, link, devices, hooks: o });
+  const agent = new Agent(
+    agentParts(core, {
+      devices,
+      actuate,
+      registration,
+      asn,
+      features,
+      uplink,
+      link,
+      management,
+      status,
+      originSent,
+      onReading: o.onReading,
+    }),
+  );
+  events.on('resourcesLost', agent.resync.bind(agent));
+  const stopExpiry = await startExpiryChecks(core);
+  await agent.start();
+  await status.flush();
+  const { identityStore } = role;
+  return runningAgent(
+    { agent, link, outbox: core.outbox, registration, asn, status, management },
+    async () => {
+      stopExpiry();
+      await agent.stop();
+      await status.flush();
+      await status.settled();
+      await core.outbox.close();
+      await identityStore.close();
+      await unlock();
+    },
+  );
+}
+
+/** The state directory (prepared and locked), the outbox in it, and what every part is built with. */
+async function openCore(
+  config: AgentConfig,
+  o: StartOptions,
+): Promise<{ core: Core; unlock: () => Promise<void> }> {
   const clock = o.clock ?? bootClock;
-  const log = o.logger;
-  await prepareStateDir(config.stateDir, log);
+  await prepareStateDir(config.stateDir, o.logger);
   const unlock = await lockStateDir(config.stateDir);
   const bootId = readBootId();
   const store =
     o.store ??
     (await FileOutboxStore.open(`${config.stateDir}/outbox`, {
       fsyncIntervalMs: config.buffer.fsyncIntervalMs,
-      logger: log,
+      logger: o.logger,
     }));
   const outbox = new Outbox(store, {
     maxBytes: config.buffer.maxBytes,
     maxAgeSeconds: config.buffer.maxAgeSeconds,
     clock,
     bootId,
-    logger: log,
+    logger: o.logger,
   });
-  const compat = config.registrar.compat;
-  const rqi = createRqiGenerator();
-  // `csz` of the registration; none where the registrar cannot take it (Mobius: 5000 on any csz).
-  const cszOf = (conn: Connection): readonly string[] =>
-    compat.sendCsz
-      ? contentSerializations(serializationOf(conn.subprotocol) ?? 'json', config.serializations)
-      : [];
-
-  const ref: { agent?: Agent } = {};
-  const actuate = async (device: string, cmd: ActuatorCommand): Promise<void> => {
-    if (!ref.agent) throw new Error('agent not started');
-    link.touch();
-    await ref.agent.actuate(device, cmd);
-  };
-  const { registration, asn, identityStore } = await createNodeRole(config, {
-    rqi,
-    clock,
-    logger: log,
-    actuate,
-  });
-
-  const devices = config.devices.map(
-    (d) =>
-      new RunnerDevice(
-        d,
-        { ...o.driverEnv, stateDir: config.stateDir },
-        clock,
-        log.child({ component: 'device' }),
-      ),
-  );
-
-  const uplink = new Uplink({
-    queue: outboxQueue(outbox),
-    rvi: config.releaseVersion,
-    rqi,
-    aeId: () => registration.aeId,
-    aePath: () => registration.aePath,
-    containerPath: (device) => registration.pathOf(device),
-    contentFormat: (device) =>
-      config.devices.find((d) => d.name === device)?.contentFormat ?? config.contentFormat,
-    idempotentNames: config.buffer.idempotentNames,
-    maxInFlight: compat.maxInFlight,
-    requestTimeoutMs: config.link.requestTimeoutSeconds * 1000,
-    correctedTime: (p) =>
-      correctedWallMs({ wallMs: p.timeMs, monoMs: p.monoMs, bootId: p.bootId }, outbox.now()),
-    recover: async (conn) => {
-      await registration.recover(conn, cszOf(conn));
-    },
-    clock,
-    logger: log.child({ component: 'uplink' }),
-    onDelivered: () => {
-      status.roundTrip();
-      link.touch();
-      status.changed();
-    },
-    onQuarantined: () => {
-      status.changed();
-    },
-  });
-
-  const trust = new TrustPolicy(config.registrar.cseId, config.trustedOriginators, config.registrar.spId);
-  const actuators = config.devices.filter((d) => d.kind === 'actuator').map((d) => d.name);
-  // The reboot object is served where the registrar notifies over the link (in the ASN role too:
-  // notifications to our CSE-ID come over it, asn/serve.ts).
-  const rebootByRegistrar = config.management.enabled && config.registrar.compat.notificationsOverLink;
-  const remoteConfig = rebootByRegistrar && config.management.remoteConfig.enabled;
-  const inbound = createInboundHandler({
-    trust,
-    actuators,
-    resourceIdsOf: (device) => {
-      const r = registration.current()?.resources ?? {};
-      const cmd = `${device}/${COMMAND_CONTAINER_NAME}`;
-      return [r[`${cmd}/${COMMAND_SUBSCRIPTION_NAME}`], r[cmd]].filter((x): x is string => x !== undefined);
-    },
-    actuate,
-    logger: log.child({ component: 'inbound' }),
-    ...(rebootByRegistrar
-      ? {
-          reboot: {
-            subscriptionRi: () => registration.note('mgmt:rebootSub') || undefined,
-            restart: () => o.onRestartRequested?.(),
-            forget: () => void registration.setNote('mgmt:rebootSub', ''),
-          },
-        }
-      : {}),
-    ...(remoteConfig && o.onConfigPatch
-      ? {
-          config: {
-            subscriptionRi: () => registration.note('mgmt:configSub') || undefined,
-            patch: o.onConfigPatch,
-            forget: () => void registration.setNote('mgmt:configSub', ''),
-          },
-        }
-      : {}),
-    onSubscriptionDeleted: (device) => {
-      if (device === undefined || !(registration instanceof Registration)) return;
-      void registration
-        .forgetResource(`${device}/${COMMAND_CONTAINER_NAME}/${COMMAND_SUBSCRIPTION_NAME}`)
-        .then(() => ref.agent?.resync());
-    },
-  });
-
-  const tls = await loadTls(config.registrar);
-  const spacing = new FrameSpacing(compat.minFrameGapMs, clock);
-  const dial = o.connect ?? wsConnect;
-  const connector = createConnector({
-    connect: async (opts) => spacing.wrapConnection(await dial(opts)),
-    base: {
-      url: config.registrar.url,
-      ...(tls ? { tls } : {}),
-      ...(config.registrar.proxy === undefined ? {} : { proxy: config.registrar.proxy }),
-      compression: config.link.compression,
-      pingIntervalMs: config.link.pingIntervalSeconds * 1000,
-      pongTimeoutMs: config.link.pongTimeoutSeconds * 1000,
-      requestTimeoutMs: config.link.requestTimeoutSeconds * 1000,
-      onRequest: spacing.wrapHandler(
-        asn ? withNotifications(asn.local.cse.cseId, inbound, asn.onRequest) : inbound,
-      ),
-      ...(o.onFrame ? { onFrame: o.onFrame } : {}),
-      logger: log.child({ component: 'ws' }),
-    },
-    serializations: config.serializations,
-    compat,
-    origin: () => registration.aeId ?? config.node.originator,
-    logger: log.child({ component: 'link' }),
-  });
-
-  const schedule = config.schedule ? parseSchedule(config.schedule) : undefined;
-  const link: Link = new Link({
-    connect: connector.connect,
-    session: (conn, signal) => {
-      if (!ref.agent) return Promise.resolve();
-      return ref.agent.session(conn, signal);
-    },
-    ...(schedule ? { schedule } : {}),
-    hasUrgentWork: () => outbox.hasImmediate(),
-    hasWork: () => outbox.stats().depth > 0,
-    backoff: exponentialBackoff({ floorMs: config.link.backoffFloorMs, capMs: config.link.backoffCapMs }),
-    clock,
-    logger: log,
-    closeGraceMs: config.link.closeGraceSeconds * 1000,
-    idleCloseMs: config.link.idleCloseSeconds * 1000,
-    // Outside windows the link opened for `immediate` work closes after this idle time too.
-    ...(config.link.idleCloseSeconds > 0 ? { urgentLingerMs: config.link.idleCloseSeconds * 1000 } : {}),
-    onStateChange: () => {
-      status.changed();
-    },
-  });
-
-  const startMs = clock.nowMs();
-  const management = config.management.enabled
-    ? new Management({
-        role: config.node.role,
-        cseBase: config.registrar.cseName,
-        name: config.node.name,
-        agentVersion: agentVersion(),
-        releaseVersion: config.releaseVersion,
-        updateMs: config.management.updateSeconds * 1000,
-        aePath: () => registration.aePath,
-        aeId: () => registration.aeId,
-        note: (key) => registration.note(key),
-        setNote: (key, value) => registration.setNote(key, value),
-        health: () => {
-          const s = outbox.stats();
-          return {
-            outboxDepth: s.depth,
-            outboxOldestAgeSeconds: s.oldestAgeSeconds ?? 0,
-            reconnects: link.stats().reconnects,
-            sensorErrors: devices.reduce((n, d) => n + d.status().errors, 0),
-            bootMs: clock.nowMs() - uptime() * 1000,
-            startMs,
-            nowMs: clock.nowMs(),
-          };
-        },
-        rqi,
-        clock,
-        logger: log.child({ component: 'management' }),
-        requestTimeoutMs: config.link.requestTimeoutSeconds * 1000,
-        ...(o.sysRoot === undefined ? {} : { root: o.sysRoot }),
-        reboot: rebootByRegistrar,
-        ...(remoteConfig && o.onConfigPatch && o.configStatus ? { configStatus: o.configStatus } : {}),
-      })
-    : undefined;
-  const agent = new Agent({
+  const core = {
     config,
-    devices,
-    outbox: agentOutbox(outbox, bootId, asn),
-    registration,
-    uplink,
-    link,
     clock,
+    logger: o.logger,
+    rqi: createRqiGenerator(),
+    events: new AgentEvents(),
+    outbox,
     bootId,
-    logger: log,
-    csz: cszOf,
-    // ACME identifies a connection by its handshake's X-M2M-Origin: if the AE-ID was assigned
-    // (not the stem we announced), this connection cannot carry our other requests.
-    needsReconnectAfterRegistration: () =>
-      compat.originHeader && connector.originSent() !== registration.aeId,
-    ...(registration instanceof Registration
-      ? {
-          appliedCommands: {
-            get: (device: string) => registration.note(`applied:${device}`),
-            set: (device: string, id: string) => registration.setNote(`applied:${device}`, id),
-          },
-        }
-      : {}),
-    ...(management ? { management } : {}),
-    onReading: (device, readings) => {
-      status.changed();
-      o.onReading?.(device, readings);
-    },
+  };
+  return { core, unlock };
+}
+
+/** A configured device: its model's driver (created at start) run by a `DeviceRunner`. */
+function createDevice(
+  c: AgentConfig['devices'][number],
+  core: Core,
+  driverEnv: StartOptions['driverEnv'],
+): Device {
+  const env: DriverEnv = {
+    ...driverEnv,
+    stateDir: core.config.stateDir,
+    deviceName: c.name,
+    readings: c.readings,
+  };
+  return new DeviceRunner({
+    name: c.name,
+    kind: c.kind,
+    driver: () => createDriver(c.driver, c.params, env),
+    ...(c.sample === undefined ? {} : { sample: c.sample }),
+    ...(c.deadband === undefined ? {} : { deadband: c.deadband }),
+    clock: core.clock,
+    log: core.logger.child({ component: 'device' }),
   });
-  ref.agent = agent;
+}
 
-  const status = createStatusReporting({ config, outbox, link, registration, devices, clock, logger: log });
+/** The connection to the registrar (spaced frames, the configured dialer) and the link manager over it. */
+async function openLink(
+  core: Core,
+  p: {
+    onRequest: RequestHandler;
+    registration: Registration | AsnRegistration;
+    dial: Connect | undefined;
+    hooks: StartOptions;
+  },
+): Promise<{ link: Link; originSent: () => string | undefined }> {
+  const { config, clock } = core;
+  const spacing = new FrameSpacing(config.registrar.compat.minFrameGapMs, clock);
+  const dial = p.dial ?? wsConnect;
+  const connector = createConnector(await connectorOptions(core, { ...p, dial, spacing }));
+  const backoff = exponentialBackoff({
+    floorMs: config.link.backoffFloorMs,
+    capMs: config.link.backoffCapMs,
+  });
+  const link = new Link(linkOptions(core, { connect: connector.connect, backoff }));
+  return { link, originSent: connector.originSent };
+}
 
-  // Expiry is checked once a minute: cheap (an index walk), and no busy timer between windows.
-  const expiryTimer = setInterval(() => {
+/** Device management, when configured. */
+function createManagement(core: Core, p: Omit<ManagementParts, 'agentVersion'>): Management | undefined {
+  if (!core.config.management.enabled) return undefined;
+  return new Management(managementOptions(core, { ...p, agentVersion: agentVersion() }));
+}
+
+/** Expiry is checked now and once a minute: cheap (an index walk), and no busy timer between windows. */
+async function startExpiryChecks({ outbox, events }: Core): Promise<() => void> {
+  const timer = setInterval(() => {
     void outbox.expireDue().then((n) => {
-      if (n > 0) status.changed();
+      if (n > 0) events.emit('statusChanged');
     });
   }, 60_000);
-  expiryTimer.unref();
+  timer.unref();
   await outbox.expireDue();
+  return () => {
+    clearInterval(timer);
+  };
+}
 
-  await agent.start();
-  await status.flush();
+interface RunningParts {
+  readonly agent: Agent;
+  readonly link: Link;
+  readonly outbox: Outbox;
+  readonly registration: Registration | AsnRegistration;
+  readonly asn: AsnNode | undefined;
+  readonly status: StatusReporting;
+  readonly management: Management | undefined;
+}
 
+/** The handle `m2m-agent run` holds; `stop` (in the order `stopInOrder` gives) runs once, however often it is called. */
+function runningAgent(p: RunningParts, stopInOrder: () => Promise<void>): RunningAgent {
   let stopping: Promise<void> | undefined;
   return {
-    agent,
-    link,
-    outbox,
-    registration,
-    ...(asn ? { asn } : {}),
-    snapshot: status.snapshot,
-    configStatusChanged: () => management?.kick(),
-    stop: () =>
-      (stopping ??= (async () => {
-        clearInterval(expiryTimer);
-        await agent.stop();
-        await status.flush();
-        await status.settled();
-        await outbox.close();
-        await identityStore.close();
-        await unlock();
-      })()),
+    agent: p.agent,
+    link: p.link,
+    outbox: p.outbox,
+    registration: p.registration,
+    ...(p.asn ? { asn: p.asn } : {}),
+    snapshot: p.status.snapshot,
+    configStatusChanged: () => p.management?.kick(),
+    stop: () => (stopping ??= stopInOrder()),
   };
 }
 

@@ -5,8 +5,8 @@
  */
 import type { Connection } from '../binding/ws/types.js';
 import { EVENT_CATEGORY_BY_NAME, type EventCategoryName } from '../protocol/codes.js';
-import type { AgentConfig } from '../config/types.js';
-import type { ActuatorCommand, Reading } from '../drivers/types.js';
+import type { AgentConfig, DeviceConfig } from '../config/types.js';
+import type { Device, Reading } from '../drivers/types.js';
 import type { Link } from '../connectivity/link.js';
 import type { Clock } from '../util/clock.js';
 import { AgentError, describeError } from '../util/errors.js';
@@ -18,25 +18,10 @@ import type { Uplink } from './uplink.js';
 import { CommandPoller, type AppliedCommands } from './command-poller.js';
 import { COMMAND_CONTAINER_NAME } from './resources.js';
 import { limitInFlight } from './in-flight-gate.js';
+import type { Actuate } from './actuators.js';
 
-/** A running device, as the agent sees it (implemented over `drivers/sampler.ts`). */
-export interface AgentDevice {
-  readonly name: string;
-  readonly kind: 'sensor' | 'actuator';
-  readonly eventCategory: EventCategoryName;
-  start(onReadings: (readings: readonly Reading[]) => void): Promise<void>;
-  /** Applies a command; the resulting state also goes to the `onReadings` callback given to `start`. */
-  actuate?(cmd: ActuatorCommand): Promise<readonly Reading[]>;
-  stop(): Promise<void>;
-  status(): DeviceStatus;
-}
-
-export interface DeviceStatus {
-  readonly lastReading?: { readonly time: string; readonly values: Record<string, unknown> };
-  readonly lastError?: string;
-  readonly errors: number;
-  readonly readings: number;
-}
+/** Where a device's readings go in the outbox: its stream and event category (from its configuration). */
+type ReadingSource = Pick<DeviceConfig, 'name' | 'eventCategory'>;
 
 /** What the agent needs of the outbox besides draining. */
 export interface AgentOutbox {
@@ -53,7 +38,9 @@ export interface AgentOutbox {
 
 export interface AgentParts {
   readonly config: AgentConfig;
-  readonly devices: readonly AgentDevice[];
+  readonly devices: readonly Device[];
+  /** Applies a command to an actuator (the command poller's commands). */
+  readonly actuate: Actuate;
   readonly outbox: AgentOutbox;
   /** What the agent uses of a registration: the ADN `<AE>` one, or the ASN `<remoteCSE>` one. */
   readonly registration: Pick<Registration, 'load' | 'ensure' | 'aePath' | 'aeId' | 'pathOf'>;
@@ -108,16 +95,17 @@ export class Agent {
   async start(): Promise<void> {
     await this.p.registration.load();
     for (const d of this.p.devices) {
+      const source = this.sourceOf(d);
       try {
-        await d.start((readings) => {
-          void this.record(d, readings);
+        d.start((readings) => {
+          void this.record(source, readings);
         });
       } catch (err) {
         // A device that cannot start is reported in `status`; the others run on.
         this.log.error('device failed to start', { device: d.name, error: describeError(err) });
       }
     }
-    this.p.link.start();
+    this.p.link.start((conn, signal) => this.session(conn, signal));
   }
 
   /** Stops accepting readings, stops devices, closes the link (1001) after the grace. */
@@ -130,16 +118,14 @@ export class Agent {
     await this.p.link.stop();
   }
 
-  /** Applies a command to an actuator; the device reports its new state as a reading itself. */
-  async actuate(device: string, cmd: ActuatorCommand): Promise<void> {
-    const d = this.p.devices.find((x) => x.name === device);
-    if (!d?.actuate) throw new Error(`no actuator named ${device}`);
-    this.log.info('command', { device, command: cmd });
-    await d.actuate(cmd);
+  private sourceOf(d: Device): ReadingSource {
+    const config = this.p.config.devices.find((c) => c.name === d.name);
+    if (!config) throw new Error(`device ${d.name} is not configured`);
+    return config;
   }
 
   /** Appends readings to the outbox before anything else happens to them. */
-  private async record(d: AgentDevice, readings: readonly Reading[]): Promise<void> {
+  private async record(d: ReadingSource, readings: readonly Reading[]): Promise<void> {
     if (!this.accepting || readings.length === 0) return;
     const first = readings[0];
     if (!first) return;
@@ -222,7 +208,7 @@ export class Agent {
         intervalMs: compat.pollCommandsSeconds * 1000,
         clock: this.p.clock,
         logger: this.log,
-        apply: (device, cmd) => this.actuate(device, cmd),
+        apply: this.p.actuate,
         applied: this.p.appliedCommands ?? memoryAppliedCommands(),
       });
       this.poller.start(signal);

@@ -54,130 +54,168 @@ export function createInboundHandler(
   o: InboundOptions,
 ): (req: RequestPrimitive) => Promise<ResponsePrimitive> {
   return async (req) => {
-    if (!o.trust.isTrusted(req.fr)) {
-      o.logger.warn('request from an untrusted originator refused', {
-        fr: req.fr ?? '(none)',
-        op: req.op,
-        to: req.to,
-      });
-      return errorResponse(
-        req,
-        Rsc.ORIGINATOR_HAS_NO_PRIVILEGE,
-        `originator ${req.fr ?? '(none)'} is not trusted by this agent`,
-      );
-    }
-    if (req.op !== Operation.Notify) {
-      return errorResponse(
-        req,
-        Rsc.OPERATION_NOT_ALLOWED,
-        'an ADN-AE hosts no resources; only NOTIFY is accepted',
-      );
-    }
+    const refused = refusal(req, o);
+    if (refused) return refused;
     const sgn = req.pc?.['m2m:sgn'];
     if (!isPlainObject(sgn)) return errorResponse(req, Rsc.BAD_REQUEST, 'NOTIFY without m2m:sgn');
-    const sur = typeof sgn.sur === 'string' ? sgn.sur : '';
     if (sgn.vrq === true) return responseTo(req, Rsc.OK); // verification request: we did subscribe
-    const rebootRi = o.reboot?.subscriptionRi();
-    if (o.reboot && rebootRi && (sur === rebootRi || sur.endsWith(`/${rebootRi}`)))
-      return rebootNotification(req, sgn, o.reboot, o.logger);
-    const configRi = o.config?.subscriptionRi();
-    if (o.config && configRi && (sur === configRi || sur.endsWith(`/${configRi}`)))
-      return configNotification(req, sgn, o.config, o.logger);
-    const device = deviceFor(sur, o);
-    if (sgn.sud === true) {
-      o.logger.warn('the registrar deleted our command subscription', { sur, device });
-      o.onSubscriptionDeleted?.(device);
-      return responseTo(req, Rsc.OK);
-    }
-    const nev = sgn.nev;
-    const rep = isPlainObject(nev) ? nev.rep : undefined;
-    const cin = isPlainObject(rep) ? rep['m2m:cin'] : undefined;
-    if (!isPlainObject(cin)) return responseTo(req, Rsc.OK); // other events: nothing to do
-    if (device === undefined) {
-      o.logger.warn('notification for a subscription we do not know', { sur });
-      return errorResponse(req, Rsc.NOT_FOUND, `no actuator for subscription ${sur}`);
-    }
-    const cmd = parseCommand(cin.con);
-    if (cmd === undefined) {
-      o.logger.warn('command not understood', { device, con: cin.con });
-      return errorResponse(
-        req,
-        Rsc.CONTENTS_UNACCEPTABLE,
-        'command must be 1/0, on/off, true/false or SenML v/vb',
-      );
-    }
-    try {
-      await o.actuate(device, cmd);
-    } catch (err) {
-      o.logger.error('actuator failed', { device, error: describeError(err) });
-      return errorResponse(
-        req,
-        Rsc.INTERNAL_SERVER_ERROR,
-        `actuator ${device} failed: ${describeError(err)}`,
-      );
-    }
-    return responseTo(req, Rsc.OK);
+    const sur = typeof sgn.sur === 'string' ? sgn.sur : '';
+    if (isOurs(sur, o.reboot?.subscriptionRi()) && o.reboot)
+      return subscriptionNotice(req, sgn, rebootNotice(o.reboot), o.logger);
+    if (isOurs(sur, o.config?.subscriptionRi()) && o.config)
+      return subscriptionNotice(req, sgn, configNotice(o.config), o.logger);
+    return commandNotification(req, sgn, sur, o);
   };
+}
+
+/** Untrusted originators get 4103, operations other than NOTIFY 4005; undefined when it may go on. */
+function refusal(req: RequestPrimitive, o: InboundOptions): ResponsePrimitive | undefined {
+  if (!o.trust.isTrusted(req.fr)) {
+    o.logger.warn('request from an untrusted originator refused', {
+      fr: req.fr ?? '(none)',
+      op: req.op,
+      to: req.to,
+    });
+    return errorResponse(
+      req,
+      Rsc.ORIGINATOR_HAS_NO_PRIVILEGE,
+      `originator ${req.fr ?? '(none)'} is not trusted by this agent`,
+    );
+  }
+  if (req.op !== Operation.Notify) {
+    return errorResponse(
+      req,
+      Rsc.OPERATION_NOT_ALLOWED,
+      'an ADN-AE hosts no resources; only NOTIFY is accepted',
+    );
+  }
+  return undefined;
+}
+
+/** True when the subscription reference `sur` names our subscription `ri` (bare or as a path). */
+function isOurs(sur: string, ri: string | undefined): boolean {
+  return ri !== undefined && ri !== '' && (sur === ri || sur.endsWith(`/${ri}`));
+}
+
+/** The resource `key` (`m2m:cin`, `m2m:rbo`) in the notification's event, if it carries one. */
+function representation(sgn: Record<string, unknown>, key: string): Record<string, unknown> | undefined {
+  const nev = sgn.nev;
+  const rep = isPlainObject(nev) ? nev.rep : undefined;
+  const resource = isPlainObject(rep) ? rep[key] : undefined;
+  return isPlainObject(resource) ? resource : undefined;
+}
+
+/** A notification for an actuator's command container: a new command (or our subscription deleted). */
+async function commandNotification(
+  req: RequestPrimitive,
+  sgn: Record<string, unknown>,
+  sur: string,
+  o: InboundOptions,
+): Promise<ResponsePrimitive> {
+  const device = deviceFor(sur, o);
+  if (sgn.sud === true) {
+    o.logger.warn('the registrar deleted our command subscription', { sur, device });
+    o.onSubscriptionDeleted?.(device);
+    return responseTo(req, Rsc.OK);
+  }
+  const cin = representation(sgn, 'm2m:cin');
+  if (!cin) return responseTo(req, Rsc.OK); // other events: nothing to do
+  if (device === undefined) {
+    o.logger.warn('notification for a subscription we do not know', { sur });
+    return errorResponse(req, Rsc.NOT_FOUND, `no actuator for subscription ${sur}`);
+  }
+  const cmd = parseCommand(cin.con);
+  if (cmd === undefined) {
+    o.logger.warn('command not understood', { device, con: cin.con });
+    return errorResponse(
+      req,
+      Rsc.CONTENTS_UNACCEPTABLE,
+      'command must be 1/0, on/off, true/false or SenML v/vb',
+    );
+  }
+  try {
+    await o.actuate(device, cmd);
+  } catch (err) {
+    o.logger.error('actuator failed', { device, error: describeError(err) });
+    return errorResponse(req, Rsc.INTERNAL_SERVER_ERROR, `actuator ${device} failed: ${describeError(err)}`);
+  }
+  return responseTo(req, Rsc.OK);
+}
+
+/** One of device management's subscriptions: what it carries, and what to do with it. */
+interface SubscriptionNotice {
+  /** For the log line when the registrar deleted the subscription. */
+  readonly name: string;
+  /** The resource the event carries (`m2m:rbo`, `m2m:cin`). */
+  readonly resource: string;
+  readonly forget: () => void;
+  readonly apply: (
+    req: RequestPrimitive,
+    resource: Record<string, unknown>,
+    log: Logger,
+  ) => ResponsePrimitive;
+}
+
+/** A notification from a management subscription: deleted (forget it), or an event to apply. */
+function subscriptionNotice(
+  req: RequestPrimitive,
+  sgn: Record<string, unknown>,
+  notice: SubscriptionNotice,
+  log: Logger,
+): ResponsePrimitive {
+  if (sgn.sud === true) {
+    log.warn(`the registrar deleted our ${notice.name} subscription; it is created again at the next update`);
+    notice.forget();
+    return responseTo(req, Rsc.OK);
+  }
+  const resource = representation(sgn, notice.resource);
+  return resource ? notice.apply(req, resource, log) : responseTo(req, Rsc.OK);
 }
 
 /**
  * An UPDATE of the reboot object: `rbo` named (ACME shows it false, having reset it) restarts the
  * agent; `far` (factory reset) is refused: there is nothing on the board it could safely erase.
  */
-function rebootNotification(
-  req: RequestPrimitive,
-  sgn: Record<string, unknown>,
-  reboot: RebootRequests,
-  log: Logger,
-): ResponsePrimitive {
-  if (sgn.sud === true) {
-    log.warn('the registrar deleted our reboot subscription; it is created again at the next update');
-    reboot.forget();
-    return responseTo(req, Rsc.OK);
-  }
-  const nev = sgn.nev;
-  const rep = isPlainObject(nev) ? nev.rep : undefined;
-  const rbo = isPlainObject(rep) ? rep['m2m:rbo'] : undefined;
-  if (!isPlainObject(rbo)) return responseTo(req, Rsc.OK);
-  if ('far' in rbo) {
-    log.warn('factory reset requested through the registrar: refused', { code: 'FACTORY_RESET_REFUSED' });
-    return errorResponse(req, Rsc.OPERATION_NOT_ALLOWED, 'factory reset is not supported by this agent');
-  }
-  if (!('rbo' in rbo)) return responseTo(req, Rsc.OK);
-  log.warn('restart requested through the registrar (reboot object); restarting the agent', {
-    code: 'RESTART_REQUESTED',
-  });
-  // After this answer has gone out: the restart closes the link.
-  setImmediate(() => {
-    reboot.restart();
-  });
-  return responseTo(req, Rsc.OK);
+function rebootNotice(reboot: RebootRequests): SubscriptionNotice {
+  return {
+    name: 'reboot',
+    resource: 'm2m:rbo',
+    forget: reboot.forget,
+    apply: (req, rbo, log) => {
+      if ('far' in rbo) {
+        log.warn('factory reset requested through the registrar: refused', { code: 'FACTORY_RESET_REFUSED' });
+        return errorResponse(req, Rsc.OPERATION_NOT_ALLOWED, 'factory reset is not supported by this agent');
+      }
+      if (!('rbo' in rbo)) return responseTo(req, Rsc.OK);
+      log.warn('restart requested through the registrar (reboot object); restarting the agent', {
+        code: 'RESTART_REQUESTED',
+      });
+      // After this answer has gone out: the restart closes the link.
+      setImmediate(() => {
+        reboot.restart();
+      });
+      return responseTo(req, Rsc.OK);
+    },
+  };
 }
 
 /**
  * A new contentInstance of our `config` container: the patch is applied after this answer has gone
  * out (applying it restarts the agent in place); its outcome goes to `config-status`.
  */
-function configNotification(
-  req: RequestPrimitive,
-  sgn: Record<string, unknown>,
-  config: ConfigRequests,
-  log: Logger,
-): ResponsePrimitive {
-  if (sgn.sud === true) {
-    log.warn('the registrar deleted our config subscription; it is created again at the next update');
-    config.forget();
-    return responseTo(req, Rsc.OK);
-  }
-  const nev = sgn.nev;
-  const rep = isPlainObject(nev) ? nev.rep : undefined;
-  const cin = isPlainObject(rep) ? rep['m2m:cin'] : undefined;
-  if (!isPlainObject(cin)) return responseTo(req, Rsc.OK);
-  log.info('configuration patch received through the registrar', { code: 'REMOTE_CONFIG_RECEIVED' });
-  setImmediate(() => {
-    config.patch(cin.con);
-  });
-  return responseTo(req, Rsc.OK);
+function configNotice(config: ConfigRequests): SubscriptionNotice {
+  return {
+    name: 'config',
+    resource: 'm2m:cin',
+    forget: config.forget,
+    apply: (req, cin, log) => {
+      log.info('configuration patch received through the registrar', { code: 'REMOTE_CONFIG_RECEIVED' });
+      setImmediate(() => {
+        config.patch(cin.con);
+      });
+      return responseTo(req, Rsc.OK);
+    },
+  };
 }
 
 /** Finds the actuator a subscription reference belongs to: by resource id, else by path. */

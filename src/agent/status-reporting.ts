@@ -8,10 +8,10 @@ import type { Outbox } from '../outbox/index.js';
 import type { Clock } from '../util/clock.js';
 import { describeError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
-import type { DeviceStatus } from './agent.js';
+import type { DeviceStatus } from '../drivers/types.js';
 import type { Identity } from './identity.js';
 import { renderMetrics, writeMetricsFile } from './metrics.js';
-import { StatusWriter, type StatusSnapshot } from './status.js';
+import { StatusWriter, type DeviceSnapshot, type StatusSnapshot } from './status.js';
 import { redactUrl } from '../util/redact.js';
 
 /** Consecutive successful metrics writes after a failure before the recovery is logged. */
@@ -30,8 +30,8 @@ export interface StatusSources {
 export interface StatusReporting {
   /** The current status, as the status file would hold it (a function: it may be passed on alone). */
   readonly snapshot: () => StatusSnapshot;
-  /** Something changed: write soon, but not more than once a second. */
-  changed(): void;
+  /** Something changed: write soon, but not more than once a second (a function: it may be passed on alone). */
+  readonly changed: () => void;
   /** A request was answered by the registrar just now (the last round trip). */
   roundTrip(): void;
   /** Writes the status (and metrics) file now. */
@@ -42,45 +42,9 @@ export interface StatusReporting {
 
 /** Builds the snapshot from the running parts and writes it to the status and metrics files. */
 export function createStatusReporting(o: StatusSources): StatusReporting {
-  const { config, outbox, link, registration, devices, clock } = o;
+  const { config, clock } = o;
   let lastRoundTripMs: number | undefined;
-  const snapshot = (): StatusSnapshot => {
-    const s = outbox.stats();
-    const l = link.stats();
-    const id = registration.current();
-    return {
-      identity: {
-        ...(id ? { aeId: id.aeId, registeredAt: id.registeredAt } : {}),
-        ...(id?.ri === undefined ? {} : { ri: id.ri }),
-        registrar: `${redactUrl(config.registrar.url)} ${config.registrar.cseId}/${config.registrar.cseName}`,
-        name: config.node.name,
-        role: config.node.role,
-      },
-      link: {
-        state: l.state,
-        ...(l.subprotocol === undefined ? {} : { subprotocol: l.subprotocol }),
-        ...(l.subprotocol === undefined
-          ? {}
-          : { compression: config.link.compression ? (l.compression ?? 'none') : 'off' }),
-        since: new Date(l.sinceMs).toISOString(),
-        reconnects: l.reconnects,
-        ...(l.lastError === undefined ? {} : { lastError: l.lastError }),
-      },
-      outbox: {
-        depth: s.depth,
-        bytes: s.bytes,
-        oldestAgeSeconds: Math.round(s.oldestAgeSeconds ?? 0),
-        evicted: s.evicted,
-        expired: s.expired,
-        quarantined: s.quarantined,
-        refused: s.refusedFull,
-      },
-      devices: Object.fromEntries(devices.map((d) => [d.name, d.status()])),
-      ...(lastRoundTripMs === undefined ? {} : { lastRoundTrip: new Date(lastRoundTripMs).toISOString() }),
-      pid: process.pid,
-      updatedAt: new Date(clock.nowMs()).toISOString(),
-    };
-  };
+  const snapshot = (): StatusSnapshot => statusSnapshot(o, lastRoundTripMs);
   const metrics = config.metrics ? metricsWriter(config.metrics.textfile, o.logger) : undefined;
   const status = new StatusWriter(
     config.stateDir,
@@ -104,6 +68,67 @@ export function createStatusReporting(o: StatusSources): StatusReporting {
     settled: async () => {
       await metrics?.settled();
     },
+  };
+}
+
+/** The status file's content now. */
+function statusSnapshot(o: StatusSources, lastRoundTripMs: number | undefined): StatusSnapshot {
+  const { config, outbox, link, registration, devices, clock } = o;
+  const s = outbox.stats();
+  const l = link.stats();
+  const id = registration.current();
+  return {
+    identity: {
+      ...(id ? { aeId: id.aeId, registeredAt: id.registeredAt } : {}),
+      ...(id?.ri === undefined ? {} : { ri: id.ri }),
+      registrar: `${redactUrl(config.registrar.url)} ${config.registrar.cseId}/${config.registrar.cseName}`,
+      name: config.node.name,
+      role: config.node.role,
+    },
+    link: {
+      state: l.state,
+      ...(l.subprotocol === undefined ? {} : { subprotocol: l.subprotocol }),
+      ...(l.subprotocol === undefined
+        ? {}
+        : { compression: config.link.compression ? (l.compression ?? 'none') : 'off' }),
+      since: new Date(l.sinceMs).toISOString(),
+      reconnects: l.reconnects,
+      ...(l.lastError === undefined ? {} : { lastError: l.lastError }),
+    },
+    outbox: {
+      depth: s.depth,
+      bytes: s.bytes,
+      oldestAgeSeconds: Math.round(s.oldestAgeSeconds ?? 0),
+      evicted: s.evicted,
+      expired: s.expired,
+      quarantined: s.quarantined,
+      refused: s.refusedFull,
+    },
+    devices: Object.fromEntries(devices.map((d) => [d.name, deviceSnapshot(d.status())])),
+    ...(lastRoundTripMs === undefined ? {} : { lastRoundTrip: new Date(lastRoundTripMs).toISOString() }),
+    pid: process.pid,
+    updatedAt: new Date(clock.nowMs()).toISOString(),
+  };
+}
+
+/** A device as the status file shows it: its newest value by name, its counters and last error. */
+export function deviceSnapshot(s: DeviceStatus): DeviceSnapshot {
+  const last = s.lastReading;
+  return {
+    ...(last
+      ? {
+          lastReading: {
+            time: new Date(last.timeMs).toISOString(),
+            values: {
+              [last.n || 'value']: last.v ?? last.vb ?? last.vs,
+              ...(last.u ? { unit: last.u } : {}),
+            },
+          },
+        }
+      : {}),
+    ...(s.lastError === undefined ? {} : { lastError: s.lastError }),
+    errors: s.errors,
+    readings: s.delivered,
   };
 }
 

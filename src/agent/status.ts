@@ -8,8 +8,15 @@ import { basename, dirname, join } from 'node:path';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { describeError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
-import type { DeviceStatus } from './agent.js';
 import { redactSecrets } from '../util/redact.js';
+
+/** How the status file shows a device (`status --json`; read back by `m2m-agent status`). */
+export interface DeviceSnapshot {
+  readonly lastReading?: { readonly time: string; readonly values: Record<string, unknown> };
+  readonly lastError?: string;
+  readonly errors: number;
+  readonly readings: number;
+}
 
 export interface StatusSnapshot {
   readonly identity: {
@@ -39,7 +46,7 @@ export interface StatusSnapshot {
     /** Readings refused because the outbox or the disk was full (absent in files of older agents). */
     readonly refused?: number;
   };
-  readonly devices: Readonly<Record<string, DeviceStatus>>;
+  readonly devices: Readonly<Record<string, DeviceSnapshot>>;
   readonly lastRoundTrip?: string;
   readonly pid: number;
   readonly updatedAt: string;

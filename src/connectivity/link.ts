@@ -32,10 +32,15 @@ export interface WindowPolicy {
   windowEnd(ms: number): number | undefined;
 }
 
+export type LinkSession = (conn: Connection, signal: AbortSignal) => Promise<void>;
+
 export interface LinkOptions {
   connect: () => Promise<Connection>;
-  /** Runs while the link is up; must return soon after `signal` aborts. */
-  session: (conn: Connection, signal: AbortSignal) => Promise<void>;
+  /**
+   * Runs while the link is up; must return soon after `signal` aborts. May instead be given to
+   * `start`, so the link can be built before the part that runs its sessions.
+   */
+  session?: LinkSession;
   schedule?: WindowPolicy;
   hasUrgentWork: () => boolean;
   hasWork: () => boolean;
@@ -82,6 +87,7 @@ export class Link {
   private retrying = false;
   private wakeResolve?: () => void;
   private running?: Promise<void>;
+  private session?: LinkSession;
   private readonly log: Logger;
 
   constructor(private readonly o: LinkOptions) {
@@ -90,7 +96,9 @@ export class Link {
     this.lastActivityMono = o.clock.monotonicMs();
   }
 
-  start(): void {
+  start(session?: LinkSession): void {
+    this.session ??= session ?? this.o.session;
+    if (!this.session) throw new Error('Link.start: no session given');
     this.running ??= this.loop().catch((err: unknown) => {
       this.log.error('link manager failed', { error: describeError(err) });
     });
@@ -256,7 +264,8 @@ export class Link {
     this.compression = conn.compression;
     this.setState('up', { subprotocol: conn.subprotocol, attempts: this.attempt });
     const ac = new AbortController();
-    const session = this.o.session(conn, ac.signal).catch((err: unknown) => {
+    const run = this.session ?? ((): Promise<void> => Promise.resolve());
+    const session = run(conn, ac.signal).catch((err: unknown) => {
       this.log.warn('session ended with an error', { error: describeError(err) });
     });
     let closedInfo = false;

@@ -20,6 +20,36 @@ const SAVES_BEFORE_RECOVERED = 60;
 export const SIM_WAVEFORMS = ['counter', 'sine', 'random', 'step'] as const;
 export type SimWaveform = (typeof SIM_WAVEFORMS)[number];
 
+/** The params of the `sine` and `random` waveforms. */
+interface WaveShape {
+  /** sine: one period. */
+  readonly periodMs: number;
+  readonly amplitude: number;
+  readonly offset: number;
+  /** random: the range, `max` excluded. */
+  readonly min: number;
+  readonly max: number;
+  /** Values are sent with this many decimals (10^decimals): no bytes on the wire for noise digits. */
+  readonly scale: number;
+}
+
+function readWaveShape(p: ParamReader): WaveShape {
+  const periodMs = p.number('periodSeconds', 60, { min: 0.001 }) * 1000;
+  const amplitude = p.number('amplitude', 1);
+  const offset = p.number('offset', 0);
+  const min = p.number('min', 0);
+  const max = p.number('max', 100);
+  if (max < min) throw p.fail('max', 'must not be below params.min');
+  return {
+    periodMs,
+    amplitude,
+    offset,
+    min,
+    max,
+    scale: 10 ** p.integer('decimals', 3, { min: 0, max: 12 }),
+  };
+}
+
 /** Where the sim driver keeps its state and what it names its reading. */
 export interface SimOptions {
   /** Directory for the counter / step state file; absent: state lives in memory only. */
@@ -40,13 +70,7 @@ export class SimDriver implements DeviceDriver {
   readonly waveform: SimWaveform;
   private readonly unit: string | undefined;
   private readonly name: string;
-  private readonly periodMs: number;
-  private readonly amplitude: number;
-  private readonly offset: number;
-  private readonly min: number;
-  private readonly max: number;
-  /** sine/random are sent with this many decimals: no bytes on the wire for noise digits. */
-  private readonly scale: number;
+  private readonly shape: WaveShape;
   private readonly stateFile: string | undefined;
   /** counter: never repeats across restarts without a durable write per value. */
   private readonly counter: CounterState | undefined;
@@ -64,13 +88,7 @@ export class SimDriver implements DeviceDriver {
     this.waveform = p.oneOf('waveform', SIM_WAVEFORMS, 'counter');
     this.unit = p.optionalString('unit') ?? opts.defaultUnit;
     this.name = opts.readingName ?? 'value';
-    this.periodMs = p.number('periodSeconds', 60, { min: 0.001 }) * 1000;
-    this.amplitude = p.number('amplitude', 1);
-    this.offset = p.number('offset', 0);
-    this.min = p.number('min', 0);
-    this.max = p.number('max', 100);
-    if (this.max < this.min) throw p.fail('max', 'must not be below params.min');
-    this.scale = 10 ** p.integer('decimals', 3, { min: 0, max: 12 });
+    this.shape = readWaveShape(p);
     const start = p.integer('start', 0, { min: 0 });
     this.state = this.waveform === 'step' ? p.level('initial', 0) : start - 1;
     const key = `sim-${opts.stateKey ?? 'default'}`;
@@ -117,17 +135,15 @@ export class SimDriver implements DeviceDriver {
         return [this.reading(this.state)];
       }
       case 'sine': {
-        const phase = (2 * Math.PI * (ctx.clock.nowMs() % this.periodMs)) / this.periodMs;
-        return [
-          this.reading(
-            Math.round((this.offset + this.amplitude * Math.sin(phase)) * this.scale) / this.scale,
-          ),
-        ];
+        const { periodMs, offset, amplitude, scale } = this.shape;
+        const phase = (2 * Math.PI * (ctx.clock.nowMs() % periodMs)) / periodMs;
+        return [this.reading(Math.round((offset + amplitude * Math.sin(phase)) * scale) / scale)];
       }
       case 'random': {
         const r = (this.opts.random ?? Math.random)();
         // Rounded down, so a value never reaches max.
-        return [this.reading(Math.floor((this.min + r * (this.max - this.min)) * this.scale) / this.scale)];
+        const { min, max, scale } = this.shape;
+        return [this.reading(Math.floor((min + r * (max - min)) * scale) / scale)];
       }
       case 'step':
         // A sampled switch toggles by itself at each sample (design.md).

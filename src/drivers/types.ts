@@ -43,3 +43,41 @@ export interface DeviceDriver {
   actuate?(cmd: ActuatorCommand): Promise<readonly Reading[]>;
   close(): Promise<void>;
 }
+
+/** Whether a device only reports (`sensor`) or also takes commands (`actuator`). */
+export type DeviceKind = 'sensor' | 'actuator';
+
+/** Where a device is in its life. */
+export type RunnerState = 'idle' | 'opening' | 'backingOff' | 'running' | 'stopped';
+
+/** What a running device shows (`status`, metrics, device management's health). */
+export interface DeviceStatus {
+  readonly state: RunnerState;
+  /** The newest reading the driver produced (also when the deadband held it back). */
+  readonly lastReading?: Reading;
+  /** The newest batch of readings (all values of the last frame or sample, e.g. pm1, pm25, pm10). */
+  readonly lastReadings?: readonly Reading[];
+  /** `describeError` text of the newest failure. */
+  readonly lastError?: string;
+  readonly lastErrorCode?: string;
+  readonly lastErrorAtMs?: number;
+  /** Failures counted since start: driver creation, open, sample, command failures, timeouts, garbage, faults. */
+  readonly errors: number;
+  /** Readings delivered to `onReadings`. */
+  readonly delivered: number;
+}
+
+/**
+ * A running device, the one interface the agent uses (implemented by `DeviceRunner` over a
+ * `DeviceDriver`). Failures stay inside: they are counted and shown in `status()`.
+ */
+export interface Device {
+  readonly name: string;
+  readonly kind: DeviceKind;
+  /** Opens the driver (in the background, retrying) and starts sampling; readings go to `onReadings`. */
+  start(onReadings?: (readings: readonly Reading[]) => void): void;
+  /** Applies a command; the resulting state also goes to `onReadings`. Rejects with a named error. */
+  actuate(cmd: ActuatorCommand): Promise<readonly Reading[]>;
+  stop(): Promise<void>;
+  status(): DeviceStatus;
+}

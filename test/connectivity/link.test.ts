@@ -431,3 +431,23 @@ test('a connection that is accepted but answers nothing does not reset the backo
   assert.ok(next - droppedAt >= 1_000 && next - droppedAt <= 2_100, `waited ${next - droppedAt} ms`);
   await r.link.stop();
 });
+
+test('the session may be given to start instead (the link is built before the part that runs sessions)', async () => {
+  const r = rig('2026-01-01T00:00:30Z', { session: undefined });
+  assert.throws(() => {
+    r.link.start();
+  }, /no session/);
+  const seen: unknown[] = [];
+  r.link.start((conn, signal) => {
+    seen.push(conn);
+    return new Promise<void>((resolve) => {
+      signal.addEventListener('abort', () => {
+        resolve();
+      });
+    });
+  });
+  await r.run(100);
+  assert.equal(seen.length, 1);
+  assert.equal(seen[0], r.current());
+  await r.link.stop();
+});

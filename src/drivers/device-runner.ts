@@ -5,7 +5,16 @@
  * failures it is closed and reopened with backoff; nothing it does reaches other devices or
  * crashes the process.
  */
-import type { ActuatorCommand, DeviceDriver, DriverContext, Reading } from './types.js';
+import type {
+  ActuatorCommand,
+  Device,
+  DeviceDriver,
+  DeviceKind,
+  DeviceStatus,
+  DriverContext,
+  Reading,
+  RunnerState,
+} from './types.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { systemClock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
@@ -27,31 +36,17 @@ export function driverOpenBackoffMs(attempt: number, random: () => number = Math
 /** How long `stop` waits for a sample under way. */
 const STOP_SAMPLE_GRACE_MS = 5_000;
 
-/** Where a runner is in its life. */
-export type RunnerState = 'idle' | 'opening' | 'backingOff' | 'running' | 'stopped';
-
-/** What `status` shows per device (design.md, `status --json`). */
-export interface DeviceStatus {
-  readonly state: RunnerState;
-  /** The newest reading the driver produced (also when the deadband held it back). */
-  readonly lastReading?: Reading;
-  /** The newest batch of readings (all values of the last frame or sample, e.g. pm1, pm25, pm10). */
-  readonly lastReadings?: readonly Reading[];
-  /** `describeError` text of the newest failure. */
-  readonly lastError?: string;
-  readonly lastErrorCode?: string;
-  readonly lastErrorAtMs?: number;
-  /** Failures counted since start: open, sample, command failures, timeouts, garbage, driver faults. */
-  readonly errors: number;
-  /** Readings delivered to `onReadings`. */
-  readonly delivered: number;
-}
-
 /** What a `DeviceRunner` needs. */
 export interface DeviceRunnerOptions {
   /** Device name (logs, errors). */
   name: string;
-  driver: DeviceDriver;
+  /**
+   * The driver, or how to create it at `start` (the registry's `createDriver`): a creation error
+   * (unknown driver, bad params) is then counted in `status` and thrown by `start`.
+   */
+  driver: DeviceDriver | (() => DeviceDriver);
+  /** Default: `actuator` when the driver has `actuate`, else `sensor` (the agent passes its configuration's). */
+  kind?: DeviceKind;
   /** Six-field cron expression (seconds first); absent with no `intervalMs`: event-driven only. */
   sample?: string;
   /** Sample every this many ms on `clock` instead of a cron expression. */
@@ -60,8 +55,8 @@ export interface DeviceRunnerOptions {
   trigger?: SampleTrigger;
   /** Report-on-change: see `DeadbandFilter`. Absent: every reading is reported. */
   deadband?: number;
-  /** Receives readings to upload. A throw here is logged, never propagated to the driver. */
-  onReadings(readings: readonly Reading[]): void;
+  /** Receives readings to upload (or give it to `start`). A throw here is logged, never propagated. */
+  onReadings?: (readings: readonly Reading[]) => void;
   clock?: Clock;
   log?: Logger;
   /** Limit for one `open` (default 30 s). */
@@ -77,11 +72,15 @@ export interface DeviceRunnerOptions {
 }
 
 /** Runs one device's driver; see the file comment. */
-export class DeviceRunner {
+export class DeviceRunner implements Device {
+  readonly name: string;
+  readonly kind: DeviceKind;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly filter: DeadbandFilter;
-  private readonly trigger: SampleTrigger | undefined;
+  private driver: DeviceDriver | undefined;
+  private trigger: SampleTrigger | undefined;
+  private onReadings: ((readings: readonly Reading[]) => void) | undefined;
   private state: RunnerState = 'idle';
   private generation = 0;
   private attempt = 0;
@@ -97,36 +96,51 @@ export class DeviceRunner {
   private lastWarnMonoMs = -Infinity;
 
   constructor(private readonly opts: DeviceRunnerOptions) {
+    this.name = opts.name;
     this.clock = opts.clock ?? systemClock;
     this.log = (opts.log ?? silentLogger).child({ device: opts.name });
     this.filter = new DeadbandFilter(opts.deadband);
-    this.trigger =
-      opts.trigger ??
-      (opts.intervalMs !== undefined
-        ? intervalTrigger(opts.intervalMs, this.clock)
-        : opts.sample !== undefined
-          ? cronTrigger(opts.sample, this.log)
-          : undefined);
+    this.onReadings = opts.onReadings;
+    if (typeof opts.driver !== 'function') this.driver = opts.driver;
+    this.kind = opts.kind ?? (typeof this.driver?.actuate === 'function' ? 'actuator' : 'sensor');
   }
 
   /** True when the driver takes commands. */
   get isActuator(): boolean {
-    return typeof this.opts.driver.actuate === 'function';
+    return typeof this.driver?.actuate === 'function';
   }
 
-  /** Opens the driver (in the background, retrying) and starts the schedule. */
-  start(): void {
+  /**
+   * Opens the driver (in the background, retrying) and starts the schedule. Throws only when the
+   * driver or the schedule cannot even be created; that failure is counted in `status`.
+   */
+  start(onReadings?: (readings: readonly Reading[]) => void): void {
     if (this.state !== 'idle') return;
+    if (onReadings) this.onReadings = onReadings;
+    try {
+      this.driver ??= (this.opts.driver as () => DeviceDriver)();
+      this.trigger = this.createTrigger();
+    } catch (err) {
+      this.countError(err); // the agent logs it
+      throw err;
+    }
     this.trigger?.start(() => {
       void this.sampleNow();
     });
-    void this.openDriver();
+    void this.openDriver(this.driver);
+  }
+
+  private createTrigger(): SampleTrigger | undefined {
+    const o = this.opts;
+    if (o.trigger) return o.trigger;
+    if (o.intervalMs !== undefined) return intervalTrigger(o.intervalMs, this.clock);
+    return o.sample === undefined ? undefined : cronTrigger(o.sample, this.log);
   }
 
   /** Samples now; resolves with the readings delivered (after the deadband), never rejects. */
   async sampleNow(): Promise<readonly Reading[]> {
-    const driver = this.opts.driver;
-    if (this.state !== 'running' || !driver.sample) return [];
+    const driver = this.driver;
+    if (this.state !== 'running' || !driver?.sample) return [];
     if (this.sampling) {
       this.log.debug('previous sample still running, skipped');
       return [];
@@ -152,7 +166,7 @@ export class DeviceRunner {
       if (++this.failures >= (this.opts.reopenAfterFailures ?? 5)) {
         this.log.warn('driver keeps failing, reopening', { failures: this.failures });
         this.failures = 0;
-        void this.restart();
+        void this.restart(driver);
       }
       return [];
     } finally {
@@ -165,7 +179,11 @@ export class DeviceRunner {
    * actuator is reported). Rejects with a named error when it failed; the failure is counted.
    */
   async actuate(cmd: ActuatorCommand): Promise<readonly Reading[]> {
-    const driver = this.opts.driver;
+    const driver = this.driver;
+    if (!driver)
+      throw new Error(
+        `device ${this.name} is not running${this.lastError ? `: ${this.lastError.text}` : ''}`,
+      );
     if (!driver.actuate) throw new NotAnActuatorError(this.opts.name);
     if (this.state !== 'running') throw new DriverNotOpenError(this.opts.name);
     try {
@@ -222,28 +240,24 @@ export class DeviceRunner {
     this.trigger?.stop();
     if (this.retryTimer) this.clock.clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
-    if (wasOpen) await this.closeDriver();
+    if (wasOpen && this.driver) await this.closeDriver(this.driver);
   }
 
-  private async openDriver(): Promise<void> {
+  private async openDriver(driver: DeviceDriver): Promise<void> {
     const gen = ++this.generation;
     this.state = 'opening';
     try {
-      await this.timed(
-        () => this.opts.driver.open(this.context(gen)),
-        this.opts.openTimeoutMs ?? 30_000,
-        'open',
-      );
+      await this.timed(() => driver.open(this.context(gen)), this.opts.openTimeoutMs ?? 30_000, 'open');
     } catch (err) {
       if (gen !== this.generation) return;
       this.recordError(err, 'open failed');
-      await this.closeDriver(); // release whatever a half-done open holds
-      if (gen === this.generation) this.scheduleRetry(); // unless stop() ran meanwhile
+      await this.closeDriver(driver); // release whatever a half-done open holds
+      if (gen === this.generation) this.scheduleRetry(driver); // unless stop() ran meanwhile
       return;
     }
     if (gen !== this.generation) {
       // stopped (or restarted) while opening: the open we just finished is not wanted
-      await this.closeDriver();
+      await this.closeDriver(driver);
       return;
     }
     this.state = 'running';
@@ -251,27 +265,27 @@ export class DeviceRunner {
     this.log.info('device open');
   }
 
-  private scheduleRetry(): void {
+  private scheduleRetry(driver: DeviceDriver): void {
     const delayMs = (this.opts.openBackoffMs ?? driverOpenBackoffMs)(this.attempt++);
     this.state = 'backingOff';
     this.log.debug('retrying open', { delayMs, attempt: this.attempt });
     this.retryTimer = this.clock.setTimeout(() => {
       this.retryTimer = undefined;
-      if (this.state === 'backingOff') void this.openDriver();
+      if (this.state === 'backingOff') void this.openDriver(driver);
     }, delayMs);
   }
 
-  private async restart(): Promise<void> {
+  private async restart(driver: DeviceDriver): Promise<void> {
     this.generation++;
     this.state = 'backingOff'; // no samples or commands reach the driver while it closes
-    await this.closeDriver();
+    await this.closeDriver(driver);
     if ((this.state as RunnerState) === 'stopped') return; // stop() may have run meanwhile
-    this.scheduleRetry();
+    this.scheduleRetry(driver);
   }
 
-  private async closeDriver(): Promise<void> {
+  private async closeDriver(driver: DeviceDriver): Promise<void> {
     try {
-      await this.timed(() => this.opts.driver.close(), 10_000, 'close');
+      await this.timed(() => driver.close(), 10_000, 'close');
     } catch (err) {
       this.log.warn('driver close failed', { err: describeError(err) });
     }
@@ -308,23 +322,28 @@ export class DeviceRunner {
     if (out.length === 0) return out;
     this.delivered += out.length;
     try {
-      this.opts.onReadings(out);
+      this.onReadings?.(out);
     } catch (err) {
       this.log.error('reading consumer failed', { err: describeError(err) });
     }
     return out;
   }
 
-  private recordError(err: unknown, what: string): void {
+  private countError(err: unknown): { text: string; code: string | undefined } {
     this.errors++;
     const code = err instanceof AgentError ? err.code : undefined;
     const text = describeError(err);
+    this.lastError = { text, code, atMs: this.clock.nowMs() };
+    return { text, code };
+  }
+
+  private recordError(err: unknown, what: string): void {
+    const { text, code } = this.countError(err);
     const kind = code ?? text;
     const mono = this.clock.monotonicMs();
     // The first failure of a kind is a warning; repeats of it are debug lines, at most one warning a minute.
     const loud = kind !== this.lastErrorKind || mono - this.lastWarnMonoMs >= 60_000;
     this.lastErrorKind = kind;
-    this.lastError = { text, code, atMs: this.clock.nowMs() };
     if (loud) {
       this.lastWarnMonoMs = mono;
       this.log.warn(what, { err: text, errors: this.errors });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DeviceRunner } from '../../src/drivers/sampler.js';
+import { DeviceRunner } from '../../src/drivers/device-runner.js';
 import type { DeviceDriver, Reading } from '../../src/drivers/types.js';
 import { ManualClock } from '../../src/util/clock.js';
 

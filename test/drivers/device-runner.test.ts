@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DeviceRunner, driverOpenBackoffMs } from '../../src/drivers/sampler.js';
-import type { DeviceRunnerOptions } from '../../src/drivers/sampler.js';
+import { DeviceRunner, driverOpenBackoffMs } from '../../src/drivers/device-runner.js';
+import type { DeviceRunnerOptions } from '../../src/drivers/device-runner.js';
 import type { ActuatorCommand, DeviceDriver, DriverContext, Reading } from '../../src/drivers/types.js';
 import { makeReading } from '../../src/drivers/reading.js';
 import { ManualClock } from '../../src/util/clock.js';
@@ -358,4 +358,52 @@ test('default open backoff: 1 s doubling to 5 min with ±20 % jitter', () => {
     driverOpenBackoffMs(0, () => 0.999999),
     1200,
   );
+});
+
+test('a driver created at start that cannot be created: start throws, status counts it, commands say why', async () => {
+  const clock = new ManualClock();
+  const r = new DeviceRunner({
+    name: 'relay',
+    kind: 'actuator',
+    driver: () => {
+      throw new AgentError('DRIVER_PARAMS', 'params.gpio: must be an integer', {
+        hint: 'fix the device file',
+      });
+    },
+    intervalMs: 1000,
+    clock,
+  });
+  assert.equal(r.kind, 'actuator');
+  assert.throws(() => {
+    r.start(() => undefined);
+  }, /params\.gpio/);
+  const s = r.status();
+  assert.equal(s.errors, 1);
+  assert.equal(s.lastErrorCode, 'DRIVER_PARAMS');
+  assert.match(s.lastError ?? '', /params\.gpio/);
+  await assert.rejects(r.actuate(true), /device relay is not running: .*params\.gpio/);
+  clock.advance(5000);
+  await flush();
+  assert.equal(r.status().delivered, 0, 'no schedule runs for a device that never started');
+  await r.stop();
+  assert.equal(r.status().state, 'stopped');
+});
+
+test('the kind defaults to what the driver can do; readings go to the consumer given to start', async () => {
+  const clock = new ManualClock();
+  const driver = new ScriptedDriver();
+  driver.steps = [7];
+  const r = new DeviceRunner({ name: 'dev', driver, intervalMs: 1000, clock });
+  assert.equal(r.kind, 'sensor');
+  assert.equal(new DeviceRunner({ name: 'sw', driver: new ScriptedActuator(), clock }).kind, 'actuator');
+  const got: Reading[] = [];
+  r.start((rs) => got.push(...rs));
+  await flush();
+  clock.advance(1000);
+  await flush();
+  assert.deepEqual(
+    got.map((x) => x.v),
+    [7],
+  );
+  await r.stop();
 });
