@@ -33,7 +33,7 @@ import { Management } from './agent/management.js';
 import { agentVersion } from './config/schemas.js';
 import { uptime } from 'node:os';
 import { COMMAND_CONTAINER_NAME, COMMAND_SUBSCRIPTION_NAME } from './agent/resources.js';
-import { bootClock, correctedWallMs, readBootId } from './util/clock-jump.js';
+import { bootClock, readBootId } from './util/clock-jump.js';
 import type { Clock } from './util/clock.js';
 import type { Logger } from './util/log.js';
 import type { ActuatorCommand, Reading } from './drivers/types.js';
@@ -141,8 +141,6 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
     idempotentNames: config.buffer.idempotentNames,
     maxInFlight: compat.maxInFlight,
     requestTimeoutMs: config.link.requestTimeoutSeconds * 1000,
-    correctedTime: (p) =>
-      correctedWallMs({ wallMs: p.timeMs, monoMs: p.monoMs, bootId: p.bootId }, outbox.now()),
     recover: async (conn) => {
       await registration.recover(conn, cszOf(conn));
     },
@@ -282,7 +280,7 @@ export async function startAgent(config: AgentConfig, o: StartOptions): Promise<
   const agent = new Agent({
     config,
     devices,
-    outbox: agentOutbox(outbox, bootId, asn),
+    outbox: agentOutbox(outbox, asn),
     registration,
     uplink,
     link,
