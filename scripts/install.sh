@@ -5,7 +5,7 @@
 #   sudo package/scripts/install.sh         # from an unpacked release tarball (scripts/pack.sh)
 #   scripts/install.sh --root /tmp/r --skip-npm   # into a staging root (CI, image builds)
 #
-# What it does: checks Node >= 20 and the build tools for native addons; creates the system user
+# What it does: checks Node >= 20.15 and the build tools for native addons; creates the system user
 # `m2m-agent` and the groups `gpio` and `dialout` if missing; copies the package into
 # $root$prefix and installs production dependencies there (`npm ci --omit=dev`); writes the
 # `bin/m2m-agent` wrapper; installs the systemd unit; installs the example config ONLY if there is
@@ -70,17 +70,18 @@ if [ "$REAL_ROOT" = 1 ] && [ "$(id -u)" -ne 0 ]; then
   die "run as root (sudo $0), or use --root DIR to stage an installation"
 fi
 
-node_hint="Install Node.js 20 or newer: NodeSource (https://github.com/nodesource/distributions: curl -fsSL https://deb.nodesource.com/setup_20.x | sudo -E bash - && sudo apt-get install -y nodejs) or your distribution's backports. Debian 12's own 'nodejs' is 18.x, too old."
+node_hint="Install Node.js 20.15 or newer: NodeSource (https://github.com/nodesource/distributions: curl -fsSL https://deb.nodesource.com/setup_20.x | sudo -E bash - && sudo apt-get install -y nodejs) or your distribution's backports. Debian 12's own 'nodejs' is 18.x, too old."
 NODE_BIN="$(command -v node || true)"
 if [ -z "$NODE_BIN" ]; then
   [ "$REAL_ROOT" = 1 ] && die "node not found. $node_hint"
-  warn "node not found (the target needs Node >= 20). $node_hint"
+  warn "node not found (the target needs Node >= 20.15). $node_hint"
   NODE_BIN=/usr/bin/node
 else
-  node_major="$("$NODE_BIN" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
-  if [ "$node_major" -lt 20 ]; then
-    [ "$REAL_ROOT" = 1 ] && die "Node $("$NODE_BIN" --version) is too old (need >= 20). $node_hint"
-    warn "Node $("$NODE_BIN" --version) is too old for the target (need >= 20). $node_hint"
+  # 20.15: the outbox checksums records with zlib.crc32, new in Node 20.15.
+  node_recent="$("$NODE_BIN" -p 'const [a, b] = process.versions.node.split(".").map(Number); a > 20 || (a === 20 && b >= 15) ? 1 : 0' 2>/dev/null || echo 0)"
+  if [ "$node_recent" != 1 ]; then
+    [ "$REAL_ROOT" = 1 ] && die "Node $("$NODE_BIN" --version) is too old (need >= 20.15). $node_hint"
+    warn "Node $("$NODE_BIN" --version) is too old for the target (need >= 20.15). $node_hint"
   fi
   case "$NODE_BIN" in
     /home/* | /root/*)

@@ -19,7 +19,7 @@ import { loadDeviceModels } from '../../src/config/models.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { bundledDevicesDir } from '../../src/config/schemas.js';
 import type { AgentConfig } from '../../src/config/types.js';
-import { encodePending } from '../../src/agent/pending.js';
+import { agentOutbox } from '../../src/agent/outbox-queue.js';
 import { createRequest } from '../../src/agent/resources.js';
 import { senmlContent, toSenml } from '../../src/agent/senml.js';
 import { startAgent } from '../../src/main.js';
@@ -54,16 +54,16 @@ async function prefill(stateDir: string, n: number, from: number): Promise<void>
   const store = await FileOutboxStore.open(join(stateDir, 'outbox'), {});
   const outbox = new Outbox(store, { maxBytes: 1024 * 1024 * 1024, maxAgeSeconds: 0 });
   const bootId = readBootId();
-  const pending: Promise<number>[] = [];
+  // The agent's own way in: a reading record appended as the agent appends it.
+  const appender = agentOutbox(outbox, undefined);
+  const pending: Promise<void>[] = [];
   for (let i = from; i < from + n; i++) {
-    const upload = {
+    const record = {
       device: STREAM,
-      readings: [{ n: 'value', v: i }],
-      timeMs: Date.now(),
-      monoMs: bootClock.monotonicMs(),
-      bootId,
+      values: [{ n: 'value', v: i }],
+      sampledAt: { wallMs: Date.now(), monoMs: bootClock.monotonicMs(), bootId },
     };
-    pending.push(outbox.append({ stream: STREAM, ec: 'bestEffort', payload: encodePending(upload) }));
+    pending.push(appender.append(record, 'bestEffort'));
     if (pending.length >= 512) await Promise.all(pending.splice(0));
   }
   await Promise.all(pending);

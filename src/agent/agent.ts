@@ -12,7 +12,7 @@ import type { Clock } from '../util/clock.js';
 import { AgentError, describeError } from '../util/errors.js';
 import { RegistrationError } from './errors.js';
 import type { Logger } from '../util/log.js';
-import { encodePending, type PendingUpload } from './pending.js';
+import type { ReadingRecord } from './reading-record.js';
 import type { EnsureResult, Registration } from './registration.js';
 import type { Uplink } from './uplink.js';
 import { CommandPoller, type AppliedCommands } from './command-poller.js';
@@ -25,13 +25,7 @@ type ReadingSource = Pick<DeviceConfig, 'name' | 'eventCategory'>;
 
 /** What the agent needs of the outbox besides draining. */
 export interface AgentOutbox {
-  append(entry: {
-    stream: string;
-    ec: EventCategoryName;
-    payload: Uint8Array;
-    timeMs: number;
-    monoMs: number;
-  }): Promise<void>;
+  append(record: ReadingRecord, ec: EventCategoryName): Promise<void>;
   hasImmediate(): boolean;
   depth(): number;
 }
@@ -129,26 +123,13 @@ export class Agent {
     if (!this.accepting || readings.length === 0) return;
     const first = readings[0];
     if (!first) return;
-    const upload: PendingUpload = {
+    // Readings sampled together share the first one's stamp: one stamp per record.
+    const record: ReadingRecord = {
       device: d.name,
-      readings: readings.map(({ n, v, vb, vs, u }) => ({
-        n,
-        ...(v === undefined ? {} : { v }),
-        ...(vb === undefined ? {} : { vb }),
-        ...(vs === undefined ? {} : { vs }),
-        ...(u === undefined ? {} : { u }),
-      })),
-      timeMs: first.timeMs,
-      monoMs: first.monoMs,
-      bootId: this.p.bootId,
+      values: readings,
+      sampledAt: { wallMs: first.timeMs, monoMs: first.monoMs, bootId: this.p.bootId },
     };
-    const appended = this.p.outbox.append({
-      stream: d.name,
-      ec: d.eventCategory,
-      payload: encodePending(upload),
-      timeMs: first.timeMs,
-      monoMs: first.monoMs,
-    });
+    const appended = this.p.outbox.append(record, d.eventCategory);
     this.appending.add(appended);
     try {
       await appended;

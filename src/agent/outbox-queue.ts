@@ -3,8 +3,10 @@
  * readings to it (`AgentOutbox`).
  */
 import type { Outbox } from '../outbox/index.js';
+import type { EventCategoryName } from '../protocol/codes.js';
 import type { AgentOutbox } from './agent.js';
 import type { AsnNode } from './asn/node.js';
+import { encodeReadingValues, type ReadingRecord } from './reading-record.js';
 import type { UplinkQueue } from './uplink.js';
 
 /** The outbox as the uplink drains it. */
@@ -31,16 +33,17 @@ export function outboxQueue(outbox: Outbox): UplinkQueue {
 }
 
 /** The outbox as the agent appends to it; in the ASN role readings pass through the local CSE. */
-export function agentOutbox(outbox: Outbox, bootId: string, asn: AsnNode | undefined): AgentOutbox {
+export function agentOutbox(outbox: Outbox, asn: AsnNode | undefined): AgentOutbox {
   return {
-    append: async (e) => {
+    append: async (record: ReadingRecord, ec: EventCategoryName) => {
       // ASN role: every reading is stored locally; only `push` devices also go upstream.
-      if (asn && !(await asn.record(e.payload))) return;
+      if (asn && !(await asn.record(record))) return;
+      // The device and the sampling stamp go in the record's header, the values in its payload.
       await outbox.append({
-        stream: e.stream,
-        ec: e.ec,
-        payload: e.payload,
-        sampledAt: { wallMs: e.timeMs, monoMs: e.monoMs, bootId },
+        stream: record.device,
+        ec,
+        payload: encodeReadingValues(record.values),
+        sampledAt: record.sampledAt,
       });
     },
     hasImmediate: () => outbox.hasImmediate(),

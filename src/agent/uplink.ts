@@ -19,21 +19,25 @@ import {
   ResultContent,
   type EventCategoryName,
 } from '../protocol/codes.js';
-import type { ResponsePrimitive } from '../protocol/primitive.js';
+import type { RequestPrimitive, ResponsePrimitive } from '../protocol/primitive.js';
 import type { ContentFormat } from '../config/types.js';
 import { AgentError, describeError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
-import type { Clock, TimerHandle } from '../util/clock.js';
-import { decodePending, type PendingUpload } from './pending.js';
+import type { Clock } from '../util/clock.js';
+import { decodeReadingValues, type SampledValue } from './reading-record.js';
 import { createRequest } from './resources.js';
 import { senmlContent, toSenml } from './senml.js';
 import { StreamRetries } from './stream-retries.js';
+import { DrainWakeup, InFlightUploads } from './drain-state.js';
 
 export interface QueuedEntry {
   readonly id: number;
   readonly stream: string;
   readonly ec: EventCategoryName;
+  /** The values of the reading (reading-record.ts). */
   readonly payload: Uint8Array;
+  /** When it was sampled (the record's one stamp), corrected for wall-clock jumps since. */
+  readonly correctedCreatedWallMs: number;
 }
 
 /** What the uplink needs of the outbox (implemented over `outbox/outbox.ts`). */
@@ -62,13 +66,11 @@ export interface UplinkOptions {
   readonly idempotentNames: boolean;
   readonly maxInFlight: number;
   readonly requestTimeoutMs: number;
-  /** Sampling time corrected for wall-clock jumps since it was taken. */
-  readonly correctedTime: (p: PendingUpload) => number;
   /** Called for 4004/4103/4106 answers; resolves once registration was checked (and maybe redone). */
   readonly recover: (conn: Connection) => Promise<void>;
   readonly clock: Clock;
   readonly logger: Logger;
-  readonly onDelivered?: (entry: QueuedEntry, upload: PendingUpload, rsp: ResponsePrimitive) => void;
+  readonly onDelivered?: (entry: QueuedEntry, rsp: ResponsePrimitive) => void;
   readonly onQuarantined?: (entry: QueuedEntry, reason: string) => void;
 }
 
@@ -94,117 +96,112 @@ export class Uplink {
 
   /** Sends until `signal` aborts or the connection closes. */
   async drain(conn: Connection, signal: AbortSignal): Promise<void> {
-    const inFlight = new Map<number, Promise<void>>();
-    // Kept live and handed to the outbox by reference: eviction and expiry never touch these.
-    const inFlightIds = new Set<number>();
-    const inFlightByStream = new Map<string, number>();
-    const inFlightOf = (stream: string): number => inFlightByStream.get(stream) ?? 0;
+    const inFlight = new InFlightUploads();
+    const wakeup = new DrainWakeup(this.o.clock);
     this.lastRecoveryStartMono = -Infinity;
-    // One wake-up for the whole drain, poked by every event (a response, an append, a retry
-    // falling due, the end). Racing fresh promises on each pass instead left one listener per
-    // pass on the outbox, the abort signal and `conn.closed` until the drain ended: one per
-    // request sent, 100k for a 100k backlog.
-    let poked = false;
-    let wakeUp: (() => void) | undefined;
-    const poke = (): void => {
-      poked = true;
-      const w = wakeUp;
-      wakeUp = undefined;
-      w?.();
-    };
     const ended = new AbortController();
-    signal.addEventListener('abort', poke, { once: true });
-    void conn.closed.then(poke);
-    const watchAppends = (): void => {
-      void this.o.queue.waitForAppend(ended.signal).then(() => {
-        if (ended.signal.aborted) return;
-        poke();
-        watchAppends();
-      });
-    };
-    watchAppends();
-    let retryTimer: TimerHandle | undefined;
-    let retryAtMono = Infinity;
+    signal.addEventListener('abort', wakeup.poke, { once: true });
+    void conn.closed.then(wakeup.poke);
+    this.pokeOnAppends(wakeup.poke, ended.signal);
     try {
       while (!signal.aborted && conn.isOpen) {
         if (this.recovering) await this.recovering;
         const now = this.o.clock.monotonicMs();
         const nextRetry = this.retries.nextDueMono(now);
-        const room = this.o.maxInFlight - inFlight.size;
-        const batch =
-          room > 0
-            ? await this.o.queue.next(room, inFlightIds, this.retries.streamsToSkip(now, inFlightOf))
-            : [];
-        let sent = 0;
-        for (const e of batch) {
-          // A held stream goes one request at a time, oldest first (the rest come on later passes).
-          if (this.retries.isHeld(e.stream)) {
-            if (inFlightOf(e.stream) > 0) continue;
-            this.retries.oldestIs(e.stream, e.id);
-          }
-          inFlightByStream.set(e.stream, inFlightOf(e.stream) + 1);
-          inFlightIds.add(e.id);
-          const p = this.send(conn, e).finally(() => {
-            inFlight.delete(e.id);
-            inFlightIds.delete(e.id);
-            const left = inFlightOf(e.stream) - 1;
-            if (left > 0) inFlightByStream.set(e.stream, left);
-            else inFlightByStream.delete(e.stream);
-            poke();
-          });
-          inFlight.set(e.id, p);
-          sent++;
-        }
+        const sent = await this.sendNextBatch(conn, inFlight, now, wakeup.poke);
         if (sent > 0 && inFlight.size < this.o.maxInFlight) continue;
         // Wait for a slot, new work, a retry becoming due, or the end.
-        if (nextRetry < retryAtMono) {
-          if (retryTimer) this.o.clock.clearTimeout(retryTimer);
-          retryAtMono = nextRetry;
-          retryTimer = this.o.clock.setTimeout(
-            () => {
-              retryTimer = undefined;
-              retryAtMono = Infinity;
-              poke();
-            },
-            Math.max(1, nextRetry - now),
-          );
-          retryTimer.unref?.();
-        }
-        if (!poked)
-          await new Promise<void>((resolve) => {
-            wakeUp = resolve;
-          });
-        poked = false;
+        wakeup.retryAt(nextRetry, now);
+        await wakeup.sleep();
       }
     } finally {
       ended.abort();
-      signal.removeEventListener('abort', poke);
-      if (retryTimer) this.o.clock.clearTimeout(retryTimer);
+      signal.removeEventListener('abort', wakeup.poke);
+      wakeup.dispose();
     }
-    await Promise.allSettled(inFlight.values());
+    await inFlight.settled();
   }
 
+  /** Pokes the drain after every append until `until` aborts (one listener at a time). */
+  private pokeOnAppends(poke: () => void, until: AbortSignal): void {
+    void this.o.queue.waitForAppend(until).then(() => {
+      if (until.aborted) return;
+      poke();
+      this.pokeOnAppends(poke, until);
+    });
+  }
+
+  /** Sends what the free slots allow, in outbox order; returns how many requests went out. */
+  private async sendNextBatch(
+    conn: Connection,
+    inFlight: InFlightUploads,
+    nowMono: number,
+    poke: () => void,
+  ): Promise<number> {
+    const room = this.o.maxInFlight - inFlight.size;
+    if (room <= 0) return 0;
+    const skipStreams = this.retries.streamsToSkip(nowMono, inFlight.countOf);
+    const batch = await this.o.queue.next(room, inFlight.ids, skipStreams);
+    let sent = 0;
+    for (const e of batch) {
+      // A held stream goes one request at a time, oldest first (the rest come on later passes).
+      if (this.retries.isHeld(e.stream)) {
+        if (inFlight.countOf(e.stream) > 0) continue;
+        this.retries.oldestIs(e.stream, e.id);
+      }
+      inFlight.add(e, (done) =>
+        this.send(conn, e).finally(() => {
+          done();
+          poke();
+        }),
+      );
+      sent++;
+    }
+    return sent;
+  }
+
+  /** One entry: decode, send, and act on the answer (or on its absence). */
   private async send(conn: Connection, entry: QueuedEntry): Promise<void> {
-    let upload: PendingUpload;
+    let values: SampledValue[];
     try {
-      upload = decodePending(entry.payload);
+      values = decodeReadingValues(entry.payload);
     } catch (err) {
       await this.quarantine(entry, describeError(err));
       return;
     }
+    const req = this.requestFor(conn, entry, values);
+    if (req === undefined) return;
+    let rsp: ResponsePrimitive;
+    const sentMono = this.o.clock.monotonicMs();
+    try {
+      rsp = await conn.request(req, { timeoutMs: this.o.requestTimeoutMs });
+    } catch (err) {
+      await this.onNoAnswer(conn, entry, err);
+      return;
+    }
+    await this.onAnswer(conn, entry, rsp, sentMono);
+  }
+
+  /** The create-contentInstance request; undefined while we have no AE-ID (not registered yet). */
+  private requestFor(
+    conn: Connection,
+    entry: QueuedEntry,
+    values: readonly SampledValue[],
+  ): RequestPrimitive | undefined {
     const aeId = this.o.aeId();
-    if (aeId === undefined) return;
-    const wanted = this.o.contentFormat(upload.device);
+    if (aeId === undefined) return undefined;
+    const device = entry.stream;
+    const wanted = this.o.contentFormat(device);
     // SenML CBOR only pays off inside a CBOR primitive; on a text link it would be base64 noise.
     const format = wanted === 'senml+cbor' && conn.serialization !== 'cbor' ? 'senml+json' : wanted;
     const cin: Record<string, unknown> = senmlContent(
-      toSenml(upload.device, upload.readings, this.o.correctedTime(upload)),
+      toSenml(device, values, entry.correctedCreatedWallMs),
       format,
     );
     // Idempotent uploads: a retry after a lost response meets 4105 instead of creating a duplicate.
-    if (this.o.idempotentNames) cin.rn = `${upload.device}-${entry.id}`;
-    const req = createRequest(
-      this.o.containerPath?.(upload.device) ?? `${this.o.aePath()}/${upload.device}`,
+    if (this.o.idempotentNames) cin.rn = `${device}-${entry.id}`;
+    return createRequest(
+      this.o.containerPath?.(device) ?? `${this.o.aePath()}/${device}`,
       ResourceType.ContentInstance,
       { 'm2m:cin': cin },
       {
@@ -217,55 +214,36 @@ export class Uplink {
         rcn: ResultContent.Nothing,
       },
     );
-    let rsp: ResponsePrimitive;
-    const sentMono = this.o.clock.monotonicMs();
-    try {
-      rsp = await conn.request(req, { timeoutMs: this.o.requestTimeoutMs });
-    } catch (err) {
-      // Link lost: the entry stays for the next connection. No answer: a timeout counts as an
-      // attempt. A failure with the link still open means the request could not be sent at all
-      // (too large for the link, not encodable): resending at once would spin, so it is retried
-      // later (too large: quarantined, it will never fit).
-      const code = err instanceof AgentError ? err.code : undefined;
-      if (code === 'WS_REQUEST_TIMEOUT') this.scheduleRetry(entry, 'request timed out');
-      else if (code === 'WS_MESSAGE_TOO_LARGE') await this.quarantine(entry, describeError(err));
-      else if (conn.isOpen) this.scheduleRetry(entry, describeError(err));
-      return;
-    }
+  }
+
+  /**
+   * Link lost: the entry stays for the next connection. No answer: a timeout counts as an
+   * attempt. A failure with the link still open means the request could not be sent at all (too
+   * large for the link, not encodable): resending at once would spin, so it is retried later
+   * (too large: quarantined, it will never fit).
+   */
+  private async onNoAnswer(conn: Connection, entry: QueuedEntry, err: unknown): Promise<void> {
+    const code = err instanceof AgentError ? err.code : undefined;
+    if (code === 'WS_REQUEST_TIMEOUT') this.scheduleRetry(entry, 'request timed out');
+    else if (code === 'WS_MESSAGE_TOO_LARGE') await this.quarantine(entry, describeError(err));
+    else if (conn.isOpen) this.scheduleRetry(entry, describeError(err));
+  }
+
+  private async onAnswer(
+    conn: Connection,
+    entry: QueuedEntry,
+    rsp: ResponsePrimitive,
+    sentMono: number,
+  ): Promise<void> {
     if (isSuccess(rsp.rsc) || (rsp.rsc === Rsc.CONFLICT && this.o.idempotentNames)) {
       this.retries.done(entry.stream, entry.id);
       await this.o.queue.ack(entry.id);
-      this.o.onDelivered?.(entry, upload, rsp);
+      this.o.onDelivered?.(entry, rsp);
       return;
     }
     if (MAYBE_GONE.has(rsp.rsc)) {
-      // Our <AE> or a container may be gone: no fault of the reading, which is retried (with the
-      // usual limit), not quarantined at once. One recovery at a time, at most one per
-      // RECOVERY_INTERVAL_MS (no registration loop); an answer older than the last recovery is
-      // simply sent again.
-      // The entry goes again; until it is delivered, its stream goes one request at a time.
-      this.retries.failed(entry.stream, entry.id, this.o.clock.monotonicMs(), false);
-      if (this.recovering) {
-        await this.recovering;
-        return;
-      }
-      if (sentMono < this.lastRecoveryEndMono) return;
-      if (this.o.clock.monotonicMs() - this.lastRecoveryStartMono < RECOVERY_INTERVAL_MS) {
-        this.scheduleRetry(entry, rscLabel(rsp.rsc));
-        return;
-      }
-      this.lastRecoveryStartMono = this.o.clock.monotonicMs();
-      this.recovering = this.o
-        .recover(conn)
-        .catch((err: unknown) => {
-          this.o.logger.warn('registration check failed', { error: describeError(err) });
-        })
-        .finally(() => {
-          this.recovering = undefined;
-          this.lastRecoveryEndMono = this.o.clock.monotonicMs();
-        });
-      await this.recovering;
-      return; // retried on the next pass
+      await this.retryAfterRecovery(conn, entry, rsp, sentMono);
+      return;
     }
     if (rsp.rsc >= 5000 || rsp.rsc === Rsc.REQUEST_TIMEOUT) {
       this.scheduleRetry(entry, rscLabel(rsp.rsc));
@@ -275,6 +253,43 @@ export class Uplink {
       entry,
       `refused: ${rscLabel(rsp.rsc)}${typeof rsp.pc?.['m2m:dbg'] === 'string' ? ` (${rsp.pc['m2m:dbg']})` : ''}`,
     );
+  }
+
+  /**
+   * Our <AE> or a container may be gone: no fault of the reading, which is retried (with the
+   * usual limit), not quarantined at once. One recovery at a time, at most one per
+   * RECOVERY_INTERVAL_MS (no registration loop); an answer older than the last recovery is simply
+   * sent again.
+   */
+  private async retryAfterRecovery(
+    conn: Connection,
+    entry: QueuedEntry,
+    rsp: ResponsePrimitive,
+    sentMono: number,
+  ): Promise<void> {
+    // The entry goes again; until it is delivered, its stream goes one request at a time.
+    this.retries.failed(entry.stream, entry.id, this.o.clock.monotonicMs(), false);
+    if (this.recovering) {
+      await this.recovering;
+      return;
+    }
+    if (sentMono < this.lastRecoveryEndMono) return;
+    if (this.o.clock.monotonicMs() - this.lastRecoveryStartMono < RECOVERY_INTERVAL_MS) {
+      this.scheduleRetry(entry, rscLabel(rsp.rsc));
+      return;
+    }
+    this.lastRecoveryStartMono = this.o.clock.monotonicMs();
+    this.recovering = this.o
+      .recover(conn)
+      .catch((err: unknown) => {
+        this.o.logger.warn('registration check failed', { error: describeError(err) });
+      })
+      .finally(() => {
+        this.recovering = undefined;
+        this.lastRecoveryEndMono = this.o.clock.monotonicMs();
+      });
+    await this.recovering;
+    // retried on the next pass
   }
 
   private scheduleRetry(entry: QueuedEntry, reason: string): void {

@@ -10,7 +10,7 @@
  * Ack files hold fixed 12-byte entries `f64le id | u32le crc32(id bytes)`. Numbers are
  * little-endian doubles so ids and times need no BigInt and stay exact up to 2^53.
  */
-import { crc32 } from './crc32.js';
+import { crc32 as zlibCrc32 } from 'node:zlib';
 import type { EventCategory, NewRecord, QuarantinedRecord, StoredRecord } from './store.js';
 
 export const SEGMENT_MAGIC = new Uint8Array([0x4d, 0x32, 0x4d, 0x4f, 0x42, 0x58, 0x31, 0x0a]); // "M2MOBX1\n"
@@ -245,6 +245,11 @@ export function decodeAcks(buf: Uint8Array): { ids: Set<number>; bad: number } {
     else bad++;
   }
   return { ids, bad };
+}
+
+/** CRC-32 (zlib's, IEEE) of `data[start, end)`, as an unsigned 32-bit integer. */
+function crc32(data: Uint8Array, start = 0, end = data.length): number {
+  return zlibCrc32(data.subarray(start, end));
 }
 
 function utf8Length(s: string): number {

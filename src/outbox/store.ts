@@ -22,7 +22,7 @@ export interface NewRecord {
   readonly bootId: string;
   /** Absolute expiry on the same wall clock as `createdWallMs` (e.g. from `rqet`). */
   readonly expiresAtWallMs?: number;
-  /** Opaque bytes (a serialized pending upload). */
+  /** Opaque bytes (for a reading: its values and units; the header holds its device and stamp). */
   readonly payload: Uint8Array;
 }
 

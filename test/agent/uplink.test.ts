@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Uplink, type QueuedEntry, type UplinkQueue } from '../../src/agent/uplink.js';
-import { encodePending } from '../../src/agent/pending.js';
+import { encodeReadingValues } from '../../src/agent/reading-record.js';
 import type { Connection } from '../../src/binding/ws/types.js';
 import {
   WsLinkClosedError,
@@ -39,15 +39,8 @@ class FakeQueue implements UplinkQueue {
       id,
       stream: device,
       ec,
-      payload:
-        payload ??
-        encodePending({
-          device,
-          readings: [{ n: 'value', v }],
-          timeMs: SAMPLED_MS + id,
-          monoMs: 0,
-          bootId: 'b',
-        }),
+      payload: payload ?? encodeReadingValues([{ n: 'value', v }]),
+      correctedCreatedWallMs: SAMPLED_MS + id,
     });
     for (const w of this.waiters.splice(0)) w();
     return id;
@@ -179,7 +172,6 @@ function setup(
         idempotentNames: o.idempotentNames ?? false,
         maxInFlight: o.maxInFlight ?? 4,
         requestTimeoutMs: 5000,
-        correctedTime: (p) => p.timeMs,
         recover: async () => {
           s.recovers++;
           await o.recover?.();

@@ -20,7 +20,7 @@ import type { RequestPrimitive, ResponsePrimitive } from '../../protocol/primiti
 import type { Clock } from '../../util/clock.js';
 import { describeError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
-import type { PendingUpload } from '../pending.js';
+import type { ReadingRecord } from '../reading-record.js';
 import { COMMAND_CONTAINER_NAME, containerContent, createRequest } from '../resources.js';
 import { senmlContent, toSenml } from '../senml.js';
 import { AsnSetupError } from './errors.js';
@@ -97,11 +97,12 @@ export class AsnLocalCse {
   }
 
   /** Stores one reading (a SenML pack, as the uplink would send it) in the device's container. */
-  async store(upload: PendingUpload): Promise<void> {
-    const cin = senmlContent(toSenml(upload.device, upload.readings, upload.timeMs), 'senml+json');
+  async store(reading: ReadingRecord): Promise<void> {
+    const { device, values, sampledAt } = reading;
+    const cin = senmlContent(toSenml(device, values, sampledAt.wallMs), 'senml+json');
     const rsp = await this.cse.handle(
       createRequest(
-        `${this.aePath}/${upload.device}`,
+        `${this.aePath}/${device}`,
         ResourceType.ContentInstance,
         { 'm2m:cin': cin },
         { fr: this.o.aeId, rqi: this.rqi(), rvi: this.o.releaseVersion },
@@ -110,7 +111,7 @@ export class AsnLocalCse {
     // A reading larger than the container's mbs (5207) cannot be kept; the others go on.
     if (!isSuccess(rsp.rsc))
       this.o.logger.warn('reading not stored in the local CSE', {
-        device: upload.device,
+        device,
         rsc: rscLabel(rsp.rsc),
         dbg: rsp.pc?.['m2m:dbg'],
       });

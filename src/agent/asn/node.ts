@@ -12,7 +12,7 @@ import type { Clock } from '../../util/clock.js';
 import { describeError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
 import type { IdentityStore } from '../identity.js';
-import { decodePending } from '../pending.js';
+import type { ReadingRecord } from '../reading-record.js';
 import { AsnTrust } from './access.js';
 import { AsnLocalCse } from './local-cse.js';
 import { AsnRegistration } from './registration.js';
@@ -36,8 +36,8 @@ export interface AsnNode {
   readonly registration: AsnRegistration;
   /** The connection's `onRequest`: requests routed to our CSE. */
   readonly onRequest: RequestHandler;
-  /** Stores an encoded pending upload in the local CSE; true when it is to be pushed as well. */
-  record(payload: Uint8Array): Promise<boolean>;
+  /** Stores a reading in the local CSE; true when it is to be pushed as well. */
+  record(reading: ReadingRecord): Promise<boolean>;
 }
 
 /** Builds the ASN role's parts and sets up the local CSE (`<AE>`, containers). */
@@ -86,18 +86,17 @@ export async function createAsnNode(o: AsnNodeOptions): Promise<AsnNode> {
     local,
     registration,
     onRequest,
-    async record(payload) {
-      const upload = decodePending(payload);
+    async record(reading) {
       try {
-        await local.store(upload);
+        await local.store(reading);
       } catch (err) {
         // Storing locally must not cost the reading its way to the registrar.
         o.logger.error('reading could not be stored in the local CSE', {
-          device: upload.device,
+          device: reading.device,
           error: describeError(err),
         });
       }
-      return pushes.has(upload.device);
+      return pushes.has(reading.device);
     },
   };
 }

@@ -29,7 +29,7 @@ export function agentParts(c: Core, p: AgentPieces): AgentParts {
     config,
     devices: p.devices,
     actuate: p.actuate,
-    outbox: agentOutbox(c.outbox, c.bootId, p.asn),
+    outbox: agentOutbox(c.outbox, p.asn),
     registration,
     uplink: p.uplink,
     link: p.link,

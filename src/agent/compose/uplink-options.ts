@@ -1,6 +1,5 @@
 /** What the uplink is given: where readings go, how long requests may take, whom to tell. */
 import type { Link } from '../../connectivity/link.js';
-import { correctedWallMs } from '../../util/clock-jump.js';
 import type { AsnRegistration } from '../asn/registration.js';
 import { outboxQueue } from '../outbox-queue.js';
 import type { Registration } from '../registration.js';
@@ -31,8 +30,6 @@ export function uplinkOptions(c: Core, p: UplinkParts): UplinkOptions {
     idempotentNames: config.buffer.idempotentNames,
     maxInFlight: config.registrar.compat.maxInFlight,
     requestTimeoutMs: config.link.requestTimeoutSeconds * 1000,
-    correctedTime: (e) =>
-      correctedWallMs({ wallMs: e.timeMs, monoMs: e.monoMs, bootId: e.bootId }, outbox.now()),
     recover: async (conn) => {
       await registration.recover(conn, p.features.csz(conn));
     },
