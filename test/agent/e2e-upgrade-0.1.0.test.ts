@@ -72,6 +72,8 @@ function readPack(e: ResourceEvent): [string, number, unknown[][]] {
   return [device, Math.round((pack[0]?.bt ?? NaN) * 1000), values];
 }
 
+const DEVICES = new Set(['climate', 'door']);
+
 for (const serialization of ['cbor', 'json', 'xml'] as const) {
   test(`an outbox written by 0.1.0 drains after the upgrade, stamps and order kept (${serialization})`, async () => {
     const registrar = await startRegistrar({ port: 0 });
@@ -79,7 +81,10 @@ for (const serialization of ['cbor', 'json', 'xml'] as const) {
     cpSync(FIXTURE, join(stateDir, 'outbox'), { recursive: true });
     const instances: ResourceEvent[] = [];
     registrar.on('resource', (e) => {
-      if (e.kind === 'created' && e.ty === ResourceType.ContentInstance) instances.push(e);
+      // Only the devices' containers: device management adds its own (health) beside them.
+      const container = e.path.split('/').at(-2) ?? '';
+      if (e.kind === 'created' && e.ty === ResourceType.ContentInstance && DEVICES.has(container))
+        instances.push(e);
     });
     // The devices of the fixture, sampling never during the test (1 January only).
     const never = '0 0 0 1 1 *';
