@@ -2,7 +2,7 @@
  * Named errors of the WebSocket binding client. Tests and logs match on `code`, never on message
  * text. `retryable` tells the link manager whether reconnecting later may help.
  */
-import { AgentError } from '../../util/errors.js';
+import { AgentError, errorKind } from '../../util/errors.js';
 
 /** Base class of every binding error, so callers can tell binding faults apart. */
 export class WsError extends AgentError {
@@ -10,11 +10,11 @@ export class WsError extends AgentError {
 }
 
 /** The connect options are unusable (bad URL, empty or unknown subprotocol offer, bad proxy URL). */
-export class WsOptionsError extends WsError {
+export class WsOptionsError extends errorKind(
+  { code: 'WS_BAD_OPTIONS', hint: 'fix the registrar settings in the configuration' },
+  WsError,
+) {
   override readonly name = 'WsOptionsError';
-  constructor(message: string) {
-    super('WS_BAD_OPTIONS', message, { hint: 'fix the registrar settings in the configuration' });
-  }
 }
 
 /** The server accepted the upgrade without selecting any subprotocol (TS-0020 requires one). */
