@@ -160,6 +160,7 @@ function deviceFamilies(snapshot: MetricsSnapshot): Family[] {
   ];
 }
 
+/** When the registrar last answered a request. */
 function lastRoundtripFamily(snapshot: MetricsSnapshot): Family {
   return {
     name: 'm2m_agent_last_roundtrip_timestamp_seconds',
