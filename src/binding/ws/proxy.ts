@@ -27,11 +27,20 @@ export function proxyAddress(proxy: URL): string {
 /**
  * An agent for `ws` that tunnels through `proxy`. Aborting `signal` destroys the socket to the
  * proxy, also while the proxy has not answered the CONNECT yet. Loaded on first use: most boards
- * have no proxy.
+ * have no proxy. The credentials go in as a header, not in the URL: the agent's debug output
+ * (`DEBUG=https-proxy-agent`) prints the URL.
  */
 export async function proxyAgent(proxy: URL, signal: AbortSignal): Promise<Agent> {
   const { HttpsProxyAgent } = await import('https-proxy-agent');
-  return new HttpsProxyAgent(proxy, { signal });
+  const bare = new URL(proxy.href);
+  bare.username = '';
+  bare.password = '';
+  const user = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+  const headers =
+    proxy.username || proxy.password
+      ? { 'Proxy-Authorization': `Basic ${Buffer.from(user).toString('base64')}` }
+      : {};
+  return new HttpsProxyAgent(bare, { signal, headers });
 }
 
 /**

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import type { Agent } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { connect } from '../../../src/binding/ws/client.js';
 import { WsError } from '../../../src/binding/ws/errors.js';
-import { parseProxyUrl, proxyAddress } from '../../../src/binding/ws/proxy.js';
+import { parseProxyUrl, proxyAddress, proxyAgent } from '../../../src/binding/ws/proxy.js';
 import { ManualClock } from '../../../src/util/clock.js';
 import { ConnectProxy } from '../../helpers/connect-proxy.js';
 
@@ -32,6 +33,20 @@ test('parseProxyUrl takes http:// proxies with or without credentials, and names
       (e: unknown) => e instanceof WsError && e.code === 'WS_BAD_OPTIONS',
     );
   }
+});
+
+test('the proxy agent holds no credentials in its URL (debug output prints it), only in the header', async () => {
+  const agent = (await proxyAgent(
+    parseProxyUrl('http://agent:s3cret@127.0.0.1:3128'),
+    new AbortController().signal,
+  )) as Agent & {
+    proxy: URL;
+    proxyHeaders: Record<string, string>;
+  };
+  assert.equal(agent.proxy.href, 'http://127.0.0.1:3128/');
+  assert.deepEqual(agent.proxyHeaders, {
+    'Proxy-Authorization': `Basic ${Buffer.from('agent:s3cret').toString('base64')}`,
+  });
 });
 
 test('refusals carry the status: 502 is retryable, 407 hints at credentials', async () => {
