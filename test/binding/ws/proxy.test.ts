@@ -37,7 +37,7 @@ test('parseProxyUrl takes http:// proxies with or without credentials, and names
 
 test('the proxy agent holds no credentials in its URL (debug output prints it), only in the header', async () => {
   const agent = (await proxyAgent(
-    parseProxyUrl('http://agent:s3cret@127.0.0.1:3128'),
+    parseProxyUrl('http://u%40x:p%3Aw@127.0.0.1:3128'),
     new AbortController().signal,
   )) as Agent & {
     proxy: URL;
@@ -45,7 +45,7 @@ test('the proxy agent holds no credentials in its URL (debug output prints it), 
   };
   assert.equal(agent.proxy.href, 'http://127.0.0.1:3128/');
   assert.deepEqual(agent.proxyHeaders, {
-    'Proxy-Authorization': `Basic ${Buffer.from('agent:s3cret').toString('base64')}`,
+    'Proxy-Authorization': `Basic ${Buffer.from('u@x:p:w').toString('base64')}`,
   });
 });
 
