@@ -6,7 +6,7 @@ import { connect as wsConnect } from './binding/ws/index.js';
 import type { Connect, FrameObserver, RequestHandler } from './binding/ws/types.js';
 import type { Serialization } from './codec/subprotocol.js';
 import type { AgentConfig } from './config/types.js';
-import { exponentialBackoff } from './connectivity/backoff.js';
+import { exponentialBackoff } from './util/backoff.js';
 import { Link } from './connectivity/link.js';
 import { createDriver, type DriverEnv } from './drivers/registry.js';
 import { DeviceRunner } from './drivers/device-runner.js';

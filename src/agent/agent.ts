@@ -19,6 +19,7 @@ import { CommandPoller, type AppliedCommands } from './command-poller.js';
 import { COMMAND_CONTAINER_NAME } from './resources.js';
 import { limitInFlight } from './in-flight-gate.js';
 import type { Actuate } from './actuators.js';
+import { stepBackoff } from '../util/backoff.js';
 
 /** Where a device's readings go in the outbox: its stream and event category (from its configuration). */
 type ReadingSource = Pick<DeviceConfig, 'name' | 'eventCategory'>;
@@ -66,13 +67,13 @@ function memoryAppliedCommands(): AppliedCommands {
 }
 
 /** Pauses between set-up attempts on one connection. */
-const SETUP_RETRY_MS = [1_000, 2_000, 5_000, 10_000, 30_000, 60_000];
+const SETUP_RETRY_MS = stepBackoff([1_000, 2_000, 5_000, 10_000, 30_000, 60_000]);
 /**
  * Pauses after a refusal that the same request cannot overcome (a 4xxx on our registration, e.g.
  * a CSE-ID not on the registrar's allow-list): only a change on the registrar's side helps, so ask
  * rarely rather than in a loop. A new connection starts again at the short pauses.
  */
-const REFUSED_RETRY_MS = [30_000, 120_000, 300_000, 600_000];
+const REFUSED_RETRY_MS = stepBackoff([30_000, 120_000, 300_000, 600_000]);
 
 export class Agent {
   private accepting = true;
@@ -221,8 +222,7 @@ export class Agent {
       } catch (err) {
         if (signal.aborted || !conn.isOpen) return undefined;
         const refused = err instanceof RegistrationError && !err.retryable;
-        const pauses = refused ? REFUSED_RETRY_MS : SETUP_RETRY_MS;
-        const delayMs = pauses[Math.min(attempt, pauses.length) - 1] ?? 600_000;
+        const delayMs = (refused ? REFUSED_RETRY_MS : SETUP_RETRY_MS)(attempt - 1);
         this.log.warn(
           refused
             ? 'the registrar refused our registration; asking again later on this connection'

@@ -10,23 +10,35 @@ export function isRegistrarFailure(rsc: number): boolean {
 const REGISTRAR_FAILED_HINT =
   "the registrar failed on its side, not because of this configuration: see the registrar's log; retried with backoff";
 
+/** What a refusal of our registration tells the operator unless the status says more. */
+const REGISTRATION_REFUSED_HINT = 'check node.name, node.appId and node.originator against the registrar';
+
+/** `4004 NOT_FOUND (dbg text)`: a status with the registrar's own words, when it gave any. */
+function statusWithDetail(rsc: number, detail: string): string {
+  return `${rscLabel(rsc)}${detail ? ` (${detail})` : ''}`;
+}
+
 /**
  * The registrar refused our registration (`REGISTRATION_REFUSED`), or failed while handling it
  * (5xxx: `REGISTRAR_FAILED`, retryable, and the hint does not point at our configuration).
  */
 export class RegistrationError extends AgentError {
   override readonly name = 'RegistrationError';
+  /** `hint` replaces the default one for a refusal (a 5xxx has its own); `retryable` marks a refusal that may pass later. */
   constructor(
     readonly rsc: number,
     detail: string,
-    hint = 'check node.name, node.appId and node.originator against the registrar',
+    hint?: string,
     retryable = false,
   ) {
     const failed = isRegistrarFailure(rsc);
     super(
       failed ? 'REGISTRAR_FAILED' : 'REGISTRATION_REFUSED',
-      `${failed ? 'the registrar failed on our registration' : 'registration refused'}: ${rscLabel(rsc)}${detail ? ` (${detail})` : ''}`,
-      { retryable: failed || retryable, hint: failed ? REGISTRAR_FAILED_HINT : hint },
+      `${failed ? 'the registrar failed on our registration' : 'registration refused'}: ${statusWithDetail(rsc, detail)}`,
+      {
+        retryable: failed || retryable,
+        hint: failed ? REGISTRAR_FAILED_HINT : (hint ?? REGISTRATION_REFUSED_HINT),
+      },
     );
   }
 
@@ -59,16 +71,12 @@ export class RegistrationError extends AgentError {
 export class ResourceSetupError extends AgentError {
   override readonly name = 'ResourceSetupError';
   constructor(path: string, rsc: number, detail: string) {
-    super(
-      'RESOURCE_SETUP_FAILED',
-      `creating ${path} failed: ${rscLabel(rsc)}${detail ? ` (${detail})` : ''}`,
-      {
-        retryable: true,
-        hint: isRegistrarFailure(rsc)
-          ? REGISTRAR_FAILED_HINT
-          : 'the registrar refused a container or subscription; check its access control policies',
-      },
-    );
+    super('RESOURCE_SETUP_FAILED', `creating ${path} failed: ${statusWithDetail(rsc, detail)}`, {
+      retryable: true,
+      hint: isRegistrarFailure(rsc)
+        ? REGISTRAR_FAILED_HINT
+        : 'the registrar refused a container or subscription; check its access control policies',
+    });
   }
 }
 

@@ -74,14 +74,18 @@ function renderFamily(f: Family): string {
 
 /** Renders the snapshot; families and devices come in a stable order so diffs stay small. */
 export function renderMetrics(snapshot: MetricsSnapshot): string {
-  const { outbox } = snapshot;
-  const deviceNames = Object.keys(snapshot.devices).sort();
-  const perDevice = (pick: (d: { readings: number; errors: number }) => number): Sample[] =>
-    deviceNames.map((device) => ({
-      labels: { device },
-      value: pick(snapshot.devices[device] ?? { readings: 0, errors: 0 }),
-    }));
-  const families: Family[] = [
+  const families = [
+    ...linkFamilies(snapshot),
+    ...outboxFamilies(snapshot.outbox),
+    ...deviceFamilies(snapshot),
+    lastRoundtripFamily(snapshot),
+  ];
+  return families.map(renderFamily).join('\n') + '\n';
+}
+
+/** Whether the link to the registrar is up, and how often it came back. */
+function linkFamilies(snapshot: MetricsSnapshot): Family[] {
+  return [
     {
       name: 'm2m_agent_link_up',
       type: 'gauge',
@@ -94,6 +98,12 @@ export function renderMetrics(snapshot: MetricsSnapshot): string {
       help: 'Reconnects to the registrar since the agent started.',
       samples: [{ value: snapshot.reconnects }],
     },
+  ];
+}
+
+/** How much waits in the outbox, and what left it undelivered. */
+function outboxFamilies(outbox: MetricsSnapshot['outbox']): Family[] {
+  return [
     {
       name: 'm2m_agent_outbox_depth',
       type: 'gauge',
@@ -123,6 +133,18 @@ export function renderMetrics(snapshot: MetricsSnapshot): string {
         { labels: { reason: 'refused' }, value: outbox.refused ?? 0 },
       ],
     },
+  ];
+}
+
+/** Readings and errors per device, devices in name order. */
+function deviceFamilies(snapshot: MetricsSnapshot): Family[] {
+  const deviceNames = Object.keys(snapshot.devices).sort();
+  const perDevice = (pick: (d: { readings: number; errors: number }) => number): Sample[] =>
+    deviceNames.map((device) => ({
+      labels: { device },
+      value: pick(snapshot.devices[device] ?? { readings: 0, errors: 0 }),
+    }));
+  return [
     {
       name: 'm2m_agent_readings_total',
       type: 'counter',
@@ -135,16 +157,19 @@ export function renderMetrics(snapshot: MetricsSnapshot): string {
       help: 'Device read or write errors, by device.',
       samples: perDevice((d) => d.errors),
     },
-    {
-      name: 'm2m_agent_last_roundtrip_timestamp_seconds',
-      type: 'gauge',
-      // 0 rather than absent, so `time() - m2m_agent_last_roundtrip_timestamp_seconds > N` alerts
-      // also on an agent that never got through.
-      help: 'Unix time of the last successful round trip with the registrar (0: never).',
-      samples: [{ value: snapshot.lastRoundtripEpochMs === null ? 0 : snapshot.lastRoundtripEpochMs / 1000 }],
-    },
   ];
-  return families.map(renderFamily).join('\n') + '\n';
+}
+
+/** When the registrar last answered a request. */
+function lastRoundtripFamily(snapshot: MetricsSnapshot): Family {
+  return {
+    name: 'm2m_agent_last_roundtrip_timestamp_seconds',
+    type: 'gauge',
+    // 0 rather than absent, so `time() - m2m_agent_last_roundtrip_timestamp_seconds > N` alerts
+    // also on an agent that never got through.
+    help: 'Unix time of the last successful round trip with the registrar (0: never).',
+    samples: [{ value: snapshot.lastRoundtripEpochMs === null ? 0 : snapshot.lastRoundtripEpochMs / 1000 }],
+  };
 }
 
 /**

@@ -7,8 +7,10 @@
  * after a registrar stall overtook the ones whose requests had timed out during it.
  */
 
+import { stepBackoff } from '../util/backoff.js';
+
 /** Delays before the n-th retry of an entry (the last one repeats). */
-const RETRY_DELAY_MS = [1_000, 2_000, 5_000, 10_000, 30_000, 60_000, 120_000, 300_000];
+const RETRY_DELAY_MS = stepBackoff([1_000, 2_000, 5_000, 10_000, 30_000, 60_000, 120_000, 300_000]);
 
 interface StreamHold {
   /** Monotonic ms before which nothing of the stream is sent. */
@@ -34,7 +36,7 @@ export class StreamRetries {
     if (!delay) return this.attempts.get(id) ?? 0;
     const n = (this.attempts.get(id) ?? 0) + 1;
     this.attempts.set(id, n);
-    const delayMs = RETRY_DELAY_MS[Math.min(n, RETRY_DELAY_MS.length) - 1] ?? 300_000;
+    const delayMs = RETRY_DELAY_MS(n - 1);
     hold.notBeforeMono = Math.max(hold.notBeforeMono, nowMono + delayMs);
     return n;
   }

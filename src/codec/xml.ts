@@ -10,6 +10,7 @@
  */
 import { createRequire } from 'node:module';
 import type { XMLParser } from 'fast-xml-parser';
+import type { SyntaxValidator } from 'fast-xml-validator';
 import { PrimitiveInvalidError } from '../protocol/errors.js';
 import type { Primitive } from '../protocol/primitive.js';
 import { isPlainObject, validatePrimitive } from '../protocol/validate.js';
@@ -31,14 +32,33 @@ const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>';
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 const require = createRequire(import.meta.url);
-let xmlParser: XMLParser | undefined;
+let xmlParser: { readonly validator: SyntaxValidator; readonly parser: XMLParser } | undefined;
 
 /**
- * The parser, built on the first XML message: fast-xml-parser (a few MiB) is loaded only on a
- * link that really speaks XML, not by every agent at start-up.
+ * The validator and parser, built on the first XML message: fast-xml-parser and
+ * fast-xml-validator (a few MiB) are loaded only on a link that really speaks XML, not by every
+ * agent at start-up. The parser alone accepts truncated and unbalanced XML.
  */
-function parser(): XMLParser {
-  return (xmlParser ??= makeParser());
+function xml(): { readonly validator: SyntaxValidator; readonly parser: XMLParser } {
+  if (xmlParser === undefined) {
+    const { SyntaxValidator: Validator } =
+      require('fast-xml-validator') as typeof import('fast-xml-validator');
+    xmlParser = { validator: new Validator(), parser: makeParser() };
+  }
+  return xmlParser;
+}
+
+/** Parses well-formed XML (XML 1.0 2.1) to fast-xml-parser's tree; throws with the position otherwise. */
+function parseWellFormed(text: string): unknown {
+  const { validator, parser } = xml();
+  try {
+    validator.validate(text);
+  } catch (err) {
+    const at = err as { message?: unknown; line?: unknown; col?: unknown };
+    const where = typeof at.line === 'number' ? `:${at.line}:${String(at.col)}` : '';
+    throw new Error(`${String(at.message)}${where}`, { cause: err });
+  }
+  return parser.parse(text) as unknown;
 }
 
 function makeParser(): XMLParser {
@@ -114,10 +134,7 @@ export const xmlCodec: Codec = {
     if (tooBig) throw new CodecLimitError('xml', tooBig, rqi);
     let doc: unknown;
     try {
-      // Without validation the parser accepts truncated and unbalanced XML. Its built-in validator
-      // is deprecated in favour of the separate fast-xml-validator package, which we do not ship.
-      // eslint-disable-next-line @typescript-eslint/no-deprecated
-      doc = parser().parse(text, true);
+      doc = parseWellFormed(text);
     } catch (err) {
       throw new CodecMalformedError('xml', `not well-formed XML (${(err as Error).message})`, rqi, err);
     }

@@ -8,6 +8,7 @@
  * a hint (the schema's `description`).
  */
 import { joinPath, type Issue } from '../util/issues.js';
+import { isPlainObject } from '../util/plain-object.js';
 import { suggest } from './suggest.js';
 
 export type JsonType = 'string' | 'number' | 'integer' | 'boolean' | 'object' | 'array' | 'null';
@@ -43,9 +44,8 @@ export interface JsonSchema {
   readonly oneOf?: readonly JsonSchema[];
 }
 
-export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+/** Re-exported for this layer's modules: the one definition lives in util/. */
+export { isPlainObject };
 
 /** `a string`, `a number (42)`: how a value is named in messages. */
 export function describe(v: unknown): string {

@@ -1,4 +1,4 @@
-/** Named errors of the connectivity layer (schedule windows, reconnect policy). */
+/** Named errors of the connectivity layer (schedule windows). */
 import { AgentError } from '../util/errors.js';
 
 /** One problem in one scheduleElement entry. */
@@ -24,15 +24,5 @@ export class ScheduleError extends AgentError {
         hint: 'each entry has 7 fields, UTC: second minute hour day-of-month month day-of-week year',
       },
     );
-  }
-}
-
-/** Backoff options that cannot give sensible delays (programming or configuration error). */
-export class BackoffOptionsError extends AgentError {
-  override readonly name = 'BackoffOptionsError';
-  constructor(message: string) {
-    super('BACKOFF_OPTIONS_INVALID', message, {
-      hint: 'use 0 < floorMs <= capMs and factor >= 1 (link.backoffFloorMs, link.backoffCapMs)',
-    });
   }
 }

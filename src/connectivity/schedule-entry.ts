@@ -65,76 +65,96 @@ export class ValueSet {
 /** One parsed entry: seven value sets, in field order. */
 export type Entry = readonly ValueSet[];
 
-/** Parses one field; pushes issues and returns undefined when it is wrong. */
-function parseField(
-  text: string,
-  spec: FieldSpec,
-  push: (value: string, msg: string) => void,
-): ValueSet | undefined {
-  const bits = new Uint8Array(spec.max + 1);
+/** Reports a problem with `value`. */
+type Push = (value: string, msg: string) => void;
+
+/** A whole number within the field's range, or undefined (reported). */
+function parseNumber(s: string, spec: FieldSpec, push: Push): number | undefined {
   const range = `${spec.min}-${spec.max}`;
-  const num = (s: string): number | undefined => {
-    if (!/^\d+$/.test(s)) {
-      push(s, `"${s}" is not a number (allowed ${range})`);
-      return undefined;
-    }
-    const n = Number(s);
-    if (n < spec.min || n > spec.max) {
-      push(s, `${n} is outside ${range}`);
-      return undefined;
-    }
-    return n;
-  };
+  if (!/^\d+$/.test(s)) {
+    push(s, `"${s}" is not a number (allowed ${range})`);
+    return undefined;
+  }
+  const n = Number(s);
+  if (n < spec.min || n > spec.max) {
+    push(s, `${n} is outside ${range}`);
+    return undefined;
+  }
+  return n;
+}
+
+/** The step of `item` (`/n`; 1 without one), or undefined (reported). */
+function parseStep(
+  item: string,
+  stepText: string | undefined,
+  extra: string | undefined,
+  spec: FieldSpec,
+  push: Push,
+): number | undefined {
+  if (extra === undefined && stepText === undefined) return 1;
+  const range = `${spec.min}-${spec.max}`;
+  if (extra !== undefined || !/^\d+$/.test(stepText ?? '') || Number(stepText) < 1) {
+    push(item, `step in "${item}" must be a whole number of at least 1 (values ${range})`);
+    return undefined;
+  }
+  const step = Number(stepText);
+  if (step > spec.max - spec.min + 1) {
+    push(
+      item,
+      `step ${step} in "${item}" is larger than the field (${spec.max - spec.min + 1} values, ${range})`,
+    );
+    return undefined;
+  }
+  return step;
+}
+
+/** The first and last value of `base` (`*`, `a-b`, `a`; `a/n` runs to the field's end), or undefined (reported). */
+function parseBounds(
+  item: string,
+  base: string,
+  stepped: boolean,
+  spec: FieldSpec,
+  push: Push,
+): [number, number] | undefined {
+  const range = `${spec.min}-${spec.max}`;
+  if (base === '*') return [spec.min, spec.max];
+  if (!base.includes('-')) {
+    const lo = parseNumber(base, spec, push);
+    return lo === undefined ? undefined : [lo, stepped ? spec.max : lo];
+  }
+  const [a = '', b = '', more] = base.split('-');
+  if (more !== undefined) {
+    push(item, `"${item}" is not a number, range or step (allowed ${range})`);
+    return undefined;
+  }
+  const [lo, hi] = [parseNumber(a, spec, push), parseNumber(b, spec, push)];
+  if (lo === undefined || hi === undefined) return undefined;
+  if (lo > hi) {
+    push(item, `range ${base} is reversed (allowed ${range}; split a wrap-around into two ranges)`);
+    return undefined;
+  }
+  return [lo, hi];
+}
+
+/** Parses one field; pushes issues and returns undefined when it is wrong. */
+function parseField(text: string, spec: FieldSpec, push: Push): ValueSet | undefined {
+  const bits = new Uint8Array(spec.max + 1);
   let ok = true;
   for (const item of text.split(',')) {
     if (item === '') {
-      push(text, `empty list item in "${text}" (allowed ${range})`);
+      push(text, `empty list item in "${text}" (allowed ${spec.min}-${spec.max})`);
       ok = false;
       continue;
     }
     const [base = '', stepText, extra] = item.split('/');
-    let step = 1;
-    if (extra !== undefined || stepText !== undefined) {
-      if (extra !== undefined || !/^\d+$/.test(stepText ?? '') || Number(stepText) < 1) {
-        push(item, `step in "${item}" must be a whole number of at least 1 (values ${range})`);
-        ok = false;
-        continue;
-      }
-      step = Number(stepText);
-      if (step > spec.max - spec.min + 1) {
-        push(
-          item,
-          `step ${step} in "${item}" is larger than the field (${spec.max - spec.min + 1} values, ${range})`,
-        );
-        ok = false;
-        continue;
-      }
-    }
-    let lo: number | undefined;
-    let hi: number | undefined;
-    if (base === '*') [lo, hi] = [spec.min, spec.max];
-    else if (base.includes('-')) {
-      const [a = '', b = '', more] = base.split('-');
-      if (more !== undefined) {
-        push(item, `"${item}" is not a number, range or step (allowed ${range})`);
-        ok = false;
-        continue;
-      }
-      [lo, hi] = [num(a), num(b)];
-      if (lo !== undefined && hi !== undefined && lo > hi) {
-        push(item, `range ${base} is reversed (allowed ${range}; split a wrap-around into two ranges)`);
-        ok = false;
-        continue;
-      }
-    } else {
-      lo = num(base);
-      hi = stepText === undefined ? lo : spec.max;
-    }
-    if (lo === undefined || hi === undefined) {
+    const step = parseStep(item, stepText, extra, spec, push);
+    const bounds =
+      step === undefined ? undefined : parseBounds(item, base, stepText !== undefined, spec, push);
+    if (step === undefined || bounds === undefined) {
       ok = false;
       continue;
     }
-    for (let v = lo; v <= hi; v += step) bits[v] = 1;
+    for (let v = bounds[0]; v <= bounds[1]; v += step) bits[v] = 1;
   }
   return ok ? new ValueSet(spec, bits) : undefined;
 }

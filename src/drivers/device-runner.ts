@@ -20,6 +20,7 @@ import { systemClock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { silentLogger } from '../util/log.js';
 import { AgentError, describeError } from '../util/errors.js';
+import { doublingBackoff } from '../util/backoff.js';
 import { DriverNotOpenError, NotAnActuatorError } from './errors.js';
 import { callWithTimeout } from './timeout.js';
 import { checkReadings } from './reading.js';
@@ -29,8 +30,7 @@ import { cronTrigger, intervalTrigger } from './trigger.js';
 
 /** Backoff before reopen attempt `attempt` (0-based): 1 s doubling to 5 min, ±20 % jitter. */
 export function driverOpenBackoffMs(attempt: number, random: () => number = Math.random): number {
-  const base = Math.min(300_000, 1000 * 2 ** Math.min(attempt, 20));
-  return Math.round(base * (0.8 + 0.4 * random()));
+  return doublingBackoff({ floorMs: 1000, capMs: 300_000, jitter: 0.2, random })(attempt);
 }
 
 /** How long `stop` waits for a sample under way. */

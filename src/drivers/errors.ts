@@ -2,7 +2,7 @@
  * Named errors of the drivers layer. Tests and logs match on `code`, never on the message.
  * A driver error never stops the agent: the sampler counts it and shows it in `status`.
  */
-import { AgentError } from '../util/errors.js';
+import { AgentError, messageOf } from '../util/errors.js';
 
 /** The device file names a driver this build does not have. */
 export class UnknownDriverError extends AgentError {
@@ -183,8 +183,4 @@ export class SensorBadValueError extends AgentError {
   constructor(code: 'SENSOR_CRC_ERROR' | 'SENSOR_BAD_VALUE', message: string, hint: string) {
     super(code, message, { retryable: true, hint });
   }
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

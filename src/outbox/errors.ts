@@ -1,27 +1,23 @@
-import { AgentError } from '../util/errors.js';
+import { AgentError, errCode, errorKind, messageOf } from '../util/errors.js';
+
+export { errCode };
 
 /** Nothing more can be buffered: the bound or the disk is reached and no lower-priority entry is left to evict. */
-export class OutboxFullError extends AgentError {
+export class OutboxFullError extends errorKind({
+  code: 'OUTBOX_FULL',
+  retryable: true,
+  hint: 'the registrar has been unreachable for long: raise buffer.maxBytes, free disk space, or check the link',
+}) {
   override readonly name = 'OutboxFullError';
-  constructor(message: string, cause?: unknown) {
-    super('OUTBOX_FULL', message, {
-      retryable: true,
-      hint: 'the registrar has been unreachable for long: raise buffer.maxBytes, free disk space, or check the link',
-      cause,
-    });
-  }
 }
 
 /** The store's filesystem refused a write for lack of space (ENOSPC, EDQUOT). */
-export class OutboxNoSpaceError extends AgentError {
+export class OutboxNoSpaceError extends errorKind({
+  code: 'OUTBOX_NO_SPACE',
+  retryable: true,
+  hint: 'the state directory filesystem is full: free space or lower buffer.maxBytes',
+}) {
   override readonly name = 'OutboxNoSpaceError';
-  constructor(message: string, cause?: unknown) {
-    super('OUTBOX_NO_SPACE', message, {
-      retryable: true,
-      hint: 'the state directory filesystem is full: free space or lower buffer.maxBytes',
-      cause,
-    });
-  }
 }
 
 /** The state directory cannot be created or written; found at open, before anything is buffered. */
@@ -31,7 +27,7 @@ export class OutboxDirError extends AgentError {
     readonly dir: string,
     cause?: unknown,
   ) {
-    super('OUTBOX_DIR_UNWRITABLE', `outbox directory ${dir} is not writable: ${errMessage(cause)}`, {
+    super('OUTBOX_DIR_UNWRITABLE', `outbox directory ${dir} is not writable: ${messageOf(cause)}`, {
       hint: 'check stateDir in the configuration and that the service user owns it (systemd StateDirectory=)',
       cause,
     });
@@ -42,7 +38,7 @@ export class OutboxDirError extends AgentError {
 export class OutboxIoError extends AgentError {
   override readonly name = 'OutboxIoError';
   constructor(message: string, cause?: unknown) {
-    super('OUTBOX_IO', `${message}: ${errMessage(cause)}`, {
+    super('OUTBOX_IO', `${message}: ${messageOf(cause)}`, {
       retryable: true,
       hint: 'the storage device reported an error: check the SD card or disk (dmesg)',
       cause,
@@ -51,11 +47,11 @@ export class OutboxIoError extends AgentError {
 }
 
 /** The record cannot be stored at all (stream name or payload too large). */
-export class OutboxRecordError extends AgentError {
+export class OutboxRecordError extends errorKind({
+  code: 'OUTBOX_RECORD_INVALID',
+  hint: 'this is a bug in the caller: report it',
+}) {
   override readonly name = 'OutboxRecordError';
-  constructor(message: string) {
-    super('OUTBOX_RECORD_INVALID', message, { hint: 'this is a bug in the caller: report it' });
-  }
 }
 
 /** The store was closed; no further operations are accepted. */
@@ -70,17 +66,4 @@ export class OutboxClosedError extends AgentError {
 export function isNoSpace(err: unknown): boolean {
   const code = errCode(err);
   return code === 'ENOSPC' || code === 'EDQUOT';
-}
-
-/** The `code` of a Node system error, if any. */
-export function errCode(err: unknown): string | undefined {
-  if (typeof err === 'object' && err !== null) {
-    const code = (err as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-  }
-  return undefined;
-}
-
-function errMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -6,10 +6,10 @@
 import { PrimitiveInvalidError } from './errors.js';
 import { REQUEST_PARAMS, RESPONSE_PARAMS, type ParamType } from './parameters.js';
 import type { Primitive } from './primitive.js';
+import { isPlainObject } from '../util/plain-object.js';
 
-export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
-}
+/** Re-exported for this layer's modules: the one definition lives in util/. */
+export { isPlainObject };
 
 function typeOk(v: unknown, t: ParamType): boolean {
   switch (t) {

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { errCode } from './errors.js';
 
 export interface AtomicWriteOptions {
   /**
@@ -83,7 +84,7 @@ export async function fsyncDir(dir: string): Promise<void> {
   } catch (err) {
     // Some filesystems (e.g. certain FUSE or network mounts) refuse fsync on a directory; the
     // rename has happened, only its durability is weaker there, so that one case is not fatal.
-    if (!isCode(err, 'EINVAL') && !isCode(err, 'EISDIR')) throw err;
+    if (errCode(err) !== 'EINVAL' && errCode(err) !== 'EISDIR') throw err;
   } finally {
     await fh.close();
   }
@@ -95,12 +96,8 @@ export function fsyncDirSync(dir: string): void {
   try {
     fs.fsyncSync(fd);
   } catch (err) {
-    if (!isCode(err, 'EINVAL') && !isCode(err, 'EISDIR')) throw err;
+    if (errCode(err) !== 'EINVAL' && errCode(err) !== 'EISDIR') throw err;
   } finally {
     fs.closeSync(fd);
   }
-}
-
-function isCode(err: unknown, code: string): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
 }

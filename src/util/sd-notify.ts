@@ -81,6 +81,31 @@ export function watchdogIntervalFromEnv(env: NodeJS.ProcessEnv, pid: number): nu
   return Math.max(1, Math.floor(usec / 2000));
 }
 
+/** `watchdogIntervalFromEnv`, with a warning when systemd's watchdog is set for another process. */
+function ourWatchdogIntervalMs(env: NodeJS.ProcessEnv, pid: number, logger: Logger): number | undefined {
+  const intervalMs = watchdogIntervalFromEnv(env, pid);
+  if (env['WATCHDOG_USEC'] !== undefined && intervalMs === undefined) {
+    logger.warn('WATCHDOG_USEC is set but the watchdog is not ours; no pings will be sent', {
+      watchdogPid: env['WATCHDOG_PID'],
+      pid,
+    });
+  }
+  return intervalMs;
+}
+
+/**
+ * The environment for `systemd-notify`. The service's may hold credentials
+ * (M2M_AGENT_*_CREDENTIALS from the unit's EnvironmentFile): the child gets everything else, as
+ * before, but not those.
+ */
+function withoutCredentials(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      ([k]) => !/^M2M_AGENT_\w*CREDENTIALS$/.test(k) && k !== 'CREDENTIALS_DIRECTORY',
+    ),
+  );
+}
+
 /** Creates the notifier; a no-op object when `NOTIFY_SOCKET` is not set. */
 export function createSdNotifier(opts: SdNotifierOptions = {}): SdNotifier {
   const env = opts.env ?? process.env;
@@ -91,21 +116,9 @@ export function createSdNotifier(opts: SdNotifierOptions = {}): SdNotifier {
   const pid = opts.pid ?? process.pid;
   const socket = env['NOTIFY_SOCKET'];
   const enabled = socket !== undefined && socket !== '';
-  const watchdogIntervalMs = enabled ? watchdogIntervalFromEnv(env, pid) : undefined;
-  if (enabled && env['WATCHDOG_USEC'] !== undefined && watchdogIntervalMs === undefined) {
-    logger.warn('WATCHDOG_USEC is set but the watchdog is not ours; no pings will be sent', {
-      watchdogPid: env['WATCHDOG_PID'],
-      pid,
-    });
-  }
+  const watchdogIntervalMs = enabled ? ourWatchdogIntervalMs(env, pid, logger) : undefined;
   let pingInFlight = false;
-  // The service's environment may hold credentials (M2M_AGENT_*_CREDENTIALS from the unit's
-  // EnvironmentFile): the child gets everything else, as before, but not those.
-  const childEnv: NodeJS.ProcessEnv = Object.fromEntries(
-    Object.entries(env).filter(
-      ([k]) => !/^M2M_AGENT_\w*CREDENTIALS$/.test(k) && k !== 'CREDENTIALS_DIRECTORY',
-    ),
-  );
+  const childEnv = withoutCredentials(env);
 
   const send = async (args: readonly string[], what: string): Promise<void> => {
     if (!enabled) return;

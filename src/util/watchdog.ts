@@ -45,84 +45,94 @@ export interface Watchdog {
 
 /** Starts ticking immediately (first check at once: systemd's watchdog runs from service start). */
 export function startWatchdog(opts: WatchdogOptions): Watchdog {
-  const { intervalMs, notifier, healthCheck } = opts;
-  if (!Number.isFinite(intervalMs) || intervalMs <= 0)
-    throw new RangeError(`intervalMs must be > 0, got ${intervalMs}`);
-  const clock = opts.clock ?? systemClock;
-  const logger = (opts.logger ?? silentLogger).child({ component: 'watchdog' });
-  const maxLagMs = opts.maxLagMs ?? intervalMs / 2;
-  const st: WatchdogState = { pings: 0, skipped: 0, lastSkipReason: undefined, lastLagMs: 0 };
-  let stopped = false;
-  let checking = false;
-  let handle: TimerHandle | undefined;
+  if (!Number.isFinite(opts.intervalMs) || opts.intervalMs <= 0)
+    throw new RangeError(`intervalMs must be > 0, got ${opts.intervalMs}`);
+  const watchdog = new TickingWatchdog(opts);
+  watchdog.schedule(0);
+  return watchdog;
+}
 
-  const skip = (
-    reason: NonNullable<WatchdogState['lastSkipReason']>,
-    fields: Record<string, unknown>,
-  ): void => {
-    st.skipped++;
-    // Log the transition into a bad state, not every tick.
-    if (st.lastSkipReason !== reason) logger.warn('watchdog ping withheld', { reason, ...fields });
-    st.lastSkipReason = reason;
-  };
+/** A tick per interval: measure the timer's lag, run the health check, then ping or say why not. */
+class TickingWatchdog implements Watchdog {
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly maxLagMs: number;
+  private readonly st: WatchdogState = { pings: 0, skipped: 0, lastSkipReason: undefined, lastLagMs: 0 };
+  private stopped = false;
+  private checking = false;
+  private handle: TimerHandle | undefined;
 
-  const runCheck = async (): Promise<boolean> => {
-    try {
-      return await healthCheck();
-    } catch (err) {
-      logger.error('health check failed', { error: describeError(err) });
-      return false;
-    }
-  };
+  constructor(private readonly opts: WatchdogOptions) {
+    this.clock = opts.clock ?? systemClock;
+    this.logger = (opts.logger ?? silentLogger).child({ component: 'watchdog' });
+    this.maxLagMs = opts.maxLagMs ?? opts.intervalMs / 2;
+  }
 
-  const tick = async (lagMs: number): Promise<void> => {
-    st.lastLagMs = lagMs;
-    if (lagMs > maxLagMs) {
-      skip('lag', { lagMs: Math.round(lagMs), maxLagMs });
-      return;
-    }
-    if (checking) {
-      skip('check-pending', {});
-      return;
-    }
-    checking = true;
-    let healthy: boolean;
-    try {
-      healthy = await runCheck();
-    } finally {
-      checking = false;
-    }
-    if (stopped) return;
-    if (!healthy) {
-      skip('unhealthy', {});
-      return;
-    }
-    if (st.lastSkipReason !== undefined) logger.info('watchdog pings resumed', { after: st.lastSkipReason });
-    st.lastSkipReason = undefined;
-    if ((await notifier.watchdogPing()) !== false) st.pings++;
-  };
+  stop(): void {
+    this.stopped = true;
+    if (this.handle !== undefined) this.clock.clearTimeout(this.handle);
+  }
 
-  const schedule = (delayMs: number): void => {
-    const dueAt = clock.monotonicMs() + delayMs;
-    handle = clock.setTimeout(() => {
-      if (stopped) return;
-      const lagMs = Math.max(0, clock.monotonicMs() - dueAt);
-      schedule(intervalMs);
-      tick(lagMs).catch((err: unknown) => {
-        logger.error('watchdog tick failed', { error: describeError(err) });
+  state(): Readonly<WatchdogState> {
+    return { ...this.st };
+  }
+
+  schedule(delayMs: number): void {
+    const dueAt = this.clock.monotonicMs() + delayMs;
+    this.handle = this.clock.setTimeout(() => {
+      if (this.stopped) return;
+      const lagMs = Math.max(0, this.clock.monotonicMs() - dueAt);
+      this.schedule(this.opts.intervalMs);
+      this.tick(lagMs).catch((err: unknown) => {
+        this.logger.error('watchdog tick failed', { error: describeError(err) });
       });
     }, delayMs);
-    handle.unref?.();
-  };
-  schedule(0);
+    this.handle.unref?.();
+  }
 
-  return {
-    stop: () => {
-      stopped = true;
-      if (handle !== undefined) clock.clearTimeout(handle);
-    },
-    state: () => ({ ...st }),
-  };
+  private async tick(lagMs: number): Promise<void> {
+    this.st.lastLagMs = lagMs;
+    if (lagMs > this.maxLagMs) {
+      this.skip('lag', { lagMs: Math.round(lagMs), maxLagMs: this.maxLagMs });
+      return;
+    }
+    if (this.checking) {
+      this.skip('check-pending', {});
+      return;
+    }
+    this.checking = true;
+    let healthy: boolean;
+    try {
+      healthy = await this.runCheck();
+    } finally {
+      this.checking = false;
+    }
+    if (this.stopped) return;
+    if (!healthy) {
+      this.skip('unhealthy', {});
+      return;
+    }
+    if (this.st.lastSkipReason !== undefined)
+      this.logger.info('watchdog pings resumed', { after: this.st.lastSkipReason });
+    this.st.lastSkipReason = undefined;
+    if ((await this.opts.notifier.watchdogPing()) !== false) this.st.pings++;
+  }
+
+  private async runCheck(): Promise<boolean> {
+    try {
+      return await this.opts.healthCheck();
+    } catch (err) {
+      this.logger.error('health check failed', { error: describeError(err) });
+      return false;
+    }
+  }
+
+  private skip(reason: NonNullable<WatchdogState['lastSkipReason']>, fields: Record<string, unknown>): void {
+    this.st.skipped++;
+    // Log the transition into a bad state, not every tick.
+    if (this.st.lastSkipReason !== reason) this.logger.warn('watchdog ping withheld', { reason, ...fields });
+    this.st.lastSkipReason = reason;
+  }
 }
 
 /**

@@ -242,6 +242,12 @@ test('encode refuses characters and names XML 1.0 cannot carry', () => {
 
 test('malformed XML gives CODEC_MALFORMED, with the rqi when it can be found', () => {
   throwsCode(() => xmlCodec.decode('garbage'), 'CODEC_MALFORMED');
+  // XML 1.0 2.2: C0 control characters other than tab, LF and CR are not characters of a document.
+  throwsCode(
+    () => xmlCodec.decode(`<m2m:rqp ${NS}><op>1</op><to>x</to><rqi>t0</rqi><pc>\u0001</pc></m2m:rqp>`),
+    'CODEC_MALFORMED',
+    't0',
+  );
   throwsCode(() => xmlCodec.decode(''), 'CODEC_MALFORMED');
   throwsCode(() => xmlCodec.decode(`<m2m:rqp ${NS}><op>1</op><rqi>t1</rqi><to>x`), 'CODEC_MALFORMED', 't1');
   throwsCode(

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { Link, type LinkOptions } from '../../src/connectivity/link.js';
 import { parseSchedule } from '../../src/connectivity/schedule.js';
-import { exponentialBackoff } from '../../src/connectivity/backoff.js';
+import { exponentialBackoff } from '../../src/util/backoff.js';
 import type { CloseInfo, Connection } from '../../src/binding/ws/types.js';
 import { codecFor } from '../../src/codec/index.js';
 import { ManualClock, type TimerHandle } from '../../src/util/clock.js';

@@ -14,7 +14,7 @@ import {
   type ResponsePrimitive,
 } from '../../protocol/primitive.js';
 import type { Clock } from '../../util/clock.js';
-import { describeError } from '../../util/errors.js';
+import { describeError, errCode } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
 import { Correlator } from './correlator.js';
 import { WsLinkClosedError, WsMessageTooLargeError, WsProtocolError, type WsError } from './errors.js';
@@ -305,14 +305,10 @@ export class WsConnection implements Connection {
       closeCode: code,
       reason,
       local: info.local,
-      code: this.fault ? codeOf(this.fault) : undefined,
+      code: this.fault ? errCode(this.fault) : undefined,
     });
     this.resolveClosed(info);
   }
-}
-
-function codeOf(err: Error): string | undefined {
-  return 'code' in err && typeof err.code === 'string' ? err.code : undefined;
 }
 
 function toBuffer(data: WebSocket.RawData): Buffer {

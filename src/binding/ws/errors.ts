@@ -2,7 +2,10 @@
  * Named errors of the WebSocket binding client. Tests and logs match on `code`, never on message
  * text. `retryable` tells the link manager whether reconnecting later may help.
  */
-import { AgentError } from '../../util/errors.js';
+import { AgentError, errorKind } from '../../util/errors.js';
+import { TLS_FAILURES, type TlsFailure } from './tls-failure.js';
+
+export type { TlsFailure };
 
 /** Base class of every binding error, so callers can tell binding faults apart. */
 export class WsError extends AgentError {
@@ -10,11 +13,11 @@ export class WsError extends AgentError {
 }
 
 /** The connect options are unusable (bad URL, empty or unknown subprotocol offer, bad proxy URL). */
-export class WsOptionsError extends WsError {
+export class WsOptionsError extends errorKind(
+  { code: 'WS_BAD_OPTIONS', hint: 'fix the registrar settings in the configuration' },
+  WsError,
+) {
   override readonly name = 'WsOptionsError';
-  constructor(message: string) {
-    super('WS_BAD_OPTIONS', message, { hint: 'fix the registrar settings in the configuration' });
-  }
 }
 
 /** The server accepted the upgrade without selecting any subprotocol (TS-0020 requires one). */
@@ -116,47 +119,6 @@ export class WsConnectFailedError extends WsError {
     });
   }
 }
-
-/** Which certificate a TLS failure is about, so the hint can say which one to fix. */
-export type TlsFailure =
-  | 'server-untrusted'
-  | 'name-mismatch'
-  | 'server-expired'
-  | 'client-refused'
-  | 'client-required'
-  | 'key-mismatch'
-  | 'other';
-
-const TLS_FAILURES: Record<TlsFailure, { code: string; hint: string }> = {
-  'server-untrusted': {
-    code: 'WS_TLS_SERVER_UNTRUSTED',
-    hint: "the registrar's certificate is not signed by a CA the agent trusts: set registrar.tls.ca to the PEM of the CA that signed it",
-  },
-  'name-mismatch': {
-    code: 'WS_TLS_NAME_MISMATCH',
-    hint: "the registrar's certificate is not issued for the host in registrar.url: use a name from its subjectAltName in the URL, or have the registrar certificate reissued for this name",
-  },
-  'server-expired': {
-    code: 'WS_TLS_CERT_EXPIRED',
-    hint: "the registrar's certificate is expired or not yet valid: check the board's clock (NTP), or have the registrar certificate renewed",
-  },
-  'client-refused': {
-    code: 'WS_TLS_CLIENT_CERT_REFUSED',
-    hint: 'the registrar refused the client certificate registrar.tls.cert: it must be signed by a CA the registrar trusts, be valid now, and be known to the registrar',
-  },
-  'client-required': {
-    code: 'WS_TLS_CLIENT_CERT_REFUSED',
-    hint: 'the registrar requires a client certificate: set registrar.tls.cert and registrar.tls.key',
-  },
-  'key-mismatch': {
-    code: 'WS_TLS_KEY_MISMATCH',
-    hint: 'registrar.tls.key is not the private key of registrar.tls.cert: give the matching pair (`m2m-agent check` compares them)',
-  },
-  other: {
-    code: 'WS_TLS_FAILED',
-    hint: 'the TLS handshake failed: check registrar.tls (ca, cert, key) against the registrar TLS settings',
-  },
-};
 
 /** TLS failed; `failure` says which certificate is at fault and the code and hint follow from it. */
 export class WsTlsError extends WsError {

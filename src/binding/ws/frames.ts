@@ -7,6 +7,7 @@
 import { jsonCodec, type Codec } from '../../codec/index.js';
 import type { Primitive } from '../../protocol/primitive.js';
 import { WsFrameTypeError, WsMessageMalformedError, type WsError } from './errors.js';
+import { messageOf } from '../../util/errors.js';
 
 /** An encoded message ready for `ws.send`. */
 export interface OutgoingFrame {
@@ -64,7 +65,7 @@ export function decodeFrame(
     return { ok: true, primitive, bytes };
   } catch (err) {
     const rqi = rqiOf(err) ?? (use.frame === 'text' ? recoverRqiFromText(data.toString('utf8')) : undefined);
-    const detail = err instanceof Error ? err.message : String(err);
+    const detail = messageOf(err);
     // The codec's own error (CODEC_MALFORMED, PRIMITIVE_INVALID) stays reachable as the cause.
     return { ok: false, bytes, error: new WsMessageMalformedError(rqi, detail, err), rqi, closeCode: 1007 };
   }

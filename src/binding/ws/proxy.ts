@@ -1,27 +1,14 @@
 /**
- * HTTP CONNECT tunnel (RFC 9110 9.3.6) to reach the registrar through a proxy (TS-0020 5.2: "Via a
- * proxy: CONNECT host:port first"). The tunnelled socket is then handed to `ws`, wrapped in TLS
- * by the caller for `wss://`.
+ * Reaching the registrar through an HTTP proxy (TS-0020 5.2: "Via a proxy: CONNECT host:port
+ * first"): `https-proxy-agent` opens the CONNECT tunnel (RFC 9110 9.3.6), with `Proxy-Authorization`
+ * from the URL's `user:pass`, and wraps it in TLS for `wss://`; `ws` takes it as its `agent`. This
+ * file checks the proxy URL and names the proxy's refusals.
  */
-import http from 'node:http';
-import type { Socket } from 'node:net';
-import {
-  WsConnectFailedError,
-  WsConnectionRefusedError,
-  WsOptionsError,
-  WsProxyRefusedError,
-} from './errors.js';
+import type { Agent, ClientRequest } from 'node:http';
+import { WsOptionsError, WsProxyRefusedError } from './errors.js';
 
-/** A parsed `http://[user:pass@]host:port` proxy address. */
-export interface ProxyAddress {
-  readonly host: string;
-  readonly port: number;
-  /** `Basic ...` value for `Proxy-Authorization`, when the URL carries credentials. */
-  readonly authorization: string | undefined;
-}
-
-/** Parses the proxy URL; throws `WsOptionsError` for anything but `http://host[:port]`. */
-export function parseProxyUrl(url: string): ProxyAddress {
+/** Parses the proxy URL; throws `WsOptionsError` for anything but `http://[user:pass@]host[:port]`. */
+export function parseProxyUrl(url: string): URL {
   let u: URL;
   try {
     u = new URL(url);
@@ -29,73 +16,48 @@ export function parseProxyUrl(url: string): ProxyAddress {
     throw new WsOptionsError(`proxy "${url}" is not a URL`);
   }
   if (u.protocol !== 'http:') throw new WsOptionsError(`proxy "${url}": only http:// proxies are supported`);
-  const user = decodeURIComponent(u.username);
-  const pass = decodeURIComponent(u.password);
-  return {
-    host: u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname,
-    port: u.port === '' ? 80 : Number(u.port),
-    authorization: user || pass ? `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}` : undefined,
-  };
+  return u;
+}
+
+/** `host:port` of the proxy, as named in connect errors and logs (never its credentials). */
+export function proxyAddress(proxy: URL): string {
+  return `${proxy.hostname}:${proxy.port === '' ? 80 : proxy.port}`;
 }
 
 /**
- * Opens a tunnel to `target` (`host:port`) and resolves with the raw socket once the proxy
- * answered 2xx. Rejects with `WS_PROXY_REFUSED` (with the status) otherwise, or with a connect
- * error naming the proxy. Aborting the signal destroys the attempt.
+ * An agent for `ws` that tunnels through `proxy`. Aborting `signal` destroys the socket to the
+ * proxy, also while the proxy has not answered the CONNECT yet. Loaded on first use: most boards
+ * have no proxy. The credentials go in as a header, not in the URL: the agent's debug output
+ * (`DEBUG=https-proxy-agent`) prints the URL.
  */
-export function openTunnel(proxy: ProxyAddress, target: string, signal?: AbortSignal): Promise<Socket> {
-  const abortError = (): Error =>
-    signal?.reason instanceof Error ? signal.reason : new Error('tunnel aborted');
-  if (signal?.aborted) return Promise.reject(abortError());
-  return new Promise<Socket>((resolve, reject) => {
-    const headers: Record<string, string> = { Host: target };
-    if (proxy.authorization) headers['Proxy-Authorization'] = proxy.authorization;
-    const req = http.request({
-      host: proxy.host,
-      port: proxy.port,
-      method: 'CONNECT',
-      path: target,
-      headers,
-      agent: false,
-    });
-    const where = `proxy ${proxy.host}:${proxy.port}`;
-    let done = false;
-    const finish = (err: Error | undefined, socket?: Socket): void => {
-      if (done) {
-        socket?.destroy();
-        return;
-      }
-      done = true;
-      signal?.removeEventListener('abort', onAbort);
-      if (err) reject(err);
-      else if (socket) resolve(socket);
-    };
-    const onAbort = (): void => {
-      finish(abortError());
-      req.destroy();
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    req.on('connect', (res, socket, head) => {
-      const status = res.statusCode ?? 0;
-      if (status < 200 || status >= 300) {
-        socket.destroy();
-        finish(new WsProxyRefusedError(status, target));
-        return;
-      }
-      // Bytes the proxy sent past its reply belong to the tunnelled stream.
-      if (head.length > 0) socket.unshift(head);
-      finish(undefined, socket);
-    });
-    req.on('response', (res) => {
-      // A proxy that does not do CONNECT answers like a normal request.
-      res.resume();
-      req.destroy();
-      finish(new WsProxyRefusedError(res.statusCode ?? 0, target));
-    });
-    req.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ECONNREFUSED') finish(new WsConnectionRefusedError(where, err));
-      else finish(new WsConnectFailedError(where, err.code, err.message, err));
-    });
-    req.end();
+export async function proxyAgent(proxy: URL, signal: AbortSignal): Promise<Agent> {
+  const { HttpsProxyAgent } = await import('https-proxy-agent');
+  const bare = new URL(proxy.href);
+  bare.username = '';
+  bare.password = '';
+  const user = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+  const headers =
+    proxy.username || proxy.password
+      ? { 'Proxy-Authorization': `Basic ${Buffer.from(user).toString('base64')}` }
+      : {};
+  return new HttpsProxyAgent(bare, { signal, headers });
+}
+
+/**
+ * Calls `onRefused` with `WS_PROXY_REFUSED` when the proxy answers the CONNECT of `req` to `target`
+ * (`host:port`) with anything but 200 (the agent then hands the proxy's reply to `ws` as the
+ * upgrade response), and `onAnswered` once the proxy answered at all: later failures are the
+ * registrar's.
+ */
+export function watchProxyAnswer(
+  req: ClientRequest,
+  target: string,
+  onAnswered: () => void,
+  onRefused: (err: WsProxyRefusedError) => void,
+): void {
+  req.once('proxyConnect', (res: { statusCode?: number }) => {
+    onAnswered();
+    const status = res.statusCode ?? 0;
+    if (status !== 200) onRefused(new WsProxyRefusedError(status, target));
   });
 }

@@ -4,7 +4,47 @@
  * certificate's). OpenSSL reports these as X509 verification codes, `ERR_SSL_*` alerts the peer
  * sent, or `ERR_OSSL_*` from loading our own material.
  */
-import type { TlsFailure } from './errors.js';
+/** Which certificate a TLS failure is about, so the hint can say which one to fix. */
+export type TlsFailure =
+  | 'server-untrusted'
+  | 'name-mismatch'
+  | 'server-expired'
+  | 'client-refused'
+  | 'client-required'
+  | 'key-mismatch'
+  | 'other';
+
+/** The code and hint of each kind of TLS failure (`WsTlsError`). */
+export const TLS_FAILURES: Record<TlsFailure, { code: string; hint: string }> = {
+  'server-untrusted': {
+    code: 'WS_TLS_SERVER_UNTRUSTED',
+    hint: "the registrar's certificate is not signed by a CA the agent trusts: set registrar.tls.ca to the PEM of the CA that signed it",
+  },
+  'name-mismatch': {
+    code: 'WS_TLS_NAME_MISMATCH',
+    hint: "the registrar's certificate is not issued for the host in registrar.url: use a name from its subjectAltName in the URL, or have the registrar certificate reissued for this name",
+  },
+  'server-expired': {
+    code: 'WS_TLS_CERT_EXPIRED',
+    hint: "the registrar's certificate is expired or not yet valid: check the board's clock (NTP), or have the registrar certificate renewed",
+  },
+  'client-refused': {
+    code: 'WS_TLS_CLIENT_CERT_REFUSED',
+    hint: 'the registrar refused the client certificate registrar.tls.cert: it must be signed by a CA the registrar trusts, be valid now, and be known to the registrar',
+  },
+  'client-required': {
+    code: 'WS_TLS_CLIENT_CERT_REFUSED',
+    hint: 'the registrar requires a client certificate: set registrar.tls.cert and registrar.tls.key',
+  },
+  'key-mismatch': {
+    code: 'WS_TLS_KEY_MISMATCH',
+    hint: 'registrar.tls.key is not the private key of registrar.tls.cert: give the matching pair (`m2m-agent check` compares them)',
+  },
+  other: {
+    code: 'WS_TLS_FAILED',
+    hint: 'the TLS handshake failed: check registrar.tls (ca, cert, key) against the registrar TLS settings',
+  },
+};
 
 /** What the handshake knew when it failed. */
 export interface TlsContext {

@@ -15,13 +15,12 @@ import { serialport } from './serialport-module.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
 import { describeError } from '../../util/errors.js';
+import { doublingBackoff } from '../../util/backoff.js';
 import { DriverNotOpenError, SerialOpenError } from '../errors.js';
 import type { SerialSettings } from './settings.js';
 
 /** Delay before reopen attempt `attempt` (0-based): 0.5 s doubling to 30 s. */
-export function serialReopenDelayMs(attempt: number): number {
-  return Math.min(30_000, 500 * 2 ** Math.min(attempt, 16));
-}
+export const serialReopenDelayMs = doublingBackoff({ floorMs: 500, capMs: 30_000 });
 
 /** What a `SerialConnection` needs. */
 export interface SerialConnectionOptions {

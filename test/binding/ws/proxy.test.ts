@@ -1,9 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import type { Agent } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
+import { connect } from '../../../src/binding/ws/client.js';
 import { WsError } from '../../../src/binding/ws/errors.js';
-import { openTunnel, parseProxyUrl } from '../../../src/binding/ws/proxy.js';
+import { parseProxyUrl, proxyAddress, proxyAgent } from '../../../src/binding/ws/proxy.js';
+import { ManualClock } from '../../../src/util/clock.js';
 import { ConnectProxy } from '../../helpers/connect-proxy.js';
 
 async function failure(p: Promise<unknown>): Promise<WsError> {
@@ -16,18 +19,14 @@ async function failure(p: Promise<unknown>): Promise<WsError> {
   assert.fail('expected a rejection');
 }
 
-test('parseProxyUrl reads host, port and credentials', () => {
-  assert.deepEqual(parseProxyUrl('http://proxy.lan:3128'), {
-    host: 'proxy.lan',
-    port: 3128,
-    authorization: undefined,
-  });
-  assert.deepEqual(parseProxyUrl('http://u%40x:p%3Aw@10.0.0.1'), {
-    host: '10.0.0.1',
-    port: 80,
-    authorization: `Basic ${Buffer.from('u@x:p:w').toString('base64')}`,
-  });
-  assert.equal(parseProxyUrl('http://[::1]:8080').host, '::1');
+test('parseProxyUrl takes http:// proxies with or without credentials, and names them without', () => {
+  const plain = parseProxyUrl('http://proxy.lan:3128');
+  assert.equal(proxyAddress(plain), 'proxy.lan:3128');
+  const withCredentials = parseProxyUrl('http://u%40x:p%3Aw@10.0.0.1');
+  assert.equal(proxyAddress(withCredentials), '10.0.0.1:80');
+  assert.equal(decodeURIComponent(withCredentials.username), 'u@x');
+  assert.equal(decodeURIComponent(withCredentials.password), 'p:w');
+  assert.equal(proxyAddress(parseProxyUrl('http://[::1]:8080')), '[::1]:8080');
   for (const bad of ['https://p:1', 'proxy:3128', '']) {
     assert.throws(
       () => parseProxyUrl(bad),
@@ -36,50 +35,74 @@ test('parseProxyUrl reads host, port and credentials', () => {
   }
 });
 
-test('openTunnel returns a socket that reaches the target', async () => {
-  const conns: net.Socket[] = [];
-  const target = net.createServer((s) => {
-    conns.push(s);
-    s.pipe(s); // echo
+test('the proxy agent holds no credentials in its URL (debug output prints it), only in the header', async () => {
+  const agent = (await proxyAgent(
+    parseProxyUrl('http://u%40x:p%3Aw@127.0.0.1:3128'),
+    new AbortController().signal,
+  )) as Agent & {
+    proxy: URL;
+    proxyHeaders: Record<string, string>;
+  };
+  assert.equal(agent.proxy.href, 'http://127.0.0.1:3128/');
+  assert.deepEqual(agent.proxyHeaders, {
+    'Proxy-Authorization': `Basic ${Buffer.from('u@x:p:w').toString('base64')}`,
   });
-  target.listen(0, '127.0.0.1');
-  await once(target, 'listening');
-  const port = (target.address() as AddressInfo).port;
-  const proxy = await ConnectProxy.start();
-  try {
-    const socket = await openTunnel(parseProxyUrl(proxy.url()), `127.0.0.1:${port}`);
-    socket.write('hello through the tunnel');
-    const [echo] = (await once(socket, 'data')) as [Buffer];
-    assert.equal(echo.toString(), 'hello through the tunnel');
-    assert.deepEqual(proxy.requests, [{ target: `127.0.0.1:${port}`, authorization: undefined }]);
-    socket.destroy();
-  } finally {
-    await proxy.close();
-    for (const s of conns) s.destroy();
-    await new Promise<void>((r) =>
-      target.close(() => {
-        r();
-      }),
-    );
-  }
 });
 
-test('refusals carry the status; an aborted attempt rejects with the abort reason', async () => {
+test('refusals carry the status: 502 is retryable, 407 hints at credentials', async () => {
   const refusing = await ConnectProxy.start({ refuseStatus: 502 });
   const auth = await ConnectProxy.start({ credentials: 'a:b' });
   try {
-    const e502 = await failure(openTunnel(parseProxyUrl(refusing.url()), 'registrar:443'));
+    const e502 = await failure(
+      connect({ url: 'ws://registrar.test:443/', serializations: ['json'], proxy: refusing.url() }),
+    );
     assert.equal(e502.code, 'WS_PROXY_REFUSED');
     assert.equal(e502.retryable, true);
-    const e407 = await failure(openTunnel(parseProxyUrl(auth.url('a:wrong')), 'registrar:443'));
+    assert.deepEqual(refusing.requests, [{ target: 'registrar.test:443', authorization: undefined }]);
+    const e407 = await failure(
+      connect({ url: 'ws://registrar.test:443/', serializations: ['json'], proxy: auth.url('a:wrong') }),
+    );
     assert.equal((e407 as WsError & { status: number }).status, 407);
     assert.match(e407.hint ?? '', /credentials/);
-    const ac = new AbortController();
-    const reason = new WsError('WS_HANDSHAKE_TIMEOUT', 'late');
-    ac.abort(reason);
-    await assert.rejects(openTunnel(parseProxyUrl(auth.url('a:b')), 'registrar:443', ac.signal), reason);
   } finally {
     await refusing.close();
     await auth.close();
+  }
+});
+
+test('a proxy that never answers the CONNECT ends in a handshake timeout and its socket is closed', async () => {
+  const accepted: net.Socket[] = [];
+  const silent = net.createServer((s) => {
+    accepted.push(s);
+    s.resume(); // read the CONNECT, answer nothing
+    silent.emit('accepted', s);
+  });
+  silent.listen(0, '127.0.0.1');
+  await once(silent, 'listening');
+  const port = (silent.address() as AddressInfo).port;
+  const clock = new ManualClock();
+  try {
+    const attempt = failure(
+      connect({
+        url: 'ws://registrar.test/',
+        serializations: ['json'],
+        proxy: `http://127.0.0.1:${port}`,
+        handshakeTimeoutMs: 5_000,
+        clock,
+      }),
+    );
+    const [socket] = (await once(silent, 'accepted')) as [net.Socket];
+    const closed = once(socket, 'close');
+    clock.advance(5_000);
+    const err = await attempt;
+    assert.equal(err.code, 'WS_HANDSHAKE_TIMEOUT');
+    await closed;
+  } finally {
+    for (const s of accepted) s.destroy();
+    await new Promise<void>((r) =>
+      silent.close(() => {
+        r();
+      }),
+    );
   }
 });

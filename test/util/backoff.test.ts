@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { exponentialBackoff } from '../../src/connectivity/backoff.js';
-import { BackoffOptionsError } from '../../src/connectivity/errors.js';
+import { doublingBackoff, exponentialBackoff, stepBackoff } from '../../src/util/backoff.js';
+import { BackoffOptionsError } from '../../src/util/backoff.js';
 
 const fixed = (r: number) => (): number => r;
 
@@ -73,4 +73,28 @@ test('options that would allow a tight loop are refused with a named error', () 
       (err: unknown) => err instanceof BackoffOptionsError && err.code === 'BACKOFF_OPTIONS_INVALID',
     );
   }
+});
+
+test('doubling backoff: floor * factor^attempt up to the cap, no jitter unless asked', () => {
+  const serial = doublingBackoff({ floorMs: 500, capMs: 30_000 });
+  assert.deepEqual(
+    [0, 1, 2, 3, 6, 7, 1000, 5000].map(serial),
+    [500, 1000, 2000, 4000, 30_000, 30_000, 30_000, 30_000],
+  );
+});
+
+test('doubling backoff with ±20 % jitter scales each delay, also at the cap', () => {
+  const at = (r: number) => doublingBackoff({ floorMs: 1000, capMs: 300_000, jitter: 0.2, random: fixed(r) });
+  assert.deepEqual([0, 3, 30].map(at(0.5)), [1000, 8000, 300_000]);
+  assert.deepEqual([0, 30].map(at(0)), [800, 240_000]);
+  assert.deepEqual([0, 30].map(at(0.999999)), [1200, 360_000]);
+});
+
+test('step backoff: one pause per attempt, the last one repeating', () => {
+  const steps = stepBackoff([1_000, 2_000, 5_000]);
+  assert.deepEqual([0, 1, 2, 3, 100].map(steps), [1_000, 2_000, 5_000, 5_000, 5_000]);
+  assert.throws(
+    () => stepBackoff([]),
+    (err: unknown) => err instanceof BackoffOptionsError && err.code === 'BACKOFF_OPTIONS_INVALID',
+  );
 });
