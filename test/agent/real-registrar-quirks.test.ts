@@ -94,8 +94,9 @@ test('a 5000 on registration is the registrar failing: its dbg text, no blame on
       /the registrar failed on its side, not because of this configuration/,
     );
     assert.deepEqual(
-      failures.map((l) => l.fields.retryInMs),
-      [1000, 2000].slice(0, failures.length),
+      // A loaded machine may see a third attempt before this check: the first two are what counts.
+      failures.slice(0, 2).map((l) => l.fields.retryInMs),
+      [1000, 2000],
       'growing pauses',
     );
     const blaming = lines(h).filter((l) => /node\.(name|appId|originator)/.test(JSON.stringify(l)));
