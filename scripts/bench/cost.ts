@@ -160,10 +160,14 @@ interface Mode {
   readonly name: 'plain' | 'deflate';
   readonly deflate: boolean;
 }
-const MODES: readonly Mode[] = [
+const ALL_MODES: readonly Mode[] = [
   { name: 'plain', deflate: false },
   { name: 'deflate', deflate: true },
 ];
+/** `M2M_BENCH_COST_MODES=plain` (or `deflate`) measures one mode only, for quicker comparisons. */
+const MODES = ALL_MODES.filter((m) =>
+  (process.env.M2M_BENCH_COST_MODES ?? 'plain,deflate').split(',').includes(m.name),
+);
 
 async function runMode(
   o: BenchOptions,
