@@ -72,6 +72,23 @@ function dayOfWeekToken(token: number | string): DayTest {
   return () => false;
 }
 
+function range(lo: number, hi: number): number[] {
+  return Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
+}
+
+let fullDateFields: readonly ValueSet[] | undefined;
+/** Day, month, weekday and year fields that match anything, shared (the year set is ~90 KB). */
+function anyDate(): readonly ValueSet[] {
+  fullDateFields ??= [
+    valueSet('day-of-month', 1, 31, range(1, 31)),
+    valueSet('month', 1, 12, range(1, 12)),
+    valueSet('day-of-week', 0, 6, range(0, 6)),
+    // Every year, 1970 included: a board without a clock samples before NTP sets the date.
+    valueSet('year', 0, 9999, range(0, 9999)),
+  ];
+  return fullDateFields;
+}
+
 function anyOf(tests: readonly DayTest[]): DayTest {
   return (y, mo, d, dow) => tests.some((t) => t(y, mo, d, dow));
 }
@@ -89,16 +106,11 @@ export class CronMatcher {
     private readonly offsetAt: OffsetAt = localOffsetAt,
   ) {
     const f = cron.parse(expr);
-    const range = (lo: number, hi: number): number[] => Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
     this.timeOfDay = [
       valueSet('second', 0, 59, f.second),
       valueSet('minute', 0, 59, f.minute),
       valueSet('hour', 0, 23, f.hour),
-      valueSet('day-of-month', 1, 31, range(1, 31)),
-      valueSet('month', 1, 12, range(1, 12)),
-      valueSet('day-of-week', 0, 6, range(0, 6)),
-      // Every year, 1970 included: a board without a clock samples before NTP sets the date.
-      valueSet('year', 0, 9999, range(0, 9999)),
+      ...anyDate(),
     ];
     this.months = valueSet('month', 1, 12, f.month);
     const dom = anyOf(f.dayOfMonth.map(dayOfMonthToken));
