@@ -18,8 +18,9 @@
  * and `rss`: median VmRSS over the window, sampled every 250 ms.
  * Default run: 5 s settle, 20 s window per mode (about a minute). `--full`: 180 s and 60 s, the
  * steady state: V8 keeps optimising the agent's code for the first 3-4 minutes at this rate, and
- * that compiling (a V8 worker thread) is counted in the agent's CPU (measured with the unit's
- * flags: 0.52 ms/reading in the first two minutes, 0.33-0.35 from the fourth on).
+ * that compiling (a V8 worker thread) is counted in the agent's CPU (perf, unit's flags: TurboFan
+ * jobs were still 17 % of the agent's CPU 3-4 minutes after start; one quiet run fell from 0.52
+ * to 0.33-0.35 ms/reading by the fourth minute).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
