@@ -16,7 +16,11 @@
  * - `wire.up` / `wire.down`: TCP payload each way (frames, pings, and the handshake when the
  *   window holds one);
  * and `rss`: median VmRSS over the window, sampled every 250 ms.
- * Default run: 5 s settle, 20 s window per mode (about a minute). `--full`: 10 s and 60 s.
+ * Default run: 5 s settle, 20 s window per mode (about a minute). `--full`: 180 s and 60 s, the
+ * steady state: V8 keeps optimising the agent's code for the first 3-4 minutes at this rate, and
+ * that compiling (a V8 worker thread) is counted in the agent's CPU (perf, unit's flags: TurboFan
+ * jobs were still 17 % of the agent's CPU 3-4 minutes after start; one quiet run fell from 0.52
+ * to 0.33-0.35 ms/reading by the fourth minute).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -160,10 +164,14 @@ interface Mode {
   readonly name: 'plain' | 'deflate';
   readonly deflate: boolean;
 }
-const MODES: readonly Mode[] = [
+const ALL_MODES: readonly Mode[] = [
   { name: 'plain', deflate: false },
   { name: 'deflate', deflate: true },
 ];
+/** `M2M_BENCH_COST_MODES=plain` (or `deflate`) measures one mode only, for quicker comparisons. */
+const MODES = ALL_MODES.filter((m) =>
+  (process.env.M2M_BENCH_COST_MODES ?? 'plain,deflate').split(',').includes(m.name),
+);
 
 async function runMode(
   o: BenchOptions,
@@ -172,7 +180,7 @@ async function runMode(
   dir: string,
   frames: { payload: Buffer; binary: boolean }[] | undefined,
 ): Promise<{ figures: Figure[]; frames: { payload: Buffer; binary: boolean }[] }> {
-  const settleMs = o.full ? 10_000 : 5000;
+  const settleMs = o.full ? 180_000 : 5000;
   const windowMs = o.full ? 60_000 : 20_000;
   const children: ChildProcess[] = [];
   const proxies: CountingProxy[] = [];

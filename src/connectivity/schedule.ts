@@ -77,7 +77,7 @@ function matchesAt(e: Entry, ms: number): boolean {
 }
 
 /** The first matching second >= `fromMs` (second-aligned), skipping by field; undefined if none. */
-function firstMatchFrom(e: Entry, fromMs: number): number | undefined {
+export function firstMatchFrom(e: Entry, fromMs: number): number | undefined {
   let [y, mo, d, h, mi, s] = partsOf(fromMs);
   const f = (i: number): ValueSet => e[i] as ValueSet;
   // Each step moves to a later candidate; the bound only guards against a bug turning into a hang.

@@ -1,26 +1,27 @@
 /**
  * One timer for every cron-sampled device: the hub wakes at the next instant any registered
- * expression matches and fires every trigger due then, in the same wake-up. node-cron parses
- * the expressions and finds the next match (an unstarted `createTask` is only a matcher); its
- * own runner (one timer chain per task, per device) is not used.
+ * expression matches and fires every trigger due then, in the same wake-up. `CronMatcher` finds
+ * the next match in local time (cron-match.ts); node-cron's runner (one timer chain per task, per
+ * device) is not used.
  */
-import cron from 'node-cron';
-import type { ScheduledTask } from 'node-cron';
+import { CronMatcher, localOffsetAt, type OffsetAt } from './cron-match.js';
 
 /** Longest single wait; a later instant is reached by waking up and re-arming. */
 const MAX_DELAY_MS = 3_600_000;
 
 interface Group {
-  readonly matcher: ScheduledTask;
+  readonly matcher: CronMatcher;
   readonly fires: Set<() => void>;
   /** Epoch ms of the next match. */
   next: number;
 }
 
-/** Timers the hub arms (the system's by default; tests count them). */
+/** Timers the hub arms and its clock (the system's by default; tests count or drive them). */
 export interface HubTimers {
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
+  /** Wall clock, ms since the epoch (`Date.now` when absent). */
+  nowMs?(): number;
 }
 
 const systemTimers: HubTimers = {
@@ -35,14 +36,17 @@ export class CronHub {
   private readonly groups = new Map<string, Group>();
   private timer: unknown;
 
-  constructor(private readonly timers: HubTimers = systemTimers) {}
+  constructor(
+    private readonly timers: HubTimers = systemTimers,
+    private readonly offsetAt: OffsetAt = localOffsetAt,
+  ) {}
 
   /** Calls `fire` at every instant `expr` (already validated) matches; returns the remover. */
   add(expr: string, fire: () => void): () => void {
     let g = this.groups.get(expr);
     if (!g) {
-      const matcher = cron.createTask(expr, () => undefined);
-      g = { matcher, fires: new Set(), next: nextMatch(matcher) };
+      const matcher = new CronMatcher(expr, this.offsetAt);
+      g = { matcher, fires: new Set(), next: matcher.next(this.now()) ?? Infinity };
       this.groups.set(expr, g);
     }
     const group = g;
@@ -56,7 +60,6 @@ export class CronHub {
       group.fires.delete(entry);
       if (group.fires.size === 0 && this.groups.get(expr) === group) {
         this.groups.delete(expr);
-        void group.matcher.destroy();
       }
       this.arm();
     };
@@ -67,6 +70,10 @@ export class CronHub {
     let n = 0;
     for (const g of this.groups.values()) n += g.fires.size;
     return n;
+  }
+
+  private now(): number {
+    return this.timers.nowMs?.() ?? Date.now();
   }
 
   private arm(): void {
@@ -81,26 +88,22 @@ export class CronHub {
         this.tick();
       },
       // Node turns delays beyond 2^31 - 1 ms into 1 ms: a far instant is approached in steps.
-      Math.min(MAX_DELAY_MS, Math.max(0, next - Date.now())),
+      Math.min(MAX_DELAY_MS, Math.max(0, next - this.now())),
     );
   }
 
   private tick(): void {
-    const now = Date.now();
+    const now = this.now();
     const due: (() => void)[] = [];
     for (const g of this.groups.values()) {
       if (g.next > now) continue; // woke early (timer rounding): the re-arm below waits the rest
       due.push(...g.fires);
       // From the real clock: instants missed while the loop was blocked are skipped, not queued.
-      g.next = nextMatch(g.matcher);
+      g.next = g.matcher.next(now) ?? Infinity;
     }
     this.arm();
     for (const fire of due) fire();
   }
-}
-
-function nextMatch(matcher: ScheduledTask): number {
-  return matcher.getNextRuns(1)[0]?.getTime() ?? Infinity;
 }
 
 /** The hub every `cronTrigger` of this process shares. */
