@@ -4,66 +4,32 @@
  * offending value and the allowed range.
  */
 import type { ScheduleIssue } from './errors.js';
+import {
+  DOM,
+  FIELDS,
+  FIELD_ORDER,
+  MON,
+  YEAR,
+  ValueSet,
+  daysInMonth,
+  isLeap,
+  type Entry,
+  type FieldSpec,
+} from '../util/calendar-fields.js';
 
-interface FieldSpec {
-  readonly name: string;
-  readonly min: number;
-  readonly max: number;
-}
-
-const FIELDS: readonly FieldSpec[] = [
-  { name: 'second', min: 0, max: 59 },
-  { name: 'minute', min: 0, max: 59 },
-  { name: 'hour', min: 0, max: 23 },
-  { name: 'day-of-month', min: 1, max: 31 },
-  { name: 'month', min: 1, max: 12 },
-  { name: 'day-of-week', min: 0, max: 6 },
-  { name: 'year', min: 2000, max: 9999 },
-];
-/** Field positions within an entry. */
-export const [SEC, MIN, HOUR, DOM, MON, DOW, YEAR] = [0, 1, 2, 3, 4, 5, 6] as const;
-const FIELD_ORDER = FIELDS.map((f) => f.name).join(' ');
-
-/** The allowed values of one field. */
-export class ValueSet {
-  readonly sorted: readonly number[];
-  readonly full: boolean;
-  constructor(
-    private readonly spec: FieldSpec,
-    private readonly bits: Uint8Array,
-  ) {
-    const sorted: number[] = [];
-    for (let v = spec.min; v <= spec.max; v++) if (bits[v] === 1) sorted.push(v);
-    this.sorted = sorted;
-    this.full = sorted.length === spec.max - spec.min + 1;
-  }
-  has(v: number): boolean {
-    return this.bits[v] === 1;
-  }
-  /** The smallest allowed value >= v, or undefined. */
-  next(v: number): number | undefined {
-    let lo = 0;
-    let hi = this.sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if ((this.sorted[mid] ?? Infinity) < v) lo = mid + 1;
-      else hi = mid;
-    }
-    return this.sorted[lo];
-  }
-  union(o: ValueSet): ValueSet {
-    return new ValueSet(
-      this.spec,
-      this.bits.map((b, i) => b | (o.bits[i] ?? 0)),
-    );
-  }
-  equals(o: ValueSet): boolean {
-    return this.sorted.length === o.sorted.length && this.sorted.every((v, i) => o.sorted[i] === v);
-  }
-}
-
-/** One parsed entry: seven value sets, in field order. */
-export type Entry = readonly ValueSet[];
+export {
+  SEC,
+  MIN,
+  HOUR,
+  DOM,
+  MON,
+  DOW,
+  YEAR,
+  ValueSet,
+  daysInMonth,
+  isLeap,
+  type Entry,
+} from '../util/calendar-fields.js';
 
 /** Reports a problem with `value`. */
 type Push = (value: string, msg: string) => void;
@@ -157,15 +123,6 @@ function parseField(text: string, spec: FieldSpec, push: Push): ValueSet | undef
     for (let v = bounds[0]; v <= bounds[1]; v += step) bits[v] = 1;
   }
   return ok ? new ValueSet(spec, bits) : undefined;
-}
-
-/** Gregorian leap year. */
-export function isLeap(y: number): boolean {
-  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
-}
-/** Days in month `mo` (1-12) of year `y`. */
-export function daysInMonth(y: number, mo: number): number {
-  return mo === 2 ? (isLeap(y) ? 29 : 28) : [4, 6, 9, 11].includes(mo) ? 30 : 31;
 }
 
 /** Parses one entry, collecting every problem; `index` is its position in the list. */

@@ -22,11 +22,13 @@ import {
   MON,
   SEC,
   YEAR,
-  daysInMonth,
   parseEntry,
   type Entry,
   type ValueSet,
 } from './schedule-entry.js';
+import { firstMatchFrom, partsOf } from '../util/calendar-fields.js';
+
+export { firstMatchFrom } from '../util/calendar-fields.js';
 
 /** First instant no entry can match (the year field stops at 9999). */
 const END_OF_YEARS_MS = Date.UTC(10000, 0, 1);
@@ -56,74 +58,12 @@ export interface Schedule {
   windowEnd(ms: number): number | undefined;
 }
 
-function partsOf(ms: number): [y: number, mo: number, d: number, h: number, mi: number, s: number] {
-  const t = new Date(ms);
-  return [
-    t.getUTCFullYear(),
-    t.getUTCMonth() + 1,
-    t.getUTCDate(),
-    t.getUTCHours(),
-    t.getUTCMinutes(),
-    t.getUTCSeconds(),
-  ];
-}
-
 function matchesAt(e: Entry, ms: number): boolean {
   const [y, mo, d, h, mi, s] = partsOf(ms);
   if (y > 9999) return false;
   const dow = new Date(ms).getUTCDay();
   const values = [s, mi, h, d, mo, dow, y];
   return e.every((set, i) => set.has(values[i] ?? -1));
-}
-
-/** The first matching second >= `fromMs` (second-aligned), skipping by field; undefined if none. */
-export function firstMatchFrom(e: Entry, fromMs: number): number | undefined {
-  let [y, mo, d, h, mi, s] = partsOf(fromMs);
-  const f = (i: number): ValueSet => e[i] as ValueSet;
-  // Each step moves to a later candidate; the bound only guards against a bug turning into a hang.
-  for (let guard = 0; guard < 1_000_000; guard++) {
-    if (y > 9999) return undefined;
-    if (!f(YEAR).has(y)) {
-      const ny = f(YEAR).next(y);
-      if (ny === undefined) return undefined;
-      [y, mo, d, h, mi, s] = [ny, 1, 1, 0, 0, 0];
-      continue;
-    }
-    if (!f(MON).has(mo)) {
-      const nm = f(MON).next(mo);
-      if (nm === undefined) [y, mo, d, h, mi, s] = [y + 1, 1, 1, 0, 0, 0];
-      else [mo, d, h, mi, s] = [nm, 1, 0, 0, 0];
-      continue;
-    }
-    const nd = f(DOM).next(d);
-    if (nd === undefined || nd > daysInMonth(y, mo)) {
-      [mo, d, h, mi, s] = [mo + 1, 1, 0, 0, 0];
-      continue;
-    }
-    if (nd !== d || !f(DOW).has(new Date(Date.UTC(y, mo - 1, nd)).getUTCDay())) {
-      [d, h, mi, s] = nd !== d ? [nd, 0, 0, 0] : [d + 1, 0, 0, 0];
-      continue;
-    }
-    const nh = f(HOUR).next(h);
-    if (nh !== h) {
-      if (nh === undefined) [d, h, mi, s] = [d + 1, 0, 0, 0];
-      else [h, mi, s] = [nh, 0, 0];
-      continue;
-    }
-    const nmi = f(MIN).next(mi);
-    if (nmi !== mi) {
-      if (nmi === undefined) [h, mi, s] = [h + 1, 0, 0];
-      else [mi, s] = [nmi, 0];
-      continue;
-    }
-    const ns = f(SEC).next(s);
-    if (ns === undefined) {
-      [mi, s] = [mi + 1, 0];
-      continue;
-    }
-    return Date.UTC(y, mo - 1, d, h, mi, ns);
-  }
-  return undefined;
 }
 
 /** Level 0..5 = second, minute, hour, day, month, year: the unit a run of matches advances by. */

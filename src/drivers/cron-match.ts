@@ -10,12 +10,11 @@
  * autumn is sampled twice; node-cron instead paused an every-10-seconds sampler for that hour.
  * Limit: offset changes less than a day apart may be missed (no real zone has them today).
  *
- * The search is the schedule's (connectivity/schedule.ts `firstMatchFrom`) run on wall-clock time
+ * The search is the schedule's (util/calendar-fields.ts `firstMatchFrom`, shared with connectivity/schedule.ts) run on wall-clock time
  * written as UTC, one stretch of constant UTC offset at a time.
  */
 import cron from 'node-cron';
-import { firstMatchFrom } from '../connectivity/schedule.js';
-import { ValueSet, daysInMonth, type Entry } from '../connectivity/schedule-entry.js';
+import { ValueSet, daysInMonth, firstMatchFrom, type Entry } from '../util/calendar-fields.js';
 
 /** The UTC offset (ms east of Greenwich) in force at an instant. */
 export type OffsetAt = (ms: number) => number;
