@@ -19,7 +19,7 @@ import { loadDeviceModels } from '../../src/config/models.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { bundledDevicesDir } from '../../src/config/schemas.js';
 import type { AgentConfig } from '../../src/config/types.js';
-import { agentOutbox } from '../../src/agent/outbox-queue.js';
+import { agentOutbox } from '../../src/agent/reading-queue.js';
 import { createRequest } from '../../src/agent/resources.js';
 import { senmlContent, toSenml } from '../../src/agent/senml.js';
 import { startAgent } from '../../src/main.js';

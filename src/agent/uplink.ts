@@ -24,7 +24,7 @@ import type { ContentFormat } from '../config/types.js';
 import { AgentError, describeError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import type { Clock } from '../util/clock.js';
-import { decodeReadingValues, type SampledValue } from './reading-record.js';
+import { decodeReadingValues, type SampledValue } from './reading-queue.js';
 import { createRequest } from './resources.js';
 import { senmlContent, toSenml } from './senml.js';
 import { StreamRetries } from './stream-retries.js';
@@ -34,7 +34,7 @@ export interface QueuedEntry {
   readonly id: number;
   readonly stream: string;
   readonly ec: EventCategoryName;
-  /** The values of the reading (reading-record.ts). */
+  /** The values of the reading (reading-queue.ts). */
   readonly payload: Uint8Array;
   /** When it was sampled (the record's one stamp), corrected for wall-clock jumps since. */
   readonly correctedCreatedWallMs: number;
