@@ -21,7 +21,7 @@ import { bundledDevicesDir } from '../../src/config/schemas.js';
 import type { AgentConfig } from '../../src/config/types.js';
 import { agentOutbox } from '../../src/agent/reading-queue.js';
 import { createRequest } from '../../src/agent/resources.js';
-import { senmlContent, toSenml } from '../../src/agent/senml.js';
+import { senmlContent, toSenml } from '../../src/agent/reading-request.js';
 import { startAgent } from '../../src/main.js';
 import { FileOutboxStore, Outbox } from '../../src/outbox/index.js';
 import { ResourceType } from '../../src/protocol/codes.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Decoder } from 'cbor-x';
-import { senmlContent, toSenml } from '../../src/agent/senml.js';
+import { senmlContent, toSenml } from '../../src/agent/reading-request.js';
 
 const SAMPLED_MS = Date.UTC(2026, 4, 1, 12, 0, 0, 250);
 

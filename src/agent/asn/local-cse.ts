@@ -22,7 +22,7 @@ import { describeError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
 import type { ReadingRecord } from '../reading-queue.js';
 import { COMMAND_CONTAINER_NAME, containerContent, createRequest } from '../resources.js';
-import { senmlContent, toSenml } from '../senml.js';
+import { senmlContent, toSenml } from '../reading-request.js';
 import { AsnSetupError } from './errors.js';
 
 export interface AsnDevice {
