@@ -12,7 +12,7 @@ import type { Clock } from '../util/clock.js';
 import { AgentError, describeError } from '../util/errors.js';
 import { RegistrationError } from './errors.js';
 import type { Logger } from '../util/log.js';
-import type { ReadingRecord } from './reading-record.js';
+import type { ReadingRecord } from './reading-queue.js';
 import type { EnsureResult, Registration } from './registration.js';
 import type { Uplink } from './uplink.js';
 import { CommandPoller, type AppliedCommands } from './command-poller.js';

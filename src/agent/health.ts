@@ -2,7 +2,7 @@
  * The agent's own health as a SenML pack (RFC 8428), the `con` of each `<contentInstance>` in the
  * `health` container: outbox depth and oldest age, link reconnects, sensor errors, last boot.
  */
-import type { SenmlRecord } from './senml.js';
+import type { SenmlRecord } from './reading-request.js';
 
 export interface HealthSource {
   readonly outboxDepth: number;

@@ -10,23 +10,14 @@
  * per-stream order holds across timeouts, retries and reconnects. Other streams are not held up.
  */
 import type { Connection } from '../binding/ws/types.js';
-import {
-  EVENT_CATEGORY_BY_NAME,
-  ResourceType,
-  Rsc,
-  isSuccess,
-  rscLabel,
-  ResultContent,
-  type EventCategoryName,
-} from '../protocol/codes.js';
+import { Rsc, isSuccess, rscLabel, type EventCategoryName } from '../protocol/codes.js';
 import type { RequestPrimitive, ResponsePrimitive } from '../protocol/primitive.js';
 import type { ContentFormat } from '../config/types.js';
 import { AgentError, describeError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import type { Clock } from '../util/clock.js';
-import { decodeReadingValues, type SampledValue } from './reading-record.js';
-import { createRequest } from './resources.js';
-import { senmlContent, toSenml } from './senml.js';
+import { decodeReadingValues, type SampledValue } from './reading-queue.js';
+import { readingRequest } from './reading-request.js';
 import { StreamRetries } from './stream-retries.js';
 import { DrainWakeup, InFlightUploads } from './drain-state.js';
 
@@ -34,7 +25,7 @@ export interface QueuedEntry {
   readonly id: number;
   readonly stream: string;
   readonly ec: EventCategoryName;
-  /** The values of the reading (reading-record.ts). */
+  /** The values of the reading (reading-queue.ts). */
   readonly payload: Uint8Array;
   /** When it was sampled (the record's one stamp), corrected for wall-clock jumps since. */
   readonly correctedCreatedWallMs: number;
@@ -192,28 +183,16 @@ export class Uplink {
     if (aeId === undefined) return undefined;
     const device = entry.stream;
     const wanted = this.o.contentFormat(device);
-    // SenML CBOR only pays off inside a CBOR primitive; on a text link it would be base64 noise.
-    const format = wanted === 'senml+cbor' && conn.serialization !== 'cbor' ? 'senml+json' : wanted;
-    const cin: Record<string, unknown> = senmlContent(
-      toSenml(device, values, entry.correctedCreatedWallMs),
-      format,
-    );
-    // Idempotent uploads: a retry after a lost response meets 4105 instead of creating a duplicate.
-    if (this.o.idempotentNames) cin.rn = `${device}-${entry.id}`;
-    return createRequest(
-      this.o.containerPath?.(device) ?? `${this.o.aePath()}/${device}`,
-      ResourceType.ContentInstance,
-      { 'm2m:cin': cin },
-      {
-        fr: aeId,
-        rqi: this.o.rqi(),
-        rvi: this.o.rvi,
-        ec: EVENT_CATEGORY_BY_NAME[entry.ec],
-        // rcn 0 (nothing): the created reading is not echoed back, which saves ~150 bytes per
-        // reading on the downlink and the registrar's work of rendering it.
-        rcn: ResultContent.Nothing,
-      },
-    );
+    return readingRequest(device, values, entry.correctedCreatedWallMs, {
+      to: this.o.containerPath?.(device) ?? `${this.o.aePath()}/${device}`,
+      fr: aeId,
+      rqi: this.o.rqi(),
+      rvi: this.o.rvi,
+      ec: entry.ec,
+      // SenML CBOR only pays off inside a CBOR primitive; on a text link it would be base64 noise.
+      format: wanted === 'senml+cbor' && conn.serialization !== 'cbor' ? 'senml+json' : wanted,
+      ...(this.o.idempotentNames ? { rn: `${device}-${entry.id}` } : {}),
+    });
   }
 
   /**

@@ -10,7 +10,7 @@
  * (a duplicate the registrar refuses with `buffer.idempotentNames`), never lost, and at 10
  * readings/s that halves the fsyncs. Every I/O runs in one queue, in call order; concurrent
  * appends share one write, and so do the acks of the removals of one event-loop turn. Draining
- * reads a run of contiguous records with one read (read-ahead.ts).
+ * reads a run of contiguous records with one read (read-buffers.ts).
  */
 import { statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -21,8 +21,7 @@ import { nodeFileOps, type FileOps } from './file-ops.js';
 import { IdReservation } from './id-reservation.js';
 import { QuarantineFile } from './quarantine-file.js';
 import { MAX_BODY_BYTES, dataFrameBytes, dataPayloadAt, encodeFrame } from './record-codec.js';
-import { copyOf } from './read-ahead.js';
-import { RecentFrames } from './recent-frames.js';
+import { RecentFrames, copyOf } from './read-buffers.js';
 import { RecordIndex } from './record-index.js';
 import { recoverDirectory } from './segment-recovery.js';
 import { SegmentSet, type FrameToWrite } from './segment-set.js';

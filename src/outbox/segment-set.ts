@@ -9,7 +9,7 @@ import { FdCache } from './fd-cache.js';
 import { OutboxClosedError, OutboxIoError, OutboxNoSpaceError, errCode, isNoSpace } from './errors.js';
 import type { FileOps } from './file-ops.js';
 import { ACK_ENTRY_BYTES, SEGMENT_MAGIC, encodeAcks } from './record-codec.js';
-import { ReadAhead } from './read-ahead.js';
+import { ReadAhead } from './read-buffers.js';
 import { ackFileName, segmentFileName, unlinkLogged } from './segment-recovery.js';
 
 /** One segment file and its bookkeeping. */

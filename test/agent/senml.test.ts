@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Decoder } from 'cbor-x';
-import { senmlContent, toSenml } from '../../src/agent/senml.js';
+import { readingRequest, senmlContent, toSenml } from '../../src/agent/reading-request.js';
+import { Operation, ResourceType } from '../../src/protocol/codes.js';
 
 const SAMPLED_MS = Date.UTC(2026, 4, 1, 12, 0, 0, 250);
 
@@ -173,4 +174,23 @@ test('SenML CBOR is plain RFC 8428 CBOR: integer labels, no tags (independent de
       ],
     ],
   );
+});
+
+test('a reading request: CREATE contentInstance, ec left out for bestEffort, nothing echoed back', () => {
+  const bind = { to: 'cse-in/barn/temp', fr: 'Cbarn', rqi: 'r1', rvi: '3', format: 'senml+json' } as const;
+  const best = readingRequest('temp', [{ n: 'value', v: 1 }], SAMPLED_MS, { ...bind, ec: 'bestEffort' });
+  assert.deepEqual(Object.keys(best), ['op', 'to', 'fr', 'rqi', 'rvi', 'ty', 'pc', 'rcn']);
+  assert.equal(best.op, Operation.Create);
+  assert.equal(best.ty, ResourceType.ContentInstance);
+  assert.equal(best.rcn, 0);
+  assert.deepEqual(best.pc, {
+    'm2m:cin': { cnf: 'application/senml+json:0', con: '[{"bn":"temp:value","bt":1777636800.25,"v":1}]' },
+  });
+  const named = readingRequest('temp', [{ n: 'value', v: 1 }], SAMPLED_MS, {
+    ...bind,
+    ec: 'immediate',
+    rn: 'temp-7',
+  });
+  assert.equal(named.ec, 2);
+  assert.equal((named.pc?.['m2m:cin'] as { rn?: string }).rn, 'temp-7');
 });

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Uplink, type QueuedEntry, type UplinkQueue } from '../../src/agent/uplink.js';
-import { encodeReadingValues } from '../../src/agent/reading-record.js';
+import { encodeReadingValues } from '../../src/agent/reading-queue.js';
 import type { Connection } from '../../src/binding/ws/types.js';
 import {
   WsLinkClosedError,

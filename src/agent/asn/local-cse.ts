@@ -20,9 +20,9 @@ import type { RequestPrimitive, ResponsePrimitive } from '../../protocol/primiti
 import type { Clock } from '../../util/clock.js';
 import { describeError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
-import type { ReadingRecord } from '../reading-record.js';
+import type { ReadingRecord } from '../reading-queue.js';
 import { COMMAND_CONTAINER_NAME, containerContent, createRequest } from '../resources.js';
-import { senmlContent, toSenml } from '../senml.js';
+import { senmlContent, toSenml } from '../reading-request.js';
 import { AsnSetupError } from './errors.js';
 
 export interface AsnDevice {

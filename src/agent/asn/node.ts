@@ -12,7 +12,7 @@ import type { Clock } from '../../util/clock.js';
 import { describeError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
 import type { IdentityStore } from '../identity.js';
-import type { ReadingRecord } from '../reading-record.js';
+import type { ReadingRecord } from '../reading-queue.js';
 import { AsnTrust } from './access.js';
 import { AsnLocalCse } from './local-cse.js';
 import { AsnRegistration } from './registration.js';

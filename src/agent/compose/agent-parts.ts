@@ -4,7 +4,7 @@ import type { Actuate } from '../actuators.js';
 import type { AgentParts } from '../agent.js';
 import type { AsnNode } from '../asn/node.js';
 import type { AsnRegistration } from '../asn/registration.js';
-import { agentOutbox } from '../outbox-queue.js';
+import { agentOutbox } from '../reading-queue.js';
 import { Registration } from '../registration.js';
 import type { StatusReporting } from '../status-reporting.js';
 import type { Core } from './core.js';

@@ -1,7 +1,7 @@
 /** What the uplink is given: where readings go, how long requests may take, whom to tell. */
 import type { Link } from '../../connectivity/link.js';
 import type { AsnRegistration } from '../asn/registration.js';
-import { outboxQueue } from '../outbox-queue.js';
+import { outboxQueue } from '../reading-queue.js';
 import type { Registration } from '../registration.js';
 import type { StatusReporting } from '../status-reporting.js';
 import type { UplinkOptions } from '../uplink.js';

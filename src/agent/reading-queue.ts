@@ -1,5 +1,9 @@
 /**
- * The outbox record of a reading. One record per pack of readings sampled together:
+ * A buffered reading: its outbox record, and the queue that appends it and hands it back to the
+ * uplink (like paho's autopaho, whose queue holds the record it will send). The agent appends
+ * readings (`agentOutbox`), the uplink drains them (`outboxQueue`).
+ *
+ * The outbox record of a reading: one record per pack of readings sampled together:
  *
  * - the outbox frame's header holds the device (its `stream`), the event category and the one
  *   sampling stamp (wall ms, monotonic ms, boot id): expiry and the uplink both read that stamp;
@@ -18,8 +22,13 @@
  * and device repeat the header's; only its readings are read.
  */
 import type { Reading } from '../drivers/types.js';
+import type { Outbox } from '../outbox/index.js';
+import type { EventCategoryName } from '../protocol/codes.js';
 import type { TimeStamp } from '../util/clock-jump.js';
+import type { AgentOutbox } from './agent.js';
+import type { AsnNode } from './asn/node.js';
 import { PendingUploadCorruptError } from './errors.js';
+import type { UplinkQueue } from './uplink.js';
 
 /** One value of a reading as stored and sent: name, value, unit. */
 export type SampledValue = Pick<Reading, 'n' | 'v' | 'vb' | 'vs' | 'u'>;
@@ -149,4 +158,46 @@ function decodeLegacyJson(bytes: Uint8Array): SampledValue[] {
 
 function isSampledValue(x: unknown): x is SampledValue {
   return typeof x === 'object' && x !== null && typeof (x as { n?: unknown }).n === 'string';
+}
+
+/** The outbox as the uplink drains it. */
+export function outboxQueue(outbox: Outbox): UplinkQueue {
+  return {
+    next: async (n, skip, skipStreams) => outbox.next(n, skip, skipStreams),
+    ack: async (id) => {
+      await outbox.ack(id);
+    },
+    reject: async (id, reason) => {
+      await outbox.reject(id, reason);
+    },
+    waitForAppend: (signal) =>
+      new Promise<void>((resolve) => {
+        const done = (): void => {
+          off();
+          signal.removeEventListener('abort', done);
+          resolve();
+        };
+        const off = outbox.onAppended(done);
+        signal.addEventListener('abort', done, { once: true });
+      }),
+  };
+}
+
+/** The outbox as the agent appends to it; in the ASN role readings pass through the local CSE. */
+export function agentOutbox(outbox: Outbox, asn: AsnNode | undefined): AgentOutbox {
+  return {
+    append: async (record: ReadingRecord, ec: EventCategoryName) => {
+      // ASN role: every reading is stored locally; only `push` devices also go upstream.
+      if (asn && !(await asn.record(record))) return;
+      // The device and the sampling stamp go in the record's header, the values in its payload.
+      await outbox.append({
+        stream: record.device,
+        ec,
+        payload: encodeReadingValues(record.values),
+        sampledAt: record.sampledAt,
+      });
+    },
+    hasImmediate: () => outbox.hasImmediate(),
+    depth: () => outbox.stats().depth,
+  };
 }

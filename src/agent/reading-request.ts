@@ -1,12 +1,67 @@
 /**
- * Readings to SenML (RFC 8428) packs, the `con` of each `<contentInstance>`. The sampling time
+ * The request that uploads one reading: a CREATE of a `<contentInstance>` whose `con` is a SenML
+ * (RFC 8428) pack of the reading's values. `fr`, `rqi`, `rvi` and the container are bound by the
+ * caller at send time (design.md, main loop step 3).
+ *
+ * SenML: the sampling time
  * goes in `bt` (seconds, to the millisecond), so a reading that waited in the outbox still says
  * when it was taken. Packs are minimal: a single reading's name is its base name alone
  * (`<device>:<reading>`, RFC 8428 4.5.1 concatenates `bn` and an absent `n`).
  */
 import { Encoder } from 'cbor-x';
-import type { Reading } from '../drivers/types.js';
 import type { ContentFormat } from '../config/types.js';
+import {
+  EVENT_CATEGORY_BY_NAME,
+  Operation,
+  ResourceType,
+  ResultContent,
+  type EventCategoryName,
+} from '../protocol/codes.js';
+import type { RequestPrimitive } from '../protocol/primitive.js';
+import type { SampledValue } from './reading-queue.js';
+
+/** What a reading's CREATE binds at send time besides its content. */
+export interface ReadingRequestBinding {
+  /** The device's container. */
+  readonly to: string;
+  readonly fr: string;
+  readonly rqi: string;
+  readonly rvi: string;
+  readonly ec: EventCategoryName;
+  readonly format: ContentFormat;
+  /** Resource name of the contentInstance, for idempotent uploads. */
+  readonly rn?: string;
+}
+
+/**
+ * The create-contentInstance request of one reading. `ec` bestEffort is left out (as in
+ * resources.ts `createRequest`): a CSE handles a request without `ec` by its default policy,
+ * which is best effort; immediate and latest say something and are sent.
+ */
+export function readingRequest(
+  device: string,
+  values: readonly SampledValue[],
+  sampledWallMs: number,
+  bind: ReadingRequestBinding,
+): RequestPrimitive {
+  const cin: Record<string, unknown> = senmlContent(toSenml(device, values, sampledWallMs), bind.format);
+  // Idempotent uploads: a retry after a lost response meets 4105 instead of creating a duplicate.
+  if (bind.rn !== undefined) cin.rn = bind.rn;
+  const ec = EVENT_CATEGORY_BY_NAME[bind.ec];
+  return {
+    op: Operation.Create,
+    to: bind.to,
+    fr: bind.fr,
+    rqi: bind.rqi,
+    rvi: bind.rvi,
+    ty: ResourceType.ContentInstance,
+    pc: { 'm2m:cin': cin },
+    ...(ec === EVENT_CATEGORY_BY_NAME.bestEffort ? {} : { ec }),
+    // rcn 0 (nothing): the created reading is not echoed back, which saves ~150 bytes per
+    // reading on the downlink and the registrar's work of rendering it.
+    rcn: ResultContent.Nothing,
+  };
+}
 
 /** A SenML record as JSON (RFC 8428 clause 4). */
 export interface SenmlRecord {
@@ -24,11 +79,7 @@ export interface SenmlRecord {
  * Builds one pack for readings sampled together: base name `<device>:` (`<device>:<reading>` for
  * a single reading), base time = sampling time rounded to the millisecond.
  */
-export function toSenml(
-  device: string,
-  readings: readonly Pick<Reading, 'n' | 'v' | 'vb' | 'vs' | 'u'>[],
-  timeMs: number,
-): SenmlRecord[] {
+export function toSenml(device: string, readings: readonly SampledValue[], timeMs: number): SenmlRecord[] {
   const single = readings.length === 1;
   return readings.map((r, i) => {
     const rec: SenmlRecord = {};

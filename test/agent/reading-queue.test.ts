@@ -6,13 +6,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { agentOutbox } from '../../src/agent/outbox-queue.js';
 import {
   READING_RECORD_VERSION,
+  agentOutbox,
   decodeReadingValues,
   encodeReadingValues,
   type SampledValue,
-} from '../../src/agent/reading-record.js';
+} from '../../src/agent/reading-queue.js';
 import { FileOutboxStore, Outbox } from '../../src/outbox/index.js';
 import { AgentError } from '../../src/util/errors.js';
 import { tempDir } from '../helpers/agent-harness.js';
