@@ -4,7 +4,7 @@
  * (the link: a fleet of boards that lost the same registrar does not reconnect in lockstep), with
  * proportional jitter (driver opens) or none (serial reopens); step tables give hand-picked pauses
  * (registration set-up, upload retries). The caller keeps the attempt count and resets it when the
- * thing it retries has worked for a while (connectivity/link.ts, drivers/sampler.ts).
+ * thing it retries has worked for a while (connectivity/link.ts, drivers/device-runner.ts).
  */
 import { AgentError } from './errors.js';
 
