@@ -32,6 +32,8 @@ export interface StatusReporting {
   readonly snapshot: () => StatusSnapshot;
   /** Something changed: write soon, but not more than once a second (a function: it may be passed on alone). */
   readonly changed: () => void;
+  /** Only counters moved (a reading sampled or delivered): written within a few seconds. */
+  readonly counted: () => void;
   /** A request was answered by the registrar just now (the last round trip). */
   roundTrip(): void;
   /** Writes the status (and metrics) file now. */
@@ -60,6 +62,9 @@ export function createStatusReporting(o: StatusSources): StatusReporting {
     snapshot,
     changed: () => {
       status.changed();
+    },
+    counted: () => {
+      status.counted();
     },
     roundTrip: () => {
       lastRoundTripMs = clock.nowMs();

@@ -55,9 +55,13 @@ export interface StatusSnapshot {
 export const STATUS_FILE = 'status.json';
 /** Consecutive successful writes after a failure before the recovery is logged. */
 const WRITES_BEFORE_RECOVERED = 60;
+/** How long a change of counters alone (readings sampled, delivered) may wait to be written. */
+export const COUNTS_INTERVAL_MS = 5000;
 
 export class StatusWriter {
   private timer?: TimerHandle;
+  /** When the pending timer fires (monotonic ms). */
+  private dueMono = Infinity;
   private lastWriteMono = -Infinity;
   private writing = Promise.resolve();
   /** The last write failed (logged once per change, not once a second). */
@@ -70,16 +74,33 @@ export class StatusWriter {
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly minIntervalMs = 1000,
+    /**
+     * When only counters moved (a reading sampled or delivered), the file waits this long: at 10
+     * readings/s a write a second was the agent's largest single CPU cost (snapshot, JSON, redaction,
+     * temp file, rename), for figures nobody reads every second.
+     */
+    private readonly countsIntervalMs = COUNTS_INTERVAL_MS,
   ) {}
 
-  /** Something changed: write soon, but not more than once per interval. */
+  /** Something changed (link, registration, an error, the outbox's state): write within `minIntervalMs`. */
   changed(): void {
-    if (this.timer) return;
-    const wait = Math.max(0, this.lastWriteMono + this.minIntervalMs - this.clock.monotonicMs());
+    this.writeWithin(this.minIntervalMs);
+  }
+
+  /** Only counters moved: write within `countsIntervalMs`, or sooner with the next change. */
+  counted(): void {
+    this.writeWithin(this.countsIntervalMs);
+  }
+
+  private writeWithin(intervalMs: number): void {
+    const dueMono = Math.max(this.clock.monotonicMs(), this.lastWriteMono + intervalMs);
+    if (this.timer && this.dueMono <= dueMono) return;
+    if (this.timer) this.clock.clearTimeout(this.timer);
+    this.dueMono = dueMono;
     this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
       void this.flush();
-    }, wait);
+    }, dueMono - this.clock.monotonicMs());
     this.timer.unref?.();
   }
 

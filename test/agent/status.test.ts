@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatStatus, readStatus, StatusWriter, type StatusSnapshot } from '../../src/agent/status.js';
+import {
+  COUNTS_INTERVAL_MS,
+  formatStatus,
+  readStatus,
+  StatusWriter,
+  type StatusSnapshot,
+} from '../../src/agent/status.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/log.js';
 
@@ -63,6 +69,43 @@ test('the status file is written at most once a second, with the newest snapshot
     assert.equal(snapshots, 2, 'one snapshot per write, not per change');
     await w.flush();
     assert.deepEqual(readdirSync(dir), ['status.json'], 'atomic: no temp files left');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('counters alone wait COUNTS_INTERVAL_MS; a real change brings the write forward', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'm2m-status-'));
+  try {
+    const clock = new ManualClock();
+    let depth = 1;
+    const w = new StatusWriter(dir, () => snapshot(depth), clock, silentLogger);
+    await w.flush();
+    depth = 2;
+    w.counted();
+    clock.advance(COUNTS_INTERVAL_MS - 1);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(
+      (await readStatus(dir))?.outbox.depth,
+      1,
+      'a reading alone does not rewrite the file every second',
+    );
+    clock.advance(1);
+    await until(async () => (await readStatus(dir))?.outbox.depth === 2);
+    depth = 3;
+    w.counted();
+    clock.advance(500);
+    w.changed();
+    clock.advance(499);
+    await new Promise((r) => setImmediate(r));
+    assert.equal((await readStatus(dir))?.outbox.depth, 2, 'still at most once a second');
+    clock.advance(1);
+    await until(async () => (await readStatus(dir))?.outbox.depth === 3);
+    depth = 4;
+    w.changed();
+    w.counted();
+    clock.advance(1000);
+    await until(async () => (await readStatus(dir))?.outbox.depth === 4);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -18,7 +18,7 @@ export interface AgentPieces extends Pick<AgentParts, 'uplink' | 'link' | 'manag
   readonly features: NodeFeatures;
   /** The originator the current connection announced in its handshake. */
   readonly originSent: () => string | undefined;
-  readonly status: Pick<StatusReporting, 'changed'>;
+  readonly status: Pick<StatusReporting, 'changed' | 'counted'>;
   readonly onReading: ((device: string, readings: readonly Reading[]) => void) | undefined;
 }
 
@@ -51,7 +51,7 @@ export function agentParts(c: Core, p: AgentPieces): AgentParts {
       : {}),
     ...(p.management ? { management: p.management } : {}),
     onReading: (device, readings) => {
-      status.changed();
+      status.counted();
       p.onReading?.(device, readings);
     },
   };

@@ -12,7 +12,7 @@ export interface UplinkParts {
   readonly registration: Registration | AsnRegistration;
   readonly features: NodeFeatures;
   readonly link: Pick<Link, 'touch'>;
-  readonly status: Pick<StatusReporting, 'changed' | 'roundTrip'>;
+  readonly status: Pick<StatusReporting, 'changed' | 'counted' | 'roundTrip'>;
 }
 
 export function uplinkOptions(c: Core, p: UplinkParts): UplinkOptions {
@@ -38,7 +38,7 @@ export function uplinkOptions(c: Core, p: UplinkParts): UplinkOptions {
     onDelivered: () => {
       status.roundTrip();
       link.touch();
-      status.changed();
+      status.counted();
     },
     onQuarantined: () => {
       status.changed();
