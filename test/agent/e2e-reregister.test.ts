@@ -10,7 +10,8 @@ import { startHarness, waitFor, type Harness } from '../helpers/agent-harness.js
 import { Operation, ResourceType } from '../../src/protocol/codes.js';
 import { isRequest, type RequestPrimitive } from '../../src/protocol/primitive.js';
 import { connect as wsConnect } from '../../src/binding/ws/index.js';
-import type { Connect, Connection } from '../../src/binding/ws/types.js';
+import type { Connect } from '../../src/binding/ws/types.js';
+import { withRequest } from '../../src/agent/with-request.js';
 import type { Registrar } from '../../src/cse/registrar.js';
 
 /** Counts the agent's requests by kind, from the registrar's first primitive on. */
@@ -133,32 +134,12 @@ test('a deleted container is re-created without registering again', async () => 
 function refusingCounter(rsc: number): Connect {
   return async (opts) => {
     const c = await wsConnect(opts);
-    const wrapped: Connection = {
-      get subprotocol() {
-        return c.subprotocol;
-      },
-      get codec() {
-        return c.codec;
-      },
-      get serialization() {
-        return c.serialization;
-      },
-      get inFlight() {
-        return c.inFlight;
-      },
-      get isOpen() {
-        return c.isOpen;
-      },
-      closed: c.closed,
-      close: (code, reason, graceMs) => c.close(code, reason, graceMs),
-      request: async (req, o) => {
-        const rsp = await c.request(req, o);
-        if (req.ty === ResourceType.ContentInstance && req.to.endsWith('/counter'))
-          return { rsc, rqi: req.rqi, rvi: req.rvi ?? '3', pc: { 'm2m:dbg': 'injected refusal' } };
-        return rsp;
-      },
-    };
-    return wrapped;
+    return withRequest(c, async (req, o) => {
+      const rsp = await c.request(req, o);
+      if (req.ty === ResourceType.ContentInstance && req.to.endsWith('/counter'))
+        return { rsc, rqi: req.rqi, rvi: req.rvi ?? '3', pc: { 'm2m:dbg': 'injected refusal' } };
+      return rsp;
+    });
   };
 }
 

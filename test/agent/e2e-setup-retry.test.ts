@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHarness, waitFor } from '../helpers/agent-harness.js';
 import { connect as wsConnect } from '../../src/binding/ws/index.js';
-import type { Connect, Connection } from '../../src/binding/ws/types.js';
+import type { Connect } from '../../src/binding/ws/types.js';
+import { withRequest } from '../../src/agent/with-request.js';
 import { ResourceType } from '../../src/protocol/codes.js';
 import type { RequestPrimitive } from '../../src/protocol/primitive.js';
 
@@ -16,35 +17,15 @@ function refuseFirstContainer(seen: RequestPrimitive[]): Connect {
   let refused = false;
   return async (opts) => {
     const c = await wsConnect(opts);
-    const wrapped: Connection = {
-      get subprotocol() {
-        return c.subprotocol;
-      },
-      get codec() {
-        return c.codec;
-      },
-      get serialization() {
-        return c.serialization;
-      },
-      get inFlight() {
-        return c.inFlight;
-      },
-      get isOpen() {
-        return c.isOpen;
-      },
-      closed: c.closed,
-      close: (code, reason, graceMs) => c.close(code, reason, graceMs),
-      request: (req, o) => {
-        seen.push(req);
-        const rn = (req.pc as { 'm2m:cnt'?: { rn?: string } } | undefined)?.['m2m:cnt']?.rn;
-        if (!refused && req.ty === ResourceType.Container && rn === 'counter') {
-          refused = true;
-          return Promise.resolve({ rsc: 5000, rqi: req.rqi, rvi: '3', pc: { 'm2m:dbg': 'injected' } });
-        }
-        return c.request(req, o);
-      },
-    };
-    return wrapped;
+    return withRequest(c, (req, o) => {
+      seen.push(req);
+      const rn = (req.pc as { 'm2m:cnt'?: { rn?: string } } | undefined)?.['m2m:cnt']?.rn;
+      if (!refused && req.ty === ResourceType.Container && rn === 'counter') {
+        refused = true;
+        return Promise.resolve({ rsc: 5000, rqi: req.rqi, rvi: '3', pc: { 'm2m:dbg': 'injected' } });
+      }
+      return c.request(req, o);
+    });
   };
 }
 
