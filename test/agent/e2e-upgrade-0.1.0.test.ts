@@ -14,6 +14,7 @@ import type { ResourceEvent } from '../../src/cse/events.js';
 import { startAgent } from '../../src/main.js';
 import { silentLogger } from '../../src/util/log.js';
 import { makeConfig, rawConfig, tempDir, waitFor } from '../helpers/agent-harness.js';
+import type { SenmlRecord } from '../../src/agent/reading-request.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/outbox-0.1.0/outbox', import.meta.url));
 const T0 = Date.UTC(2026, 11, 1, 12, 0, 0);
@@ -48,19 +49,9 @@ const EXPECTED = [
   { device: 'door', minute: 5, pack: [['state', 'locked']] },
 ] as const;
 
-interface Senml {
-  bn?: string;
-  bt?: number;
-  n?: string;
-  u?: string;
-  v?: number;
-  vb?: boolean;
-  vs?: string;
-}
-
 /** What a SenML pack says, as `[device, sampled ms, [[name, value, unit?], ...]]`. */
 function readPack(e: ResourceEvent): [string, number, unknown[][]] {
-  const pack = JSON.parse(String(e.resource.con)) as Senml[];
+  const pack = JSON.parse(String(e.resource.con)) as SenmlRecord[];
   const bn = pack[0]?.bn ?? '';
   const device = bn.slice(0, bn.indexOf(':'));
   const single = pack.length === 1;
