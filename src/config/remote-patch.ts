@@ -7,6 +7,7 @@
  */
 import type { Issue } from '../util/issues.js';
 import { joinPath } from '../util/issues.js';
+import { isPlainObject } from '../util/plain-object.js';
 
 /** Per-device keys an operator may change remotely. */
 export const REMOTE_DEVICE_KEYS: readonly string[] = ['sample', 'deadband', 'eventCategory'];
@@ -20,14 +21,10 @@ export interface RemotePatchOptions {
   readonly allowConnection: boolean;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** RFC 7396 section 2: `null` removes a member, objects merge, anything else replaces. */
 export function mergePatch(target: unknown, patch: unknown): unknown {
-  if (!isObject(patch)) return patch;
-  const base = isObject(target) ? target : {};
+  if (!isPlainObject(patch)) return patch;
+  const base = isPlainObject(target) ? target : {};
   const out = new Map(Object.entries(base));
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) out.delete(k);
@@ -38,7 +35,7 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
 
 /** Every key of `patch` outside the allow-list, with its key path (empty: the patch may be applied). */
 export function remotePatchIssues(patch: unknown, o: RemotePatchOptions): Issue[] {
-  if (!isObject(patch))
+  if (!isPlainObject(patch))
     return [{ path: '', message: 'must be a JSON object (a merge patch)', hint: 'send {"devices": {...}}' }];
   const issues: Issue[] = [];
   for (const [k, v] of Object.entries(patch)) {
@@ -61,12 +58,12 @@ export function remotePatchIssues(patch: unknown, o: RemotePatchOptions): Issue[
 }
 
 function deviceIssues(devices: unknown): Issue[] {
-  if (!isObject(devices))
+  if (!isPlainObject(devices))
     return [{ path: 'devices', message: 'must be an object of device names', hint: '{"fan": {...}}' }];
   const issues: Issue[] = [];
   for (const [name, d] of Object.entries(devices)) {
     const base = joinPath('devices', name);
-    if (!isObject(d)) {
+    if (!isPlainObject(d)) {
       issues.push({
         path: base,
         message: 'must be an object',
@@ -99,7 +96,7 @@ export function applyRemotePatch(
   const list = Array.isArray(merged.devices) ? [...(merged.devices as unknown[])] : [];
   const issues: Issue[] = [];
   for (const [name, d] of Object.entries(devicePatch as Record<string, unknown>)) {
-    const i = list.findIndex((x) => isObject(x) && x.name === name);
+    const i = list.findIndex((x) => isPlainObject(x) && x.name === name);
     if (i < 0) {
       issues.push({ path: joinPath('devices', name), message: 'no such device in the configuration' });
       continue;
