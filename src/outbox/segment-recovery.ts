@@ -3,10 +3,14 @@
  * unacknowledged records, cut torn tails, skip corrupt records, and report what was found. A
  * damaged file is logged and counted, never a reason to refuse to start.
  */
+import { statfs } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Logger } from '../util/log.js';
 import { OutboxDirError, errCode, isNoSpace } from './errors.js';
 import { readWholeFile, type FileOps } from './file-ops.js';
 import { ACK_ENTRY_BYTES, SEGMENT_MAGIC, decodeAcks, hasSegmentMagic, scanFrames } from './record-codec.js';
+import type { RecordIndex } from './record-index.js';
+import type { SegmentWriter } from './segment-writer.js';
 import { metaOf, type RecordMeta } from './store.js';
 
 const SEGMENT_RE = /^seg-(\d{16})\.log$/;
@@ -72,6 +76,50 @@ export async function recoverDirectory(
     onSegment(got);
   }
   return { maxId, report };
+}
+
+/**
+ * {@link recoverDirectory} into the store's parts: each segment registered with the writer, its
+ * live records in the index (a record met twice, a copy made by space-reclaim.ts, indexed once).
+ */
+export async function recoverInto(
+  ops: FileOps,
+  dir: string,
+  log: Logger,
+  writer: SegmentWriter,
+  index: RecordIndex,
+): Promise<{ maxId: number; report: RecoveryReport }> {
+  return recoverDirectory(ops, dir, log, (got) => {
+    const seg = writer.add(got.name, got.firstId, got.fileBytes, got.ackBytes);
+    for (const { meta, offset } of got.live) {
+      if (meta.id > index.lastId) index.add(meta, { segment: seg.no, offset });
+      else if (index.find(meta.id) >= 0)
+        continue; // a second copy: never index twice
+      else index.insert(meta, { segment: seg.no, offset }); // a record moved to a later segment
+      seg.live++;
+    }
+  });
+}
+
+const MIN_AUTO_SEGMENT_BYTES = 16 * 1024;
+const MAX_AUTO_SEGMENT_BYTES = 4 * 1024 * 1024;
+
+/** The default segment size for the filesystem holding `dir` (1/64 of it, 16 KiB to 4 MiB). */
+export async function segmentBytesFor(dir: string): Promise<number> {
+  let totalBytes: number | undefined;
+  for (const d of [dir, dirname(dir)]) {
+    try {
+      const st = await statfs(d);
+      totalBytes = st.blocks * st.bsize;
+      break;
+    } catch {
+      // not created yet: its parent is on the same filesystem
+    }
+  }
+  if (totalBytes === undefined || !Number.isFinite(totalBytes) || totalBytes <= 0)
+    return MAX_AUTO_SEGMENT_BYTES;
+  const share = Math.floor(totalBytes / 64 / 4096) * 4096;
+  return Math.min(MAX_AUTO_SEGMENT_BYTES, Math.max(MIN_AUTO_SEGMENT_BYTES, share));
 }
 
 async function probeWritable(ops: FileOps, dir: string, log: Logger): Promise<void> {
