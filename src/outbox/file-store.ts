@@ -16,7 +16,7 @@
  * backlog segment-reader.ts (one read per run of records); `remove` → the writer's acks. Off
  * that way: start-up recovery (segment-recovery.ts), a full disk (space-reclaim.ts), quarantine.
  */
-import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
+import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { OutboxClosedError, OutboxRecordError } from './errors.js';
 import { FdCache } from './fd-cache.js';
@@ -59,12 +59,6 @@ export interface FileOutboxStoreOptions {
   logger?: Logger;
 }
 
-interface PendingRemoval {
-  readonly n: number;
-  readonly resolve: (n: number) => void;
-  readonly reject: (err: unknown) => void;
-}
-
 interface PendingAppend extends RecordToWrite {
   readonly resolve: (id: number) => void;
   readonly reject: (err: unknown) => void;
@@ -77,9 +71,6 @@ export class FileOutboxStore implements S.OutboxStore {
   private readonly ops: FileOps;
   private readonly clock: Clock;
   private readonly log: Logger;
-  private readonly fsyncIntervalMs: number;
-  private readonly ackFsyncIntervalMs: number;
-  private lastAckSyncMs = -Infinity;
   private readonly ids: IdReservation;
   private readonly index = new RecordIndex();
   private readonly writer: SegmentWriter;
@@ -92,12 +83,7 @@ export class FileOutboxStore implements S.OutboxStore {
   };
   private nextId = 1;
   private pending: PendingAppend[] = [];
-  /** Removals whose acks are not written yet, and those acks by segment. */
-  private removals: PendingRemoval[] = [];
-  private unacked = new Map<number, number[]>();
-  private ackFlushQueued = false;
   private queue: Promise<unknown> = Promise.resolve();
-  private syncTimer: TimerHandle | undefined;
   private closed = false;
 
   private constructor(
@@ -108,15 +94,20 @@ export class FileOutboxStore implements S.OutboxStore {
     this.ops = opts.fileOps ?? nodeFileOps;
     this.clock = opts.clock ?? systemClock;
     this.log = (opts.logger ?? silentLogger).child({ component: 'outbox-store' });
-    this.fsyncIntervalMs = Math.max(0, opts.fsyncIntervalMs ?? 1000);
-    this.ackFsyncIntervalMs = Math.max(this.fsyncIntervalMs, opts.ackFsyncIntervalMs ?? 5000);
     this.ids = new IdReservation(this.ops, dir, Math.max(1, opts.idReserveBlock ?? 4096), this.log);
     const segmentBytes = Math.max(4096, opts.segmentBytes ?? 4 * 1024 * 1024);
     const fds = new FdCache(this.ops, 16, this.log);
-    this.reader = new SegmentReader(this.ops, fds, (no) => this.writer.get(no));
-    this.writer = new SegmentWriter(this.ops, fds, dir, segmentBytes, this.log, (no) => {
-      this.reader.forget(no);
+    const fsyncIntervalMs = Math.max(0, opts.fsyncIntervalMs ?? 1000);
+    this.writer = new SegmentWriter({
+      ...{ ops: this.ops, fds, dir, segmentBytes, clock: this.clock, log: this.log },
+      fsyncIntervalMs,
+      ackFsyncIntervalMs: Math.max(fsyncIntervalMs, opts.ackFsyncIntervalMs ?? 5000),
+      run: (fn) => this.run(fn),
+      onDropped: (no) => {
+        this.reader.forget(no);
+      },
     });
+    this.reader = new SegmentReader(this.ops, fds, (no) => this.writer.get(no));
     this.reserve = new ReserveFile(this.ops, dir, Math.max(4096, Math.floor(segmentBytes / 4)), this.log);
     const maxQ = opts.maxQuarantineBytes ?? 1024 * 1024;
     this.quarantineFile = new QuarantineFile(this.ops, dir, maxQ, this.log);
@@ -187,16 +178,11 @@ export class FileOutboxStore implements S.OutboxStore {
    */
   remove(ids: Iterable<number>, cause: S.RemoveCause = 'delivered'): Promise<number> {
     if (this.closed) return Promise.reject(new OutboxClosedError());
-    const n = this.kill(ids, this.unacked);
+    const bySeg = new Map<number, number[]>();
+    const n = this.kill(ids, bySeg);
     this.counters[cause] += n;
     if (n === 0) return Promise.resolve(0);
-    return new Promise<number>((resolve, reject) => {
-      this.removals.push({ n, resolve, reject });
-      if (this.removals.length === 1)
-        setImmediate(() => {
-          this.queueAckFlush();
-        });
-    });
+    return this.writer.releaseSoon(bySeg).then(() => n);
   }
 
   quarantine(id: number, reason: string): Promise<boolean> {
@@ -251,14 +237,12 @@ export class FileOutboxStore implements S.OutboxStore {
   }
 
   sync(): Promise<void> {
-    return this.run(() => this.syncFiles(true));
+    return this.run(() => this.writer.sync(true));
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.syncTimer) this.clock.clearTimeout(this.syncTimer);
-    this.syncTimer = undefined;
-    this.queueAckFlush();
+    this.writer.stop(); // after writing the acks of the removals so far
     const last = this.run(async () => {
       await this.writer.close();
       await this.quarantineFile.close().catch((err: unknown) => {
@@ -292,7 +276,7 @@ export class FileOutboxStore implements S.OutboxStore {
     }
     await this.writer.deleteEmpty();
     await this.reserve.ensure();
-    await this.writer.sync();
+    await this.writer.syncFiles();
     const [depth, bytes, segments] = [this.index.count, this.index.bytes, this.writer.count];
     this.log.info('outbox opened', { dir: this.dir, depth, bytes, segments, ...report });
   }
@@ -308,7 +292,6 @@ export class FileOutboxStore implements S.OutboxStore {
         const count = await this.writer.append(batch, i, (a, segment, offset, sizeBytes) => {
           this.index.add({ ...a.rec, id: a.id, sizeBytes }, { segment, offset });
         });
-        await this.afterWrite();
         for (let k = i; k < i + count; k++) batch[k]?.resolve(batch[k]?.id ?? 0);
         i += count;
       }
@@ -317,33 +300,11 @@ export class FileOutboxStore implements S.OutboxStore {
     }
   }
 
-  /** Queues the write of the pending acks (once; removals arriving meanwhile join it). */
-  private queueAckFlush(): void {
-    if (this.removals.length === 0 || this.ackFlushQueued || this.closed) return;
-    this.ackFlushQueued = true;
-    void this.run(() => this.flushAcks());
-  }
-
-  /** Writes the pending acks, one write per segment touched, and resolves their removals. */
-  private async flushAcks(): Promise<void> {
-    this.ackFlushQueued = false;
-    const [batch, bySeg] = [this.removals, this.unacked];
-    this.removals = [];
-    this.unacked = new Map();
-    try {
-      await this.release(bySeg);
-    } catch (err) {
-      for (const r of batch) r.reject(err);
-      return;
-    }
-    for (const r of batch) r.resolve(r.n);
-  }
-
   private async removeNow(ids: readonly number[], cause: keyof Counters): Promise<number> {
     const bySeg = new Map<number, number[]>();
     const n = this.kill(ids, bySeg);
     this.counters[cause] += n;
-    await this.release(bySeg);
+    await this.writer.release(bySeg);
     return n;
   }
 
@@ -361,40 +322,6 @@ export class FileOutboxStore implements S.OutboxStore {
       n++;
     }
     return n;
-  }
-
-  /** Writes the acks (one write per segment) or deletes emptied segments, then syncs or schedules it. */
-  private async release(bySeg: ReadonlyMap<number, readonly number[]>): Promise<void> {
-    for (const [no, list] of bySeg) await this.writer.release(no, list);
-    if (bySeg.size > 0) await this.afterWrite();
-  }
-
-  /** Fsync now (`fsyncIntervalMs` 0) or make sure a batched fsync is scheduled. */
-  private async afterWrite(): Promise<void> {
-    if (this.fsyncIntervalMs === 0) {
-      await this.syncFiles(true);
-      return;
-    }
-    if (this.syncTimer || this.closed) return;
-    this.syncTimer = this.clock.setTimeout(() => {
-      this.syncTimer = undefined;
-      if (this.closed) return;
-      const acks = this.clock.monotonicMs() - this.lastAckSyncMs >= this.ackFsyncIntervalMs;
-      this.run(async () => {
-        await this.syncFiles(acks);
-        // Acks left unsynced this time: a later batch takes them.
-        if (this.writer.hasUnsyncedAcks) await this.afterWrite();
-      }).catch((err: unknown) => {
-        this.log.error('outbox fsync failed', { err });
-      });
-    }, this.fsyncIntervalMs);
-    this.syncTimer.unref?.();
-  }
-
-  /** Fsyncs the segments (and the ack files if `acks`). */
-  private async syncFiles(acks: boolean): Promise<void> {
-    if (acks) this.lastAckSyncMs = this.clock.monotonicMs();
-    await this.writer.sync(acks);
   }
 
   /** A held record whose frame is in memory (just written, or read ahead) and intact; else undefined. */

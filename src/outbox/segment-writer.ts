@@ -2,33 +2,21 @@
  * The file store's write path: encodes each record into its frame (record-codec.ts) and appends
  * it to the active segment, rotating at `segmentBytes`; keeps the frames just written in memory
  * (`RecentFrames`: the uplink sends a reading right after it is appended, without a read back);
- * writes the acks of removed records beside their segment and deletes a segment once every record
- * in it is gone (deleting a file is the only thing that frees disk space, so it also works on a
- * full disk); fsyncs what it wrote when asked. Reading older records back is segment-reader.ts.
+ * writes the acks of removed records beside their segment; fsyncs what it wrote, batched every
+ * `fsyncIntervalMs` (acks every `ackFsyncIntervalMs`; file-store.ts says why). Creating, rotating
+ * and deleting the files is segment-files.ts; reading older records back is segment-reader.ts.
  * Not concurrency-safe by itself: the store calls it from its single operation queue.
  */
+import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
-import { OutboxNoSpaceError, errCode, mapError } from './errors.js';
+import { OutboxNoSpaceError, mapError } from './errors.js';
 import type { FdCache } from './fd-cache.js';
 import type { FileOps } from './file-ops.js';
 import { ACK_ENTRY_BYTES, SEGMENT_MAGIC, dataPayloadAt, encodeAcks, encodeFrame } from './record-codec.js';
-import { ackFileName, segmentFileName, unlinkLogged } from './segment-recovery.js';
+import { SegmentFiles, type Segment } from './segment-files.js';
 import type { NewRecord } from './store.js';
 
-/** One segment file and its bookkeeping. */
-export interface Segment {
-  /** Process-local number (the index refers to segments by it; never reused). */
-  readonly no: number;
-  readonly firstId: number;
-  readonly path: string;
-  readonly ackPath: string;
-  /** Records of this segment still held. */
-  live: number;
-  fileBytes: number;
-  ackBytes: number;
-  /** Acks that could not be written (disk full); retried with the next ones. */
-  pendingAcks: number[];
-}
+export type { Segment } from './segment-files.js';
 
 /** A record waiting to be written; the writer encodes it once, on its first write attempt. */
 export interface RecordToWrite {
@@ -40,96 +28,42 @@ export interface RecordToWrite {
 /** Where a written record landed: called once per record, in order, after its write. */
 export type Placed = (r: RecordToWrite, segment: number, offset: number, frameBytes: number) => void;
 
-export class SegmentWriter {
-  private readonly segments = new Map<number, Segment>();
+export interface SegmentWriterOptions {
+  readonly ops: FileOps;
+  readonly fds: FdCache;
+  readonly dir: string;
+  readonly segmentBytes: number;
+  /** 0: fsync before every append or removal resolves. */
+  readonly fsyncIntervalMs: number;
+  readonly ackFsyncIntervalMs: number;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** The store's operation queue: a batched fsync runs in it, in turn with the writes. */
+  readonly run: (fn: () => Promise<void>) => Promise<void>;
+  /** A segment's bytes are gone or cut back (all segments: none given); read-ahead over them goes. */
+  readonly onDropped: (no?: number) => void;
+}
+
+export class SegmentWriter extends SegmentFiles {
   /** The last appended frames, so sending a record just appended needs no read back. */
   private readonly recent = new RecentFrames();
-  private active: Segment | undefined;
-  private activeFd: number | undefined;
-  private activeBroken = false;
-  private nextNo = 0;
-  private dirDirty = false;
+  private syncTimer: TimerHandle | undefined;
+  private lastAckSyncMs = -Infinity;
+  private stopped = false;
+  /** Acks of removals not written yet (by segment), and the removals waiting for them. */
+  private unacked = new Map<number, number[]>();
+  private ackWaiters: { resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private ackFlushQueued = false;
 
-  constructor(
-    private readonly ops: FileOps,
-    private readonly fds: FdCache,
-    private readonly dir: string,
-    private readonly segmentBytes: number,
-    private readonly log: Logger,
-    /** Called when a segment's bytes are gone or cut back (all segments: none given), so read-ahead over them goes. */
-    private readonly onDropped: (no?: number) => void,
-  ) {}
-
-  get count(): number {
-    return this.segments.size;
-  }
-  get(no: number): Segment | undefined {
-    return this.segments.get(no);
-  }
-  all(): Segment[] {
-    return [...this.segments.values()];
-  }
-  isActive(seg: Segment): boolean {
-    return seg === this.active;
-  }
-
-  /** Registers a segment found on disk at start-up. */
-  add(name: string, firstId: number, fileBytes: number, ackBytes: number): Segment {
-    const seg: Segment = {
-      no: this.nextNo++,
-      firstId,
-      path: `${this.dir}/${name}`,
-      ackPath: `${this.dir}/${ackFileName(name)}`,
-      live: 0,
-      fileBytes,
-      ackBytes,
-      pendingAcks: [],
-    };
-    this.segments.set(seg.no, seg);
-    return seg;
-  }
-
-  /** Starts a new active segment named after `firstId`; the previous one is synced and closed. */
-  async start(firstId: number): Promise<void> {
-    const name = segmentFileName(firstId);
-    const path = `${this.dir}/${name}`;
-    let fd: number;
-    try {
-      // Append mode: after a failed write is trimmed by ftruncate, the next write must land at the
-      // new end, not at the old file position (which would leave a hole of zeros).
-      fd = await this.ops.open(path, 'ax').catch(async (err: unknown) => {
-        if (errCode(err) !== 'EEXIST') throw err;
-        await this.ops.unlink(path); // a stale empty file: ids are never reused, so nothing of value
-        return this.ops.open(path, 'ax');
-      });
-      await this.ops.write(fd, SEGMENT_MAGIC).catch(async (err: unknown) => {
-        await this.ops.close(fd).catch(() => undefined);
-        await unlinkLogged(this.ops, path, this.log);
-        throw err;
-      });
-    } catch (err) {
-      throw mapError('starting a segment', err);
-    }
-    const [old, oldFd] = [this.active, this.activeFd];
-    this.active = this.add(name, firstId, SEGMENT_MAGIC.length, 0);
-    this.activeFd = fd;
-    this.activeBroken = false;
-    this.dirDirty = true;
-    this.fds.markDirty(fd);
-    if (oldFd !== undefined) {
-      await this.fds.syncFd(oldFd);
-      await this.ops.close(oldFd).catch((err: unknown) => {
-        this.log.warn('outbox close failed', { err });
-      });
-    }
-    if (old?.live === 0) await this.delete(old);
+  constructor(private readonly o: SegmentWriterOptions) {
+    super(o.ops, o.fds, o.dir, o.log, o.onDropped);
   }
 
   /**
    * Writes `batch[from..]`, as many as fit in the active segment, in one write (rotating first if
-   * the active segment is full or broken), and keeps their frames as recent; `placed` learns where
-   * each landed. Returns how many were written; on failure nothing of this call remains in the
-   * file and the error is thrown.
+   * the active segment is full or broken), keeps their frames as recent, and fsyncs or schedules
+   * it; `placed` learns where each landed. Returns how many were written; on failure nothing of
+   * this call remains in the file and the error is thrown.
    */
   async append(batch: readonly RecordToWrite[], from: number, placed: Placed): Promise<number> {
     const first = batch[from];
@@ -137,14 +71,14 @@ export class SegmentWriter {
     const firstFrame = (first.frame ??= encodeFrame(first.id, first.rec));
     const seg = this.active;
     const full =
-      seg && seg.fileBytes > SEGMENT_MAGIC.length && seg.fileBytes + firstFrame.length > this.segmentBytes;
+      seg && seg.fileBytes > SEGMENT_MAGIC.length && seg.fileBytes + firstFrame.length > this.o.segmentBytes;
     if (!seg || this.activeFd === undefined || this.activeBroken || full) await this.start(first.id);
     const fileBytes = this.active?.fileBytes ?? 0;
     let to = from + 1;
     let bytes = firstFrame.length;
     for (let r = batch[to]; r; r = batch[++to]) {
       const frame = (r.frame ??= encodeFrame(r.id, r.rec));
-      if (fileBytes + bytes + frame.length > this.segmentBytes) break;
+      if (fileBytes + bytes + frame.length > this.o.segmentBytes) break;
       bytes += frame.length;
     }
     const chunk = new Uint8Array(bytes);
@@ -162,6 +96,7 @@ export class SegmentWriter {
       this.recent.add(r.id, r.frame);
       off += r.frame.length;
     }
+    await this.afterWrite();
     return to - from;
   }
 
@@ -206,83 +141,108 @@ export class SegmentWriter {
   }
 
   /**
-   * Cuts the active segment back to its header when none of its records is held any more (on a
-   * full disk, the only way to free its space without a new segment); true if that freed anything.
+   * Records that the ids (by segment) are gone: writes their acks (one write per segment) or
+   * deletes segments they emptied, then fsyncs or schedules it.
    */
-  async truncateActiveIfEmpty(): Promise<boolean> {
-    const seg = this.active;
-    const fd = this.activeFd;
-    if (!seg || fd === undefined || seg.live > 0 || seg.fileBytes <= SEGMENT_MAGIC.length) return false;
-    this.onDropped(seg.no);
-    try {
-      await this.ops.ftruncate(fd, SEGMENT_MAGIC.length);
-    } catch (err) {
-      this.activeBroken = true;
-      throw mapError('emptying a segment', err);
+  async release(bySeg: ReadonlyMap<number, readonly number[]>): Promise<void> {
+    for (const [no, ids] of bySeg) {
+      const seg = this.segments.get(no);
+      if (!seg) continue;
+      seg.live -= ids.length;
+      if (seg.live <= 0 && seg !== this.active) await this.delete(seg);
+      else await this.writeAcks(seg, ids);
     }
-    seg.fileBytes = SEGMENT_MAGIC.length;
-    this.fds.markDirty(fd);
-    // Its acks name records no longer in the file: drop them too (a crash in between is harmless).
-    seg.pendingAcks = [];
-    if (seg.ackBytes > 0) {
-      seg.ackBytes = 0;
-      const ackFd = await this.fds.get(seg.ackPath, 'a');
-      await this.ops.ftruncate(ackFd, 0).catch((err: unknown) => {
-        this.log.warn('could not empty an ack file', { segment: seg.path, err });
-      });
-    }
-    return true;
-  }
-
-  /** Records that `ids` of segment `no` are gone: deletes the segment when empty, else writes acks. */
-  async release(no: number, ids: readonly number[]): Promise<void> {
-    const seg = this.segments.get(no);
-    if (!seg) return;
-    seg.live -= ids.length;
-    if (seg.live <= 0 && seg !== this.active) await this.delete(seg);
-    else await this.writeAcks(seg, ids);
-  }
-
-  /** Deletes every segment without live records except the active one. */
-  async deleteEmpty(): Promise<void> {
-    for (const seg of this.all()) if (seg.live <= 0 && seg !== this.active) await this.delete(seg);
-  }
-
-  /** Whether some ack file has writes not yet fsynced. */
-  get hasUnsyncedAcks(): boolean {
-    return this.fds.hasDirtyAcks;
+    if (bySeg.size > 0) await this.afterWrite();
   }
 
   /**
-   * Fsyncs every file with unsynced writes (ack files only if `acks`), and the directory if entries
-   * changed. Synced frames leave the recent window: from then on a record is read back from the
-   * file, checked against what is on disk.
+   * {@link release}, batched: the acks of all removals within one event-loop turn share one write
+   * per segment. Resolves once they are written.
+   */
+  releaseSoon(bySeg: ReadonlyMap<number, readonly number[]>): Promise<void> {
+    for (const [no, ids] of bySeg) {
+      const list = this.unacked.get(no);
+      if (list) list.push(...ids);
+      else this.unacked.set(no, [...ids]);
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.ackWaiters.push({ resolve, reject });
+      if (this.ackWaiters.length === 1)
+        setImmediate(() => {
+          this.queueAckFlush();
+        });
+    });
+  }
+
+  /**
+   * Fsyncs now every file with unsynced writes (ack files only if `acks`). Synced frames leave the
+   * recent window: from then on a record is read back from the file, checked against the disk.
    */
   async sync(acks = true): Promise<void> {
-    await this.fds.syncDirty(acks);
-    if (this.dirDirty) {
-      this.dirDirty = false;
-      await this.ops.fsyncDir(this.dir).catch((err: unknown) => {
-        this.log.warn('outbox directory fsync failed', { err });
-      });
-    }
+    if (acks) this.lastAckSyncMs = this.o.clock.monotonicMs();
+    await this.syncFiles(acks);
+    this.recent.clear();
+  }
+
+  /** The store is closing: the acks pending are queued, then no batched fsync (`close` syncs what is left). */
+  stop(): void {
+    this.queueAckFlush();
+    this.stopped = true;
+    if (this.syncTimer) this.o.clock.clearTimeout(this.syncTimer);
+    this.syncTimer = undefined;
     this.recent.clear();
   }
 
   /** Syncs and closes every file. */
   async close(): Promise<void> {
-    this.recent.clear();
-    await this.sync();
-    const fd = this.activeFd;
-    this.activeFd = undefined;
-    this.active = undefined;
-    if (fd !== undefined) {
-      await this.ops.close(fd).catch((err: unknown) => {
-        this.log.warn('outbox close failed', { err });
-      });
+    this.stop();
+    await this.closeFiles();
+  }
+
+  /** Queues the write of the pending acks (once; removals arriving meanwhile join it). */
+  private queueAckFlush(): void {
+    if (this.ackWaiters.length === 0 || this.ackFlushQueued || this.stopped) return;
+    this.ackFlushQueued = true;
+    void this.o.run(() => this.flushAcks());
+  }
+
+  /** Writes the pending acks, one write per segment touched, and resolves their removals. */
+  private async flushAcks(): Promise<void> {
+    this.ackFlushQueued = false;
+    const [waiters, bySeg] = [this.ackWaiters, this.unacked];
+    this.ackWaiters = [];
+    this.unacked = new Map();
+    try {
+      await this.release(bySeg);
+    } catch (err) {
+      for (const w of waiters) w.reject(err);
+      return;
     }
-    await this.fds.closeAll();
-    this.onDropped();
+    for (const w of waiters) w.resolve();
+  }
+
+  /** Fsync now (`fsyncIntervalMs` 0) or make sure a batched fsync is scheduled. */
+  private async afterWrite(): Promise<void> {
+    if (this.o.fsyncIntervalMs === 0) {
+      await this.sync(true);
+      return;
+    }
+    if (this.syncTimer || this.stopped) return;
+    this.syncTimer = this.o.clock.setTimeout(() => {
+      this.syncTimer = undefined;
+      if (this.stopped) return;
+      const acks = this.o.clock.monotonicMs() - this.lastAckSyncMs >= this.o.ackFsyncIntervalMs;
+      this.o
+        .run(async () => {
+          await this.sync(acks);
+          // Acks left unsynced this time: a later batch takes them.
+          if (this.fds.hasDirtyAcks) await this.afterWrite();
+        })
+        .catch((err: unknown) => {
+          this.log.error('outbox fsync failed', { err });
+        });
+    }, this.o.fsyncIntervalMs);
+    this.syncTimer.unref?.();
   }
 
   private async writeAcks(seg: Segment, ids: readonly number[]): Promise<void> {
@@ -304,16 +264,6 @@ export class SegmentWriter {
         err,
       });
     }
-  }
-
-  private async delete(seg: Segment): Promise<void> {
-    this.onDropped(seg.no);
-    await this.fds.drop(seg.path);
-    await this.fds.drop(seg.ackPath);
-    this.segments.delete(seg.no);
-    // The segment goes first: without it its acks mean nothing, and a leftover ack file is cleaned at start.
-    if (await unlinkLogged(this.ops, seg.path, this.log)) await unlinkLogged(this.ops, seg.ackPath, this.log);
-    this.dirDirty = true;
   }
 }
 

@@ -115,7 +115,7 @@ async function moveToActive(p: ReclaimParts, c: Choice): Promise<boolean> {
     // Past `segmentBytes` if need be: rotating would name a segment after an old id.
     where = await writer.appendBytes(chunk, 'moving records');
     // Durable before the old file may go: otherwise a power cut could lose both.
-    await writer.sync();
+    await writer.syncFiles();
   } catch (err) {
     if (!(err instanceof OutboxNoSpaceError || isNoSpace(err))) throw err;
     p.log.debug('no room to move the records that stay; segment kept', { count: c.stay.length });
