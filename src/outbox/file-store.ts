@@ -23,14 +23,24 @@ import { FdCache } from './fd-cache.js';
 import { nodeFileOps, type FileOps } from './file-ops.js';
 import { IdReservation } from './id-reservation.js';
 import { QuarantineFile } from './quarantine-file.js';
-import { MAX_BODY_BYTES, dataFrameBytes } from './record-codec.js';
+import { dataFrameBytes, fitsFrame } from './record-codec.js';
 import { RecordIndex } from './record-index.js';
-import { recoverInto, segmentBytesFor } from './segment-recovery.js';
+import { openSegments, segmentBytesFor } from './segment-recovery.js';
 import { SegmentReader } from './segment-reader.js';
 import { SegmentWriter, type RecordToWrite } from './segment-writer.js';
 import { ReserveFile } from './reserve-file.js';
 import { reclaimOldestSegment } from './space-reclaim.js';
-import type * as S from './store.js';
+import type {
+  EventCategory,
+  NewRecord,
+  OutboxStore,
+  QuarantinedRecord,
+  RecordFilter,
+  RecordMeta,
+  RemoveCause,
+  StoreStats,
+  StoredRecord,
+} from './store.js';
 
 export interface FileOutboxStoreOptions {
   /** Fsync batching interval (default 1000 ms); 0 fsyncs before every append resolves. */
@@ -64,10 +74,10 @@ interface PendingAppend extends RecordToWrite {
   readonly reject: (err: unknown) => void;
 }
 
-type Counters = Record<S.RemoveCause | 'quarantined' | 'torn' | 'corrupt', number>;
+type Counters = Record<RemoveCause | 'quarantined' | 'torn' | 'corrupt', number>;
 
 /** The durable {@link OutboxStore}; open it with {@link FileOutboxStore.open}. */
-export class FileOutboxStore implements S.OutboxStore {
+export class FileOutboxStore implements OutboxStore {
   private readonly ops: FileOps;
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -117,17 +127,17 @@ export class FileOutboxStore implements S.OutboxStore {
   static async open(dir: string, opts: FileOutboxStoreOptions = {}): Promise<FileOutboxStore> {
     const segmentBytes = opts.segmentBytes ?? (await segmentBytesFor(dir));
     const store = new FileOutboxStore(dir, { ...opts, segmentBytes });
-    await store.recover();
+    const parts = { writer: store.writer, index: store.index, ids: store.ids, reserve: store.reserve };
+    const { nextId, report } = await openSegments(store.ops, dir, store.log, parts);
+    store.nextId = nextId;
+    store.counters.torn = report.torn;
+    store.counters.corrupt = report.corrupt;
     return store;
   }
 
-  append(rec: S.NewRecord): Promise<number> {
+  append(rec: NewRecord): Promise<number> {
     if (this.closed) return Promise.reject(new OutboxClosedError());
-    const tooBig =
-      Buffer.byteLength(rec.bootId) > 0xff ||
-      Buffer.byteLength(rec.stream) > 0xffff ||
-      rec.payload.length > MAX_BODY_BYTES - 0x20000;
-    if (tooBig)
+    if (!fitsFrame(rec))
       return Promise.reject(new OutboxRecordError(`record for "${rec.stream.slice(0, 64)}" too large`));
     const id = this.nextId++;
     return new Promise<number>((resolve, reject) => {
@@ -137,9 +147,9 @@ export class FileOutboxStore implements S.OutboxStore {
     });
   }
 
-  peek(n: number, filter?: S.RecordFilter): Promise<S.StoredRecord[]> {
+  peek(n: number, filter?: RecordFilter): Promise<StoredRecord[]> {
     return this.run(async () => {
-      const out: S.StoredRecord[] = [];
+      const out: StoredRecord[] = [];
       const exclude = new Set<number>();
       while (out.length < n) {
         const ids = this.index.select(n - out.length, filter, exclude);
@@ -158,13 +168,13 @@ export class FileOutboxStore implements S.OutboxStore {
     });
   }
 
-  scan(visit: (meta: S.RecordMeta) => boolean | undefined, filter?: S.RecordFilter): void {
+  scan(visit: (meta: RecordMeta) => boolean | undefined, filter?: RecordFilter): void {
     for (const pos of this.index.positions()) {
       if (this.index.passes(pos, filter) && visit(this.index.metaAt(pos)) === false) return;
     }
   }
 
-  meta(id: number): S.RecordMeta | undefined {
+  meta(id: number): RecordMeta | undefined {
     const pos = this.index.find(id);
     return pos < 0 ? undefined : this.index.metaAt(pos);
   }
@@ -176,7 +186,7 @@ export class FileOutboxStore implements S.OutboxStore {
    * write per segment; their fsync is batched like the appends' (a power cut may lose one
    * `fsyncIntervalMs` of acks: those records are delivered again, never lost).
    */
-  remove(ids: Iterable<number>, cause: S.RemoveCause = 'delivered'): Promise<number> {
+  remove(ids: Iterable<number>, cause: RemoveCause = 'delivered'): Promise<number> {
     if (this.closed) return Promise.reject(new OutboxClosedError());
     const bySeg = new Map<number, number[]>();
     const n = this.kill(ids, bySeg);
@@ -195,15 +205,15 @@ export class FileOutboxStore implements S.OutboxStore {
     });
   }
 
-  readQuarantine(): Promise<S.QuarantinedRecord[]> {
+  readQuarantine(): Promise<QuarantinedRecord[]> {
     return this.run(() => this.quarantineFile.readAll());
   }
 
-  sizeOf(rec: S.NewRecord): number {
+  sizeOf(rec: NewRecord): number {
     return dataFrameBytes(rec);
   }
 
-  stats(): S.StoreStats {
+  stats(): StoreStats {
     const first = this.index.positions().next();
     const { torn, ...c } = this.counters;
     return {
@@ -220,7 +230,7 @@ export class FileOutboxStore implements S.OutboxStore {
     };
   }
 
-  reclaimSpace(evictable: (id: number, ec: S.EventCategory) => boolean): Promise<number | undefined> {
+  reclaimSpace(evictable: (id: number, ec: EventCategory) => boolean): Promise<number | undefined> {
     const parts = { index: this.index, writer: this.writer, reader: this.reader, reserve: this.reserve };
     const evict = (ids: readonly number[]): Promise<number> => this.removeNow(ids, 'evicted');
     return this.run(() => reclaimOldestSegment({ ...parts, log: this.log, evict }, evictable));
@@ -260,25 +270,6 @@ export class FileOutboxStore implements S.OutboxStore {
     const p = this.queue.then(fn);
     this.queue = p.catch(() => undefined);
     return p;
-  }
-
-  private async recover(): Promise<void> {
-    const { maxId, report } = await recoverInto(this.ops, this.dir, this.log, this.writer, this.index);
-    this.counters.torn = report.torn;
-    this.counters.corrupt = report.corrupt;
-    this.nextId = Math.max(await this.ids.load(), maxId + 1, 1);
-    try {
-      await this.ids.ensure(this.nextId, this.nextId);
-      await this.writer.start(this.nextId);
-    } catch (err) {
-      // A full disk must not stop the agent from starting: appends retry this (and policy evicts).
-      this.log.warn('outbox could not prepare a new segment at start; will retry on append', { err });
-    }
-    await this.writer.deleteEmpty();
-    await this.reserve.ensure();
-    await this.writer.syncFiles();
-    const [depth, bytes, segments] = [this.index.count, this.index.bytes, this.writer.count];
-    this.log.info('outbox opened', { dir: this.dir, depth, bytes, segments, ...report });
   }
 
   private async flushAppends(): Promise<void> {
@@ -325,7 +316,7 @@ export class FileOutboxStore implements S.OutboxStore {
   }
 
   /** A held record whose frame is in memory (just written, or read ahead) and intact; else undefined. */
-  private bufferedRecord(id: number): S.StoredRecord | undefined {
+  private bufferedRecord(id: number): StoredRecord | undefined {
     const pos = this.index.find(id);
     if (pos < 0) return undefined;
     const payload =
@@ -335,7 +326,7 @@ export class FileOutboxStore implements S.OutboxStore {
   }
 
   /** Reads a held record back; one failing its checksum now (disk rot) is dropped and counted. */
-  private async readRecord(id: number, runBytes?: number): Promise<S.StoredRecord | undefined> {
+  private async readRecord(id: number, runBytes?: number): Promise<StoredRecord | undefined> {
     let pos = this.index.find(id);
     if (pos < 0) return undefined;
     const loc = this.index.locationAt(pos);

@@ -9,7 +9,9 @@ import type { Logger } from '../util/log.js';
 import { OutboxDirError, errCode, isNoSpace } from './errors.js';
 import { readWholeFile, type FileOps } from './file-ops.js';
 import { ACK_ENTRY_BYTES, SEGMENT_MAGIC, decodeAcks, hasSegmentMagic, scanFrames } from './record-codec.js';
+import type { IdReservation } from './id-reservation.js';
 import type { RecordIndex } from './record-index.js';
+import type { ReserveFile } from './reserve-file.js';
 import type { SegmentWriter } from './segment-writer.js';
 import { metaOf, type RecordMeta } from './store.js';
 
@@ -78,18 +80,26 @@ export async function recoverDirectory(
   return { maxId, report };
 }
 
+/** What start-up fills in or prepares. */
+export interface StoreParts {
+  readonly writer: SegmentWriter;
+  readonly index: RecordIndex;
+  readonly ids: IdReservation;
+  readonly reserve: ReserveFile;
+}
+
 /**
- * {@link recoverDirectory} into the store's parts: each segment registered with the writer, its
- * live records in the index (a record met twice, a copy made by space-reclaim.ts, indexed once).
+ * {@link recoverDirectory} into the store's parts (each segment registered with the writer, its
+ * live records in the index, a copy made by space-reclaim.ts indexed once), then the first id to
+ * use, a new active segment, the reserve file. Returns that id and what recovery found.
  */
-export async function recoverInto(
+export async function openSegments(
   ops: FileOps,
   dir: string,
   log: Logger,
-  writer: SegmentWriter,
-  index: RecordIndex,
-): Promise<{ maxId: number; report: RecoveryReport }> {
-  return recoverDirectory(ops, dir, log, (got) => {
+  { writer, index, ids, reserve }: StoreParts,
+): Promise<{ nextId: number; report: RecoveryReport }> {
+  const { maxId, report } = await recoverDirectory(ops, dir, log, (got) => {
     const seg = writer.add(got.name, got.firstId, got.fileBytes, got.ackBytes);
     for (const { meta, offset } of got.live) {
       if (meta.id > index.lastId) index.add(meta, { segment: seg.no, offset });
@@ -99,6 +109,25 @@ export async function recoverInto(
       seg.live++;
     }
   });
+  const nextId = Math.max(await ids.load(), maxId + 1, 1);
+  try {
+    await ids.ensure(nextId, nextId);
+    await writer.start(nextId);
+  } catch (err) {
+    // A full disk must not stop the agent from starting: appends retry this (and policy evicts).
+    log.warn('outbox could not prepare a new segment at start; will retry on append', { err });
+  }
+  await writer.deleteEmpty();
+  await reserve.ensure();
+  await writer.syncFiles();
+  log.info('outbox opened', {
+    dir,
+    depth: index.count,
+    bytes: index.bytes,
+    segments: writer.count,
+    ...report,
+  });
+  return { nextId, report };
 }
 
 const MIN_AUTO_SEGMENT_BYTES = 16 * 1024;
