@@ -188,11 +188,10 @@ export class FileOutboxStore implements OutboxStore {
    */
   remove(ids: Iterable<number>, cause: RemoveCause = 'delivered'): Promise<number> {
     if (this.closed) return Promise.reject(new OutboxClosedError());
-    const bySeg = new Map<number, number[]>();
-    const n = this.kill(ids, bySeg);
+    const n = this.kill(ids, this.writer.unacked);
     this.counters[cause] += n;
     if (n === 0) return Promise.resolve(0);
-    return this.writer.releaseSoon(bySeg).then(() => n);
+    return this.writer.releaseSoon(n);
   }
 
   quarantine(id: number, reason: string): Promise<boolean> {

@@ -50,9 +50,10 @@ export class SegmentWriter extends SegmentFiles {
   private syncTimer: TimerHandle | undefined;
   private lastAckSyncMs = -Infinity;
   private stopped = false;
-  /** Acks of removals not written yet (by segment), and the removals waiting for them. */
-  private unacked = new Map<number, number[]>();
-  private ackWaiters: { resolve: () => void; reject: (err: unknown) => void }[] = [];
+  /** Ids removed whose acks are not written yet, by segment (the store adds to it; `releaseSoon`). */
+  unacked = new Map<number, number[]>();
+  /** The removals waiting for those acks. */
+  private ackWaiters: { n: number; resolve: (n: number) => void; reject: (err: unknown) => void }[] = [];
   private ackFlushQueued = false;
 
   constructor(private readonly o: SegmentWriterOptions) {
@@ -156,17 +157,13 @@ export class SegmentWriter extends SegmentFiles {
   }
 
   /**
-   * {@link release}, batched: the acks of all removals within one event-loop turn share one write
-   * per segment. Resolves once they are written.
+   * {@link release}, batched: the caller has added `n` removed ids to `unacked`; the acks of all
+   * removals within one event-loop turn share one write per segment. Resolves with `n` once
+   * they are written.
    */
-  releaseSoon(bySeg: ReadonlyMap<number, readonly number[]>): Promise<void> {
-    for (const [no, ids] of bySeg) {
-      const list = this.unacked.get(no);
-      if (list) list.push(...ids);
-      else this.unacked.set(no, [...ids]);
-    }
-    return new Promise<void>((resolve, reject) => {
-      this.ackWaiters.push({ resolve, reject });
+  releaseSoon(n: number): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      this.ackWaiters.push({ n, resolve, reject });
       if (this.ackWaiters.length === 1)
         setImmediate(() => {
           this.queueAckFlush();
@@ -218,7 +215,7 @@ export class SegmentWriter extends SegmentFiles {
       for (const w of waiters) w.reject(err);
       return;
     }
-    for (const w of waiters) w.resolve();
+    for (const w of waiters) w.resolve(w.n);
   }
 
   /** Fsync now (`fsyncIntervalMs` 0) or make sure a batched fsync is scheduled. */
