@@ -108,6 +108,7 @@ export class FileOutboxStore implements OutboxStore {
     const segmentBytes = Math.max(4096, opts.segmentBytes ?? 4 * 1024 * 1024);
     const fds = new FdCache(this.ops, 16, this.log);
     const fsyncIntervalMs = Math.max(0, opts.fsyncIntervalMs ?? 1000);
+    this.reader = new SegmentReader(this.ops, fds, (no) => this.writer.get(no));
     this.writer = new SegmentWriter({
       ...{ ops: this.ops, fds, dir, segmentBytes, clock: this.clock, log: this.log },
       fsyncIntervalMs,
@@ -117,7 +118,6 @@ export class FileOutboxStore implements OutboxStore {
         this.reader.forget(no);
       },
     });
-    this.reader = new SegmentReader(this.ops, fds, (no) => this.writer.get(no));
     this.reserve = new ReserveFile(this.ops, dir, Math.max(4096, Math.floor(segmentBytes / 4)), this.log);
     const maxQ = opts.maxQuarantineBytes ?? 1024 * 1024;
     this.quarantineFile = new QuarantineFile(this.ops, dir, maxQ, this.log);
@@ -251,7 +251,7 @@ export class FileOutboxStore implements OutboxStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.writer.stop(); // after writing the acks of the removals so far
+    this.writer.stop(); // queues the acks of the removals so far; no batched fsync after that
     const last = this.run(async () => {
       await this.writer.close();
       await this.quarantineFile.close().catch((err: unknown) => {
