@@ -38,8 +38,8 @@ import { nodeFeatures } from './agent/compose/node-features.js';
 import { uplinkOptions } from './agent/compose/uplink-options.js';
 import { agentVersion } from './config/schemas.js';
 import { withNotifications } from './agent/asn/serve.js';
-import { bootClock, readBootId } from './util/clock-jump.js';
-import type { Clock } from './util/clock.js';
+import { readBootId } from './util/clock-jump.js';
+import { bootClock, type Clock } from './util/clock.js';
 import type { Logger } from './util/log.js';
 
 export interface StartOptions {

@@ -25,7 +25,8 @@ import { senmlContent, toSenml } from '../../src/agent/reading-request.js';
 import { startAgent } from '../../src/main.js';
 import { FileOutboxStore, Outbox } from '../../src/outbox/index.js';
 import { ResourceType } from '../../src/protocol/codes.js';
-import { bootClock, readBootId } from '../../src/util/clock-jump.js';
+import { readBootId } from '../../src/util/clock-jump.js';
+import { bootClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/log.js';
 import type { Bench, BenchOptions, Figure } from './types.js';
 

@@ -5,9 +5,10 @@
  * quarantines it, a transport failure or a 5xxx leaves it for a later attempt.
  *
  * Ordering: entries are sent in outbox order, several in flight on the one connection. An entry
- * that must be sent again holds back the newer entries of its stream (stream-retries.ts): they
+ * that must be sent again holds back the newer entries of its stream (send-window.ts): they
  * wait for its retry, and the stream then goes one request at a time until it is delivered, so
  * per-stream order holds across timeouts, retries and reconnects. Other streams are not held up.
+ * The bookkeeping (in flight, held back, the wake-up) is the send window (send-window.ts).
  */
 import type { Connection } from '../binding/ws/types.js';
 import { Rsc, isSuccess, rscLabel, type EventCategoryName } from '../protocol/codes.js';
@@ -18,8 +19,7 @@ import type { Logger } from '../util/log.js';
 import type { Clock } from '../util/clock.js';
 import { decodeReadingValues, type SampledValue } from './reading-queue.js';
 import { readingRequest } from './reading-request.js';
-import { StreamRetries } from './stream-retries.js';
-import { DrainWakeup, InFlightUploads } from './drain-state.js';
+import { SendWindow } from './send-window.js';
 
 export interface QueuedEntry {
   readonly id: number;
@@ -77,40 +77,40 @@ const MAYBE_GONE = new Set<number>([
 ]);
 
 export class Uplink {
-  private readonly retries = new StreamRetries();
+  private readonly window: SendWindow;
   private recovering?: Promise<void>;
   /** Monotonic ms when the last recovery started / finished (rate limit; stale answers). */
   private lastRecoveryStartMono = -Infinity;
   private lastRecoveryEndMono = -Infinity;
 
-  constructor(private readonly o: UplinkOptions) {}
+  constructor(private readonly o: UplinkOptions) {
+    this.window = new SendWindow(o.clock);
+  }
 
   /** Sends until `signal` aborts or the connection closes. */
   async drain(conn: Connection, signal: AbortSignal): Promise<void> {
-    const inFlight = new InFlightUploads();
-    const wakeup = new DrainWakeup(this.o.clock);
+    this.window.open();
     this.lastRecoveryStartMono = -Infinity;
     const ended = new AbortController();
-    signal.addEventListener('abort', wakeup.poke, { once: true });
-    void conn.closed.then(wakeup.poke);
-    this.pokeOnAppends(wakeup.poke, ended.signal);
+    signal.addEventListener('abort', this.window.poke, { once: true });
+    void conn.closed.then(this.window.poke);
+    this.pokeOnAppends(this.window.poke, ended.signal);
     try {
       while (!signal.aborted && conn.isOpen) {
         if (this.recovering) await this.recovering;
         const now = this.o.clock.monotonicMs();
-        const nextRetry = this.retries.nextDueMono(now);
-        const sent = await this.sendNextBatch(conn, inFlight, now, wakeup.poke);
-        if (sent > 0 && inFlight.size < this.o.maxInFlight) continue;
+        const nextRetry = this.window.nextDueMono(now);
+        const sent = await this.sendNextBatch(conn, now);
+        if (sent > 0 && this.window.size < this.o.maxInFlight) continue;
         // Wait for a slot, new work, a retry becoming due, or the end.
-        wakeup.retryAt(nextRetry, now);
-        await wakeup.sleep();
+        await this.window.sleep(nextRetry, now);
       }
     } finally {
       ended.abort();
-      signal.removeEventListener('abort', wakeup.poke);
-      wakeup.dispose();
+      signal.removeEventListener('abort', this.window.poke);
+      this.window.close();
     }
-    await inFlight.settled();
+    await this.window.settled();
   }
 
   /** Pokes the drain after every append until `until` aborts (one listener at a time). */
@@ -123,29 +123,15 @@ export class Uplink {
   }
 
   /** Sends what the free slots allow, in outbox order; returns how many requests went out. */
-  private async sendNextBatch(
-    conn: Connection,
-    inFlight: InFlightUploads,
-    nowMono: number,
-    poke: () => void,
-  ): Promise<number> {
-    const room = this.o.maxInFlight - inFlight.size;
+  private async sendNextBatch(conn: Connection, nowMono: number): Promise<number> {
+    const room = this.o.maxInFlight - this.window.size;
     if (room <= 0) return 0;
-    const skipStreams = this.retries.streamsToSkip(nowMono, inFlight.countOf);
-    const batch = await this.o.queue.next(room, inFlight.ids, skipStreams);
+    const batch = await this.o.queue.next(room, this.window.ids, this.window.streamsToSkip(nowMono));
     let sent = 0;
     for (const e of batch) {
       // A held stream goes one request at a time, oldest first (the rest come on later passes).
-      if (this.retries.isHeld(e.stream)) {
-        if (inFlight.countOf(e.stream) > 0) continue;
-        this.retries.oldestIs(e.stream, e.id);
-      }
-      inFlight.add(e, (done) =>
-        this.send(conn, e).finally(() => {
-          done();
-          poke();
-        }),
-      );
+      if (!this.window.mayStart(e)) continue;
+      this.window.start(e, () => this.send(conn, e));
       sent++;
     }
     return sent;
@@ -215,7 +201,7 @@ export class Uplink {
     sentMono: number,
   ): Promise<void> {
     if (isSuccess(rsp.rsc) || (rsp.rsc === Rsc.CONFLICT && this.o.idempotentNames)) {
-      this.retries.done(entry.stream, entry.id);
+      this.window.done(entry.stream, entry.id);
       await this.o.queue.ack(entry.id);
       this.o.onDelivered?.(entry, rsp);
       return;
@@ -247,7 +233,7 @@ export class Uplink {
     sentMono: number,
   ): Promise<void> {
     // The entry goes again; until it is delivered, its stream goes one request at a time.
-    this.retries.failed(entry.stream, entry.id, this.o.clock.monotonicMs(), false);
+    this.window.failed(entry.stream, entry.id, this.o.clock.monotonicMs(), false);
     if (this.recovering) {
       await this.recovering;
       return;
@@ -272,7 +258,7 @@ export class Uplink {
   }
 
   private scheduleRetry(entry: QueuedEntry, reason: string): void {
-    const attempts = this.retries.failed(entry.stream, entry.id, this.o.clock.monotonicMs());
+    const attempts = this.window.failed(entry.stream, entry.id, this.o.clock.monotonicMs());
     if (attempts >= MAX_ATTEMPTS) {
       void this.quarantine(entry, `gave up after ${attempts} attempts: ${reason}`);
       return;
@@ -292,7 +278,7 @@ export class Uplink {
       reason,
     });
     await this.o.queue.reject(entry.id, reason);
-    this.retries.done(entry.stream, entry.id);
+    this.window.done(entry.stream, entry.id);
     this.o.onQuarantined?.(entry, reason);
   }
 }

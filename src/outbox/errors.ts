@@ -67,3 +67,12 @@ export function isNoSpace(err: unknown): boolean {
   const code = errCode(err);
   return code === 'ENOSPC' || code === 'EDQUOT';
 }
+
+/** Maps a filesystem error to the store's named errors (`OUTBOX_NO_SPACE`, `OUTBOX_IO`). */
+export function mapError(what: string, err: unknown): Error {
+  if (err instanceof OutboxClosedError || err instanceof OutboxNoSpaceError || err instanceof OutboxIoError) {
+    return err;
+  }
+  if (isNoSpace(err)) return new OutboxNoSpaceError(`no space left ${what}`, err);
+  return new OutboxIoError(what, err);
+}

@@ -39,3 +39,34 @@ export function pickVictims(
   }
   return { ids, bytes };
 }
+
+/**
+ * Evicts for a newcomer of category `ec` on a full disk; undefined when nothing may go. A store
+ * that can free real space (`reclaimSpace`) is asked category by category, so an `immediate`
+ * newcomer takes `bestEffort` entries first; otherwise `batch` oldest evictable entries go.
+ * `memo` remembers a refusal: asked again while nothing changed, it does not walk the index again.
+ */
+export async function evictForSpace(
+  store: OutboxStore,
+  ec: EventCategory,
+  batch: number,
+  inFlight: (id: number) => boolean,
+  memo: { unreclaimable?: string },
+): Promise<number | undefined> {
+  if (!store.reclaimSpace) {
+    const victims = pickVictims(store, ec, inFlight, (count) => count >= batch).ids;
+    return victims.length === 0 ? undefined : store.remove(victims, 'evicted');
+  }
+  // Refused before and nothing changed since: do not walk the index again for every reading.
+  const s = store.stats();
+  const stamp = `${ec}:${s.depth}:${s.bytes}`;
+  if (stamp === memo.unreclaimable) return undefined;
+  const allowed = EVICTABLE[ec];
+  for (let k = 1; k <= allowed.length; k++) {
+    const may = new Set(allowed.slice(0, k));
+    const n = await store.reclaimSpace((id, cls) => may.has(cls) && !inFlight(id));
+    if (n !== undefined) return n;
+  }
+  memo.unreclaimable = stamp;
+  return undefined;
+}

@@ -9,35 +9,37 @@
  * `ackFsyncIntervalMs` (default 5 s): an ack lost in a power cut means the record is sent again
  * (a duplicate the registrar refuses with `buffer.idempotentNames`), never lost, and at 10
  * readings/s that halves the fsyncs. Every I/O runs in one queue, in call order; concurrent
- * appends share one write, and so do the acks of the removals of one event-loop turn. Draining
- * reads a run of contiguous records with one read (read-buffers.ts).
+ * appends share one write, and so do the acks of the removals of one event-loop turn.
+ *
+ * A reading's way: `append` → segment-writer.ts (encodes and writes the frame, keeps it in memory)
+ * and record-index.ts (its header); `peek` → the index, then the writer's memory, or for a
+ * backlog segment-reader.ts (one read per run of records); `remove` → the writer's acks. Off
+ * that way: start-up recovery (segment-recovery.ts), a full disk (space-reclaim.ts), quarantine.
  */
-import { statfs } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
+import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { OutboxClosedError, OutboxRecordError } from './errors.js';
+import { FdCache } from './fd-cache.js';
 import { nodeFileOps, type FileOps } from './file-ops.js';
 import { IdReservation } from './id-reservation.js';
 import { QuarantineFile } from './quarantine-file.js';
-import { MAX_BODY_BYTES, dataFrameBytes, dataPayloadAt, encodeFrame } from './record-codec.js';
-import { RecentFrames, copyOf } from './read-buffers.js';
+import { dataFrameBytes, fitsFrame } from './record-codec.js';
 import { RecordIndex } from './record-index.js';
-import { recoverDirectory } from './segment-recovery.js';
-import { SegmentSet, type FrameToWrite } from './segment-set.js';
+import { openSegments, segmentBytesFor } from './segment-recovery.js';
+import { SegmentReader } from './segment-reader.js';
+import { SegmentWriter, type RecordToWrite } from './segment-writer.js';
 import { ReserveFile } from './reserve-file.js';
-import { reclaimOldestSegment, type ReclaimParts } from './space-reclaim.js';
-import {
-  metaOf,
-  type EventCategory,
-  type NewRecord,
-  type OutboxStore,
-  type QuarantinedRecord,
-  type RecordFilter,
-  type RecordMeta,
-  type RemoveCause,
-  type StoreStats,
-  type StoredRecord,
+import { reclaimOldestSegment } from './space-reclaim.js';
+import type {
+  EventCategory,
+  NewRecord,
+  OutboxStore,
+  QuarantinedRecord,
+  RecordFilter,
+  RecordMeta,
+  RemoveCause,
+  StoreStats,
+  StoredRecord,
 } from './store.js';
 
 export interface FileOutboxStoreOptions {
@@ -67,14 +69,7 @@ export interface FileOutboxStoreOptions {
   logger?: Logger;
 }
 
-interface PendingRemoval {
-  readonly n: number;
-  readonly resolve: (n: number) => void;
-  readonly reject: (err: unknown) => void;
-}
-
-interface PendingAppend extends FrameToWrite {
-  readonly rec: NewRecord;
+interface PendingAppend extends RecordToWrite {
   readonly resolve: (id: number) => void;
   readonly reject: (err: unknown) => void;
 }
@@ -86,28 +81,19 @@ export class FileOutboxStore implements OutboxStore {
   private readonly ops: FileOps;
   private readonly clock: Clock;
   private readonly log: Logger;
-  private readonly fsyncIntervalMs: number;
-  private readonly ackFsyncIntervalMs: number;
-  private lastAckSyncMs = -Infinity;
   private readonly ids: IdReservation;
   private readonly index = new RecordIndex();
-  private readonly segs: SegmentSet;
+  private readonly writer: SegmentWriter;
+  private readonly reader: SegmentReader;
   private readonly reserve: ReserveFile;
   private readonly quarantineFile: QuarantineFile;
-  /** The last appended frames, so sending a record just appended needs no read back. */
-  private readonly recent = new RecentFrames();
   private readonly counters: Counters = {
     ...{ delivered: 0, evicted: 0, expired: 0, replaced: 0, dropped: 0 },
     ...{ quarantined: 0, torn: 0, corrupt: 0 },
   };
   private nextId = 1;
   private pending: PendingAppend[] = [];
-  /** Removals whose acks are not written yet, and those acks by segment. */
-  private removals: PendingRemoval[] = [];
-  private unacked = new Map<number, number[]>();
-  private ackFlushQueued = false;
   private queue: Promise<unknown> = Promise.resolve();
-  private syncTimer: TimerHandle | undefined;
   private closed = false;
 
   private constructor(
@@ -118,11 +104,20 @@ export class FileOutboxStore implements OutboxStore {
     this.ops = opts.fileOps ?? nodeFileOps;
     this.clock = opts.clock ?? systemClock;
     this.log = (opts.logger ?? silentLogger).child({ component: 'outbox-store' });
-    this.fsyncIntervalMs = Math.max(0, opts.fsyncIntervalMs ?? 1000);
-    this.ackFsyncIntervalMs = Math.max(this.fsyncIntervalMs, opts.ackFsyncIntervalMs ?? 5000);
     this.ids = new IdReservation(this.ops, dir, Math.max(1, opts.idReserveBlock ?? 4096), this.log);
     const segmentBytes = Math.max(4096, opts.segmentBytes ?? 4 * 1024 * 1024);
-    this.segs = new SegmentSet(this.ops, dir, segmentBytes, this.log);
+    const fds = new FdCache(this.ops, 16, this.log);
+    const fsyncIntervalMs = Math.max(0, opts.fsyncIntervalMs ?? 1000);
+    this.reader = new SegmentReader(this.ops, fds, (no) => this.writer.get(no));
+    this.writer = new SegmentWriter({
+      ...{ ops: this.ops, fds, dir, segmentBytes, clock: this.clock, log: this.log },
+      fsyncIntervalMs,
+      ackFsyncIntervalMs: Math.max(fsyncIntervalMs, opts.ackFsyncIntervalMs ?? 5000),
+      run: (fn) => this.run(fn),
+      onDropped: (no) => {
+        this.reader.forget(no);
+      },
+    });
     this.reserve = new ReserveFile(this.ops, dir, Math.max(4096, Math.floor(segmentBytes / 4)), this.log);
     const maxQ = opts.maxQuarantineBytes ?? 1024 * 1024;
     this.quarantineFile = new QuarantineFile(this.ops, dir, maxQ, this.log);
@@ -132,22 +127,21 @@ export class FileOutboxStore implements OutboxStore {
   static async open(dir: string, opts: FileOutboxStoreOptions = {}): Promise<FileOutboxStore> {
     const segmentBytes = opts.segmentBytes ?? (await segmentBytesFor(dir));
     const store = new FileOutboxStore(dir, { ...opts, segmentBytes });
-    await store.recover();
+    const parts = { writer: store.writer, index: store.index, ids: store.ids, reserve: store.reserve };
+    const { nextId, report } = await openSegments(store.ops, dir, store.log, parts);
+    store.nextId = nextId;
+    store.counters.torn = report.torn;
+    store.counters.corrupt = report.corrupt;
     return store;
   }
 
   append(rec: NewRecord): Promise<number> {
     if (this.closed) return Promise.reject(new OutboxClosedError());
-    const tooBig =
-      Buffer.byteLength(rec.bootId) > 0xff ||
-      Buffer.byteLength(rec.stream) > 0xffff ||
-      rec.payload.length > MAX_BODY_BYTES - 0x20000;
-    if (tooBig)
+    if (!fitsFrame(rec))
       return Promise.reject(new OutboxRecordError(`record for "${rec.stream.slice(0, 64)}" too large`));
     const id = this.nextId++;
-    const frame = encodeFrame(id, rec);
     return new Promise<number>((resolve, reject) => {
-      this.pending.push({ id, rec, frame, resolve, reject });
+      this.pending.push({ id, rec, resolve, reject });
       // Appends arriving while a write is in progress are coalesced into the next single write.
       if (this.pending.length === 1) void this.run(() => this.flushAppends());
     });
@@ -158,7 +152,7 @@ export class FileOutboxStore implements OutboxStore {
       const out: StoredRecord[] = [];
       const exclude = new Set<number>();
       while (out.length < n) {
-        const ids = this.collectIds(n - out.length, filter, exclude);
+        const ids = this.index.select(n - out.length, filter, exclude);
         if (ids.length === 0) break;
         const runs = this.index.runBytes(ids);
         for (let k = 0; k < ids.length; k++) {
@@ -176,7 +170,7 @@ export class FileOutboxStore implements OutboxStore {
 
   scan(visit: (meta: RecordMeta) => boolean | undefined, filter?: RecordFilter): void {
     for (const pos of this.index.positions()) {
-      if (this.passes(pos, filter) && visit(this.index.metaAt(pos)) === false) return;
+      if (this.index.passes(pos, filter) && visit(this.index.metaAt(pos)) === false) return;
     }
   }
 
@@ -194,33 +188,17 @@ export class FileOutboxStore implements OutboxStore {
    */
   remove(ids: Iterable<number>, cause: RemoveCause = 'delivered'): Promise<number> {
     if (this.closed) return Promise.reject(new OutboxClosedError());
-    const n = this.kill(ids, this.unacked);
+    const n = this.kill(ids, this.writer.unacked);
     this.counters[cause] += n;
     if (n === 0) return Promise.resolve(0);
-    return new Promise<number>((resolve, reject) => {
-      this.removals.push({ n, resolve, reject });
-      if (this.removals.length === 1)
-        setImmediate(() => {
-          this.queueAckFlush();
-        });
-    });
+    return this.writer.releaseSoon(n);
   }
 
   quarantine(id: number, reason: string): Promise<boolean> {
     return this.run(async () => {
       const rec = await this.readRecord(id);
       if (!rec) return false;
-      try {
-        await this.quarantineFile.append(encodeFrame(id, rec, { reason, atWallMs: this.clock.nowMs() }));
-      } catch (err) {
-        // Refused for good: it leaves the queue either way, and this log line keeps the trace.
-        this.log.error('could not write the quarantine file; record dropped', {
-          id,
-          stream: rec.stream,
-          reason,
-          err,
-        });
-      }
+      await this.quarantineFile.add(rec, reason, this.clock.nowMs());
       await this.removeNow([id], 'quarantined');
       return true;
     });
@@ -252,12 +230,14 @@ export class FileOutboxStore implements OutboxStore {
   }
 
   reclaimSpace(evictable: (id: number, ec: EventCategory) => boolean): Promise<number | undefined> {
-    return this.run(() => reclaimOldestSegment(this.reclaimParts(), evictable));
+    const parts = { index: this.index, writer: this.writer, reader: this.reader, reserve: this.reserve };
+    const evict = (ids: readonly number[]): Promise<number> => this.removeNow(ids, 'evicted');
+    return this.run(() => reclaimOldestSegment({ ...parts, log: this.log, evict }, evictable));
   }
 
   /** Segment files currently on disk (for status output and tests). */
   segmentCount(): number {
-    return this.segs.count;
+    return this.writer.count;
   }
 
   /** Approximate memory held by the in-memory index, in bytes. */
@@ -266,17 +246,14 @@ export class FileOutboxStore implements OutboxStore {
   }
 
   sync(): Promise<void> {
-    return this.run(() => this.syncFiles(true));
+    return this.run(() => this.writer.sync(true));
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.syncTimer) this.clock.clearTimeout(this.syncTimer);
-    this.syncTimer = undefined;
-    this.queueAckFlush();
-    this.recent.clear();
+    this.writer.stop(); // queues the acks of the removals so far; no batched fsync after that
     const last = this.run(async () => {
-      await this.segs.close();
+      await this.writer.close();
       await this.quarantineFile.close().catch((err: unknown) => {
         this.log.warn('outbox close failed', { err });
       });
@@ -287,54 +264,11 @@ export class FileOutboxStore implements OutboxStore {
 
   // ---- internals ------------------------------------------------------------------------------
 
-  private reclaimParts(): ReclaimParts {
-    return {
-      index: this.index,
-      segs: this.segs,
-      reserve: this.reserve,
-      log: this.log,
-      evict: (ids) => this.removeNow(ids, 'evicted'),
-    };
-  }
-
   private run<T>(fn: () => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new OutboxClosedError());
     const p = this.queue.then(fn);
     this.queue = p.catch(() => undefined);
     return p;
-  }
-
-  private async recover(): Promise<void> {
-    const { maxId, report } = await recoverDirectory(this.ops, this.dir, this.log, (got) => {
-      const seg = this.segs.add(got.name, got.firstId, got.fileBytes, got.ackBytes);
-      for (const { meta, offset } of got.live) {
-        if (meta.id > this.index.lastId) this.index.add(meta, { segment: seg.no, offset });
-        else if (this.index.find(meta.id) >= 0)
-          continue; // a second copy (space-reclaim.ts): never index twice
-        else this.index.insert(meta, { segment: seg.no, offset }); // a record moved to a later segment
-        seg.live++;
-      }
-    });
-    this.counters.torn = report.torn;
-    this.counters.corrupt = report.corrupt;
-    this.nextId = Math.max(await this.ids.load(), maxId + 1, 1);
-    try {
-      await this.ids.ensure(this.nextId, this.nextId);
-      await this.segs.start(this.nextId);
-    } catch (err) {
-      // A full disk must not stop the agent from starting: appends retry this (and policy evicts).
-      this.log.warn('outbox could not prepare a new segment at start; will retry on append', { err });
-    }
-    await this.segs.deleteEmpty();
-    await this.reserve.ensure();
-    await this.segs.sync();
-    this.log.info('outbox opened', {
-      dir: this.dir,
-      depth: this.index.count,
-      bytes: this.index.bytes,
-      segments: this.segs.count,
-      ...report,
-    });
   }
 
   private async flushAppends(): Promise<void> {
@@ -345,18 +279,9 @@ export class FileOutboxStore implements OutboxStore {
       const lastId = batch[batch.length - 1]?.id ?? 0;
       await this.ids.ensure(lastId);
       while (i < batch.length) {
-        const { count, segment, offset } = await this.segs.writeSome(batch, i);
-        for (let k = i, off = offset; k < i + count; k++) {
-          const a = batch[k];
-          if (!a) continue;
-          this.index.add(metaOf({ ...a.rec, id: a.id, sizeBytes: a.frame.length }), {
-            segment: segment.no,
-            offset: off,
-          });
-          this.recent.add(a.id, a.frame);
-          off += a.frame.length;
-        }
-        await this.afterWrite();
+        const count = await this.writer.append(batch, i, (a, segment, offset, sizeBytes) => {
+          this.index.add({ ...a.rec, id: a.id, sizeBytes }, { segment, offset });
+        });
         for (let k = i; k < i + count; k++) batch[k]?.resolve(batch[k]?.id ?? 0);
         i += count;
       }
@@ -365,33 +290,11 @@ export class FileOutboxStore implements OutboxStore {
     }
   }
 
-  /** Queues the write of the pending acks (once; removals arriving meanwhile join it). */
-  private queueAckFlush(): void {
-    if (this.removals.length === 0 || this.ackFlushQueued || this.closed) return;
-    this.ackFlushQueued = true;
-    void this.run(() => this.flushAcks());
-  }
-
-  /** Writes the pending acks, one write per segment touched, and resolves their removals. */
-  private async flushAcks(): Promise<void> {
-    this.ackFlushQueued = false;
-    const [batch, bySeg] = [this.removals, this.unacked];
-    this.removals = [];
-    this.unacked = new Map();
-    try {
-      await this.release(bySeg);
-    } catch (err) {
-      for (const r of batch) r.reject(err);
-      return;
-    }
-    for (const r of batch) r.resolve(r.n);
-  }
-
   private async removeNow(ids: readonly number[], cause: keyof Counters): Promise<number> {
     const bySeg = new Map<number, number[]>();
     const n = this.kill(ids, bySeg);
     this.counters[cause] += n;
-    await this.release(bySeg);
+    await this.writer.release(bySeg);
     return n;
   }
 
@@ -402,7 +305,7 @@ export class FileOutboxStore implements OutboxStore {
       const pos = this.index.find(id);
       if (pos < 0) continue;
       const { segment } = this.index.kill(pos);
-      this.recent.forget(id);
+      this.writer.forget(id);
       const list = bySeg.get(segment);
       if (list) list.push(id);
       else bySeg.set(segment, [id]);
@@ -411,110 +314,28 @@ export class FileOutboxStore implements OutboxStore {
     return n;
   }
 
-  /** Writes the acks (one write per segment) or deletes emptied segments, then syncs or schedules it. */
-  private async release(bySeg: ReadonlyMap<number, readonly number[]>): Promise<void> {
-    for (const [no, list] of bySeg) await this.segs.release(no, list);
-    if (bySeg.size > 0) await this.afterWrite();
-  }
-
-  /** Fsync now (`fsyncIntervalMs` 0) or make sure a batched fsync is scheduled. */
-  private async afterWrite(): Promise<void> {
-    if (this.fsyncIntervalMs === 0) {
-      await this.syncFiles(true);
-      return;
-    }
-    if (this.syncTimer || this.closed) return;
-    this.syncTimer = this.clock.setTimeout(() => {
-      this.syncTimer = undefined;
-      if (this.closed) return;
-      const acks = this.clock.monotonicMs() - this.lastAckSyncMs >= this.ackFsyncIntervalMs;
-      this.run(async () => {
-        await this.syncFiles(acks);
-        // Acks left unsynced this time: a later batch takes them.
-        if (this.segs.hasUnsyncedAcks) await this.afterWrite();
-      }).catch((err: unknown) => {
-        this.log.error('outbox fsync failed', { err });
-      });
-    }, this.fsyncIntervalMs);
-    this.syncTimer.unref?.();
-  }
-
-  /**
-   * Fsyncs the segments (and the ack files if `acks`). Synced frames leave the in-memory window:
-   * from then on a record is read back from the file, checked against what is on disk.
-   */
-  private async syncFiles(acks: boolean): Promise<void> {
-    if (acks) this.lastAckSyncMs = this.clock.monotonicMs();
-    await this.segs.sync(acks);
-    this.recent.clear();
-  }
-
-  private passes(pos: number, filter: RecordFilter | undefined): boolean {
-    if (!filter) return true;
-    if (filter.skip?.has(this.index.idAt(pos))) return false;
-    if (filter.ec !== undefined && this.index.ecAt(pos) !== filter.ec) return false;
-    if (filter.stream !== undefined && this.index.streamAt(pos) !== filter.stream) return false;
-    if (filter.skipStreams?.has(this.index.streamAt(pos))) return false;
-    return true;
-  }
-
-  private collectIds(n: number, filter: RecordFilter | undefined, exclude: ReadonlySet<number>): number[] {
-    const ids: number[] = [];
-    for (const pos of this.index.positions()) {
-      if (ids.length >= n) break;
-      const id = this.index.idAt(pos);
-      if (!exclude.has(id) && this.passes(pos, filter)) ids.push(id);
-    }
-    return ids;
-  }
-
-  /**
-   * A held record whose frame is in memory (just appended, or in the read-ahead buffer) and
-   * intact; else undefined (use `readRecord`).
-   */
+  /** A held record whose frame is in memory (just written, or read ahead) and intact; else undefined. */
   private bufferedRecord(id: number): StoredRecord | undefined {
     const pos = this.index.find(id);
     if (pos < 0) return undefined;
-    const { segment, offset } = this.index.locationAt(pos);
-    const frame = this.recent.get(id) ?? this.segs.buffered(segment, offset, this.index.sizeAt(pos));
-    const payload = frame && dataPayloadAt(frame, 0, frame.length, id);
-    return payload && this.index.recordAt(pos, copyOf(payload));
+    const payload =
+      this.writer.recentPayload(id) ??
+      this.reader.bufferedPayload(this.index.locationAt(pos), this.index.sizeAt(pos), id);
+    return payload && this.index.recordAt(pos, payload);
   }
 
   /** Reads a held record back; one failing its checksum now (disk rot) is dropped and counted. */
   private async readRecord(id: number, runBytes?: number): Promise<StoredRecord | undefined> {
     let pos = this.index.find(id);
     if (pos < 0) return undefined;
-    const { segment, offset } = this.index.locationAt(pos);
-    const frame = await this.segs.read(segment, offset, this.index.sizeAt(pos), runBytes);
+    const loc = this.index.locationAt(pos);
+    const payload = await this.reader.payload(loc, this.index.sizeAt(pos), id, runBytes);
     pos = this.index.find(id); // `remove` may have taken it (and moved rows) meanwhile
     if (pos < 0) return undefined;
-    const payload = dataPayloadAt(frame, 0, frame.length, id);
     // The header comes from the index (what was written), the payload as a copy of its own.
-    if (payload) return this.index.recordAt(pos, copyOf(payload));
-    this.log.error('outbox record failed its checksum when read back; dropped', { id, segment, offset });
+    if (payload) return this.index.recordAt(pos, payload);
+    this.log.error('outbox record failed its checksum when read back; dropped', { id, ...loc });
     await this.removeNow([id], 'corrupt');
     return undefined;
   }
-}
-
-const MIN_AUTO_SEGMENT_BYTES = 16 * 1024;
-const MAX_AUTO_SEGMENT_BYTES = 4 * 1024 * 1024;
-
-/** The default segment size for the filesystem holding `dir` (1/64 of it, 16 KiB to 4 MiB). */
-async function segmentBytesFor(dir: string): Promise<number> {
-  let totalBytes: number | undefined;
-  for (const d of [dir, dirname(dir)]) {
-    try {
-      const st = await statfs(d);
-      totalBytes = st.blocks * st.bsize;
-      break;
-    } catch {
-      // not created yet: its parent is on the same filesystem
-    }
-  }
-  if (totalBytes === undefined || !Number.isFinite(totalBytes) || totalBytes <= 0)
-    return MAX_AUTO_SEGMENT_BYTES;
-  const share = Math.floor(totalBytes / 64 / 4096) * 4096;
-  return Math.min(MAX_AUTO_SEGMENT_BYTES, Math.max(MIN_AUTO_SEGMENT_BYTES, share));
 }

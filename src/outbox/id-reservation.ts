@@ -5,9 +5,8 @@
  * derived from ids: a reused id would make a new reading look like an old duplicate).
  */
 import type { Logger } from '../util/log.js';
-import { errCode } from './errors.js';
+import { errCode, mapError } from './errors.js';
 import { readWholeFile, replaceFile, type FileOps } from './file-ops.js';
-import { mapError } from './segment-set.js';
 
 const SEQ_FILE = 'seq';
 

@@ -4,11 +4,11 @@
  * handling. The uplink drives it: `next` → send → `ack` / `reject`; a transport failure just
  * leaves the entry for the next `next`. See README.md for the rules and their limits.
  */
-import { correctedWallMs, elapsedMs, readBootId, bootClock, type TimeStamp } from '../util/clock-jump.js';
-import type { Clock } from '../util/clock.js';
+import { readBootId, type TimeStamp } from '../util/clock-jump.js';
+import { bootClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { OutboxClosedError, OutboxFullError, OutboxNoSpaceError } from './errors.js';
-import { EVICTABLE, pickVictims } from './eviction.js';
+import { evictForSpace, pickVictims } from './eviction.js';
 import type { EventCategory, NewRecord, OutboxStore, RecordMeta, StoreStats, StoredRecord } from './store.js';
 
 export interface OutboxOptions {
@@ -16,7 +16,7 @@ export interface OutboxOptions {
   maxBytes: number;
   /** Entries older than this expire (`buffer.maxAgeSeconds`; 0: no age limit). */
   maxAgeSeconds: number;
-  /** Must have a boot-relative monotonic clock (default `bootClock`); see util/clock-jump.ts. */
+  /** Must have a boot-relative monotonic clock (default `bootClock`, util/clock.ts). */
   clock?: Clock;
   /** Id of the current boot (default: the kernel's boot_id). */
   bootId?: string;
@@ -71,7 +71,7 @@ export class Outbox {
   private refusing = false;
   private refusedSinceAccepted = 0;
   /** `ec:depth:bytes` when reclaiming space last found nothing for that category. */
-  private unreclaimable: string | undefined;
+  private readonly reclaim: { unreclaimable?: string } = {};
 
   constructor(
     private readonly store: OutboxStore,
@@ -279,7 +279,8 @@ export class Outbox {
         return id;
       } catch (err) {
         if (!(err instanceof OutboxNoSpaceError)) throw err;
-        const n = await this.evictForSpace(rec.ec, batch);
+        const inFlight = (id: number): boolean => this.inFlight.has(id);
+        const n = await evictForSpace(this.store, rec.ec, batch, inFlight, this.reclaim);
         if (n === undefined) {
           this.refuse(rec, 'disk full and nothing this entry may evict would free space');
           throw new OutboxFullError('disk full and nothing left to evict', err);
@@ -288,31 +289,6 @@ export class Outbox {
         this.noteEvicted(n, 'disk full');
       }
     }
-  }
-
-  /**
-   * Evicts for a newcomer of category `ec` on a full disk; undefined when nothing may go. A store
-   * that can free real space (`reclaimSpace`) is asked category by category, so an `immediate`
-   * newcomer takes `bestEffort` entries first; otherwise `batch` oldest evictable entries go.
-   */
-  private async evictForSpace(ec: EventCategory, batch: number): Promise<number | undefined> {
-    const inFlight = (id: number): boolean => this.inFlight.has(id);
-    if (!this.store.reclaimSpace) {
-      const victims = pickVictims(this.store, ec, inFlight, (count) => count >= batch).ids;
-      return victims.length === 0 ? undefined : this.store.remove(victims, 'evicted');
-    }
-    // Refused before and nothing changed since: do not walk the index again for every reading.
-    const s = this.store.stats();
-    const stamp = `${ec}:${s.depth}:${s.bytes}`;
-    if (stamp === this.unreclaimable) return undefined;
-    const allowed = EVICTABLE[ec];
-    for (let k = 1; k <= allowed.length; k++) {
-      const may = new Set(allowed.slice(0, k));
-      const n = await this.store.reclaimSpace((id, cls) => may.has(cls) && !inFlight(id));
-      if (n !== undefined) return n;
-    }
-    this.unreclaimable = stamp;
-    return undefined;
   }
 
   /** Counts a refusal; logs once when refusals start (and `noteAccepted` once when they end). */
@@ -382,4 +358,23 @@ function abortReason(signal: AbortSignal | undefined): Error {
 
 function stampOf(m: RecordMeta): TimeStamp {
   return { wallMs: m.createdWallMs, monoMs: m.createdMonoMs, bootId: m.bootId };
+}
+
+/**
+ * The wall time at which `stamp` was taken, corrected for any wall-clock jump since then:
+ * same boot: `now.wallMs - (now.monoMs - stamp.monoMs)`; another boot: `stamp.wallMs` as stored.
+ */
+export function correctedWallMs(stamp: TimeStamp, now: TimeStamp): number {
+  if (stamp.bootId !== now.bootId) return stamp.wallMs;
+  return now.wallMs - (now.monoMs - stamp.monoMs);
+}
+
+/**
+ * Time elapsed since `stamp`, immune to wall-clock jumps within a boot: same boot: monotonic
+ * difference; another boot: wall difference. Clamped at 0 (a clock set backwards never yields a
+ * negative age).
+ */
+export function elapsedMs(stamp: TimeStamp, now: TimeStamp): number {
+  const d = stamp.bootId === now.bootId ? now.monoMs - stamp.monoMs : now.wallMs - stamp.wallMs;
+  return d > 0 ? d : 0;
 }

@@ -7,8 +7,8 @@
 import type { Logger } from '../util/log.js';
 import { errCode } from './errors.js';
 import { readWholeFile, type FileOps } from './file-ops.js';
-import { SEGMENT_MAGIC, hasSegmentMagic, scanFrames } from './record-codec.js';
-import type { QuarantinedRecord } from './store.js';
+import { SEGMENT_MAGIC, encodeFrame, hasSegmentMagic, scanFrames } from './record-codec.js';
+import type { QuarantinedRecord, StoredRecord } from './store.js';
 
 const CURRENT = 'quarantine.log';
 const PREVIOUS = 'quarantine.1.log';
@@ -24,8 +24,25 @@ export class QuarantineFile {
     private readonly log: Logger,
   ) {}
 
+  /**
+   * Sets record `rec` aside with `reason`, durably. A failure is logged, not thrown: the record
+   * leaves the queue either way (it was refused for good), and the log line keeps its trace.
+   */
+  async add(rec: StoredRecord, reason: string, atWallMs: number): Promise<void> {
+    try {
+      await this.append(encodeFrame(rec.id, rec, { reason, atWallMs }));
+    } catch (err) {
+      this.log.error('could not write the quarantine file; record dropped', {
+        id: rec.id,
+        stream: rec.stream,
+        reason,
+        err,
+      });
+    }
+  }
+
   /** Appends one encoded kind-2 frame durably. */
-  async append(frame: Uint8Array): Promise<void> {
+  private async append(frame: Uint8Array): Promise<void> {
     if (
       this.fd !== undefined &&
       this.bytes + frame.length > this.maxBytes &&

@@ -38,6 +38,18 @@ export function dataFrameBytes(rec: NewRecord): number {
   );
 }
 
+/**
+ * Whether `rec` can be framed: its boot id and stream fit their length fields, and its payload
+ * leaves room under MAX_BODY_BYTES for the header (and a quarantine reason, later).
+ */
+export function fitsFrame(rec: NewRecord): boolean {
+  return (
+    Buffer.byteLength(rec.bootId) <= 0xff &&
+    Buffer.byteLength(rec.stream) <= 0xffff &&
+    rec.payload.length <= MAX_BODY_BYTES - 0x20000
+  );
+}
+
 /** Encodes a data record (kind 1), or a quarantined one when `q` is given (kind 2). */
 export function encodeFrame(
   id: number,

@@ -7,7 +7,13 @@
  * are marked dead and squeezed out when the table grows or is mostly dead. Lookup by id is a
  * binary search (the id column stays sorted through compaction).
  */
-import { EVENT_CATEGORIES, type EventCategory, type RecordMeta, type StoredRecord } from './store.js';
+import {
+  EVENT_CATEGORIES,
+  type EventCategory,
+  type RecordFilter,
+  type RecordMeta,
+  type StoredRecord,
+} from './store.js';
 
 /** Where a record's frame lives. */
 export interface RecordLocation {
@@ -169,6 +175,27 @@ export class RecordIndex {
   }
   streamAt(pos: number): string {
     return this.streams[at(this.stream, pos)] ?? '';
+  }
+
+  /** Whether the row at `pos` passes `filter`. */
+  passes(pos: number, filter: RecordFilter | undefined): boolean {
+    if (!filter) return true;
+    if (filter.skip?.has(at(this.id, pos))) return false;
+    if (filter.ec !== undefined && this.ecAt(pos) !== filter.ec) return false;
+    if (filter.stream !== undefined && this.streamAt(pos) !== filter.stream) return false;
+    if (filter.skipStreams?.has(this.streamAt(pos))) return false;
+    return true;
+  }
+
+  /** The ids of the oldest `n` rows passing `filter` and not in `exclude`. */
+  select(n: number, filter: RecordFilter | undefined, exclude: ReadonlySet<number>): number[] {
+    const ids: number[] = [];
+    for (const pos of this.positions()) {
+      if (ids.length >= n) break;
+      const id = at(this.id, pos);
+      if (!exclude.has(id) && this.passes(pos, filter)) ids.push(id);
+    }
+    return ids;
   }
 
   /**

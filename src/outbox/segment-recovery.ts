@@ -3,10 +3,16 @@
  * unacknowledged records, cut torn tails, skip corrupt records, and report what was found. A
  * damaged file is logged and counted, never a reason to refuse to start.
  */
+import { statfs } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Logger } from '../util/log.js';
 import { OutboxDirError, errCode, isNoSpace } from './errors.js';
 import { readWholeFile, type FileOps } from './file-ops.js';
 import { ACK_ENTRY_BYTES, SEGMENT_MAGIC, decodeAcks, hasSegmentMagic, scanFrames } from './record-codec.js';
+import type { IdReservation } from './id-reservation.js';
+import type { RecordIndex } from './record-index.js';
+import type { ReserveFile } from './reserve-file.js';
+import type { SegmentWriter } from './segment-writer.js';
 import { metaOf, type RecordMeta } from './store.js';
 
 const SEGMENT_RE = /^seg-(\d{16})\.log$/;
@@ -72,6 +78,77 @@ export async function recoverDirectory(
     onSegment(got);
   }
   return { maxId, report };
+}
+
+/** What start-up fills in or prepares. */
+export interface StoreParts {
+  readonly writer: SegmentWriter;
+  readonly index: RecordIndex;
+  readonly ids: IdReservation;
+  readonly reserve: ReserveFile;
+}
+
+/**
+ * {@link recoverDirectory} into the store's parts (each segment registered with the writer, its
+ * live records in the index, a copy made by space-reclaim.ts indexed once), then the first id to
+ * use, a new active segment, the reserve file. Returns that id and what recovery found.
+ */
+export async function openSegments(
+  ops: FileOps,
+  dir: string,
+  log: Logger,
+  { writer, index, ids, reserve }: StoreParts,
+): Promise<{ nextId: number; report: RecoveryReport }> {
+  const { maxId, report } = await recoverDirectory(ops, dir, log, (got) => {
+    const seg = writer.add(got.name, got.firstId, got.fileBytes, got.ackBytes);
+    for (const { meta, offset } of got.live) {
+      if (meta.id > index.lastId) index.add(meta, { segment: seg.no, offset });
+      else if (index.find(meta.id) >= 0)
+        continue; // a second copy: never index twice
+      else index.insert(meta, { segment: seg.no, offset }); // a record moved to a later segment
+      seg.live++;
+    }
+  });
+  const nextId = Math.max(await ids.load(), maxId + 1, 1);
+  try {
+    await ids.ensure(nextId, nextId);
+    await writer.start(nextId);
+  } catch (err) {
+    // A full disk must not stop the agent from starting: appends retry this (and policy evicts).
+    log.warn('outbox could not prepare a new segment at start; will retry on append', { err });
+  }
+  await writer.deleteEmpty();
+  await reserve.ensure();
+  await writer.syncFiles();
+  log.info('outbox opened', {
+    dir,
+    depth: index.count,
+    bytes: index.bytes,
+    segments: writer.count,
+    ...report,
+  });
+  return { nextId, report };
+}
+
+const MIN_AUTO_SEGMENT_BYTES = 16 * 1024;
+const MAX_AUTO_SEGMENT_BYTES = 4 * 1024 * 1024;
+
+/** The default segment size for the filesystem holding `dir` (1/64 of it, 16 KiB to 4 MiB). */
+export async function segmentBytesFor(dir: string): Promise<number> {
+  let totalBytes: number | undefined;
+  for (const d of [dir, dirname(dir)]) {
+    try {
+      const st = await statfs(d);
+      totalBytes = st.blocks * st.bsize;
+      break;
+    } catch {
+      // not created yet: its parent is on the same filesystem
+    }
+  }
+  if (totalBytes === undefined || !Number.isFinite(totalBytes) || totalBytes <= 0)
+    return MAX_AUTO_SEGMENT_BYTES;
+  const share = Math.floor(totalBytes / 64 / 4096) * 4096;
+  return Math.min(MAX_AUTO_SEGMENT_BYTES, Math.max(MIN_AUTO_SEGMENT_BYTES, share));
 }
 
 async function probeWritable(ops: FileOps, dir: string, log: Logger): Promise<void> {

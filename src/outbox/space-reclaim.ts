@@ -14,13 +14,15 @@
 import type { Logger } from '../util/log.js';
 import type { RecordIndex } from './record-index.js';
 import type { ReserveFile } from './reserve-file.js';
-import type { SegmentSet } from './segment-set.js';
+import type { SegmentReader } from './segment-reader.js';
+import type { Segment, SegmentWriter } from './segment-writer.js';
 import { isNoSpace, OutboxNoSpaceError } from './errors.js';
 import type { EventCategory } from './store.js';
 
 export interface ReclaimParts {
   readonly index: RecordIndex;
-  readonly segs: SegmentSet;
+  readonly writer: SegmentWriter;
+  readonly reader: SegmentReader;
   readonly reserve: ReserveFile;
   readonly log: Logger;
   /** Removes records as evicted (acks written, emptied segments deleted); returns the count. */
@@ -46,7 +48,7 @@ export async function reclaimOldestSegment(
   const roomBytes = await p.reserve.drop();
   try {
     const choice = choose(p, evictable, roomBytes);
-    if (!choice) return (await p.segs.truncateActiveIfEmpty()) ? 0 : undefined;
+    if (!choice) return (await p.writer.truncateActiveIfEmpty()) ? 0 : undefined;
     if (choice.stay.length > 0 && !(await moveToActive(p, choice))) return undefined;
     return await p.evict(choice.victims);
   } finally {
@@ -59,7 +61,7 @@ function choose(
   evictable: (id: number, ec: EventCategory) => boolean,
   roomBytes: number,
 ): Choice | undefined {
-  const { index, segs } = p;
+  const { index, writer } = p;
   const bySegment = new Map<number, Choice>();
   const order: Choice[] = [];
   // A full walk of the index (no payload I/O; only on a full disk, and the outbox skips it while
@@ -69,8 +71,8 @@ function choose(
     const { segment } = index.locationAt(pos);
     let c = bySegment.get(segment);
     if (!c) {
-      const seg = segs.get(segment);
-      if (!seg || segs.isActive(seg)) continue;
+      const seg = writer.get(segment);
+      if (!seg || writer.isActive(seg)) continue;
       c = { segment, victims: [], stay: [], stayBytes: 0 };
       bySegment.set(segment, c);
       order.push(c);
@@ -95,7 +97,7 @@ function qualifies(c: Choice, roomBytes: number): boolean {
 
 /** Copies the records that stay to the active segment, points the index at the copies, syncs. */
 async function moveToActive(p: ReclaimParts, c: Choice): Promise<boolean> {
-  const { index, segs } = p;
+  const { index, writer, reader } = p;
   const chunk = new Uint8Array(c.stayBytes);
   const sizes: number[] = [];
   let at = 0;
@@ -104,15 +106,16 @@ async function moveToActive(p: ReclaimParts, c: Choice): Promise<boolean> {
     if (pos < 0) return false; // delivered meanwhile: the next reclaim sees the new state
     const { offset } = index.locationAt(pos);
     const size = index.sizeAt(pos);
-    chunk.set((await segs.read(c.segment, offset, size)).subarray(0, size), at);
+    chunk.set((await reader.read(c.segment, offset, size)).subarray(0, size), at);
     sizes.push(size);
     at += size;
   }
-  let where: { segment: number; offset: number };
+  let where: { seg: Segment; offset: number };
   try {
-    where = await segs.writeRelocated(chunk);
+    // Past `segmentBytes` if need be: rotating would name a segment after an old id.
+    where = await writer.appendBytes(chunk, 'moving records');
     // Durable before the old file may go: otherwise a power cut could lose both.
-    await segs.sync();
+    await writer.syncFiles();
   } catch (err) {
     if (!(err instanceof OutboxNoSpaceError || isNoSpace(err))) throw err;
     p.log.debug('no room to move the records that stay; segment kept', { count: c.stay.length });
@@ -125,11 +128,14 @@ async function moveToActive(p: ReclaimParts, c: Choice): Promise<boolean> {
   c.stay.forEach((id, k) => {
     const pos = index.find(id);
     if (pos >= 0) {
-      index.relocate(pos, { segment: where.segment, offset });
+      index.relocate(pos, { segment: where.seg.no, offset });
       moved++;
     }
     offset += sizes[k] ?? 0;
   });
-  segs.moved(c.segment, where.segment, moved);
+  // `moved` records of the old segment now live in the active one (their copies).
+  const from = writer.get(c.segment);
+  if (from) from.live -= moved;
+  where.seg.live += moved;
   return true;
 }

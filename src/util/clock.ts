@@ -25,6 +25,21 @@ export const systemClock: Clock = {
   },
 };
 
+/**
+ * The system clock with a monotonic origin shared by every process of the same boot
+ * (CLOCK_MONOTONIC through `process.hrtime`), unlike `performance.now()` which restarts at zero in
+ * each process. Stored monotonic stamps must come from a clock like this one, or a restart within
+ * the same boot would compare readings from two different origins.
+ */
+export const bootClock: Clock = {
+  nowMs: () => Date.now(),
+  monotonicMs: () => Number(process.hrtime.bigint()) / 1e6,
+  setTimeout: (fn, ms) => systemClock.setTimeout(fn, ms),
+  clearTimeout: (h) => {
+    systemClock.clearTimeout(h);
+  },
+};
+
 /** A manual clock for tests: time moves only when `advance` is called; timers fire in order. */
 export class ManualClock implements Clock {
   private wallOffsetMs: number;

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { makeConfig, tempDir, waitFor } from '../helpers/agent-harness.js';
 import { startAgent } from '../../src/main.js';
-import { bootClock } from '../../src/util/clock-jump.js';
+import { bootClock } from '../../src/util/clock.js';
 import type { Clock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/log.js';
 import {

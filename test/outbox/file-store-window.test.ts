@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { FileOutboxStore } from '../../src/outbox/file-store.js';
-import { RECENT_MAX_FRAMES, RecentFrames } from '../../src/outbox/read-buffers.js';
+import { RECENT_MAX_FRAMES, RecentFrames } from '../../src/outbox/segment-writer.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { rec } from '../contracts/outbox-store.js';
 import { FaultyFileOps } from './fault-file-ops.js';

@@ -18,7 +18,7 @@ import { describeError, errCode } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
 import { Correlator } from './correlator.js';
 import { WsLinkClosedError, WsMessageTooLargeError, WsProtocolError, type WsError } from './errors.js';
-import { decodeFrame, encodeFrame, type DecodedFrame, type OutgoingFrame } from './frames.js';
+import { decodeFrame, type DecodedFrame } from './frames.js';
 import { answerRequest } from './incoming.js';
 import { Liveness } from './liveness.js';
 import type { CloseInfo, Connection, FrameObserver, RequestHandler, RequestOptions } from './types.js';
@@ -36,6 +36,27 @@ export interface ConnectionSetup {
   readonly pongTimeoutMs: number;
   readonly onRequest: RequestHandler | undefined;
   readonly onFrame: FrameObserver | undefined;
+}
+
+/** An encoded message ready for `ws.send`. */
+export interface OutgoingFrame {
+  readonly data: Buffer;
+  readonly binary: boolean;
+  /** Payload bytes (what `maxMessageBytes` limits). */
+  readonly bytes: number;
+}
+
+/**
+ * Encodes one primitive for the link's codec; codec errors propagate. TS-0020 6: one primitive per
+ * message, `oneM2M.cbor` in binary frames, `oneM2M.json` / `oneM2M.xml` in text frames.
+ */
+export function encodeFrame(codec: Codec, p: Primitive): OutgoingFrame {
+  const out = codec.encode(p);
+  const data =
+    typeof out === 'string'
+      ? Buffer.from(out, 'utf8')
+      : Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+  return { data, binary: codec.frame === 'binary', bytes: data.length };
 }
 
 /** Default time `close()` waits for in-flight requests. */
@@ -84,7 +105,7 @@ export class WsConnection implements Connection {
       },
     });
     this.ws.on('message', (data, isBinary) => {
-      this.onMessage(toBuffer(data), isBinary);
+      this.onMessage(data, isBinary);
     });
     this.ws.on('pong', () => {
       this.liveness.pong();
@@ -115,12 +136,9 @@ export class WsConnection implements Connection {
       return Promise.reject(new WsLinkClosedError(undefined, this.closing ? 'closing' : 'not open'));
     let frame: OutgoingFrame;
     try {
-      frame = encodeFrame(this.codec, req);
+      frame = this.frameOf(req);
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-    }
-    if (frame.bytes > this.s.maxMessageBytes) {
-      return Promise.reject(new WsMessageTooLargeError('out', this.s.maxMessageBytes, frame.bytes));
     }
     // wait() rejects duplicates and already-aborted signals without registering anything.
     const registered = !this.correlator.has(req.rqi) && !opts.signal?.aborted;
@@ -161,6 +179,14 @@ export class WsConnection implements Connection {
     return this.closed;
   }
 
+  /** `p` as a message for this link; throws a codec error, or `WS_MESSAGE_TOO_LARGE`. */
+  private frameOf(p: Primitive): OutgoingFrame {
+    const frame = encodeFrame(this.codec, p);
+    if (frame.bytes > this.s.maxMessageBytes)
+      throw new WsMessageTooLargeError('out', this.s.maxMessageBytes, frame.bytes);
+    return frame;
+  }
+
   private send(frame: OutgoingFrame, p: Primitive, onError: (err: Error) => void): void {
     this.cork();
     this.ws.send(frame.data, { binary: frame.binary }, (err) => {
@@ -185,7 +211,7 @@ export class WsConnection implements Connection {
     });
   }
 
-  private onMessage(data: Buffer, isBinary: boolean): void {
+  private onMessage(data: WebSocket.RawData, isBinary: boolean): void {
     const decoded = decodeFrame(this.codec, this.subprotocol, data, isBinary);
     if (!decoded.ok) {
       this.onBadMessage(decoded);
@@ -236,9 +262,7 @@ export class WsConnection implements Connection {
     }
     let frame: OutgoingFrame;
     try {
-      frame = encodeFrame(this.codec, rsp);
-      if (frame.bytes > this.s.maxMessageBytes)
-        throw new WsMessageTooLargeError('out', this.s.maxMessageBytes, frame.bytes);
+      frame = this.frameOf(rsp);
     } catch (err) {
       this.s.logger.error('response cannot be sent: answering 5000', {
         rqi: rsp.rqi,
@@ -309,10 +333,4 @@ export class WsConnection implements Connection {
     });
     this.resolveClosed(info);
   }
-}
-
-function toBuffer(data: WebSocket.RawData): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return Buffer.from(data);
 }

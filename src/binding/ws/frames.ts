@@ -1,31 +1,15 @@
 /**
- * Primitive <-> WebSocket message. TS-0020 6: one primitive per message, `oneM2M.cbor` in binary
- * frames (opcode 0x2), `oneM2M.json` / `oneM2M.xml` in text frames (opcode 0x1). Incoming, we are
+ * Incoming WebSocket message -> primitive. TS-0020 6: one primitive per message, `oneM2M.cbor` in
+ * binary frames (opcode 0x2), `oneM2M.json` / `oneM2M.xml` in text frames (opcode 0x1). We are
  * liberal where it is safe: on a CBOR link a text frame holding JSON is decoded as JSON (ACME sends
- * notifications that way). Anything else a frame type cannot carry is an error (close 1003).
+ * notifications that way). Anything else a frame type cannot carry is an error (close 1003). The
+ * sending side (`encodeFrame`) is in connection.ts, beside `ws.send`.
  */
+import type WebSocket from 'ws';
 import { jsonCodec, type Codec } from '../../codec/index.js';
 import type { Primitive } from '../../protocol/primitive.js';
 import { WsFrameTypeError, WsMessageMalformedError, type WsError } from './errors.js';
 import { messageOf } from '../../util/errors.js';
-
-/** An encoded message ready for `ws.send`. */
-export interface OutgoingFrame {
-  readonly data: Buffer;
-  readonly binary: boolean;
-  /** Payload bytes (what `maxMessageBytes` limits). */
-  readonly bytes: number;
-}
-
-/** Encodes one primitive for the link's codec; codec errors propagate. */
-export function encodeFrame(codec: Codec, p: Primitive): OutgoingFrame {
-  const out = codec.encode(p);
-  const data =
-    typeof out === 'string'
-      ? Buffer.from(out, 'utf8')
-      : Buffer.from(out.buffer, out.byteOffset, out.byteLength);
-  return { data, binary: codec.frame === 'binary', bytes: data.length };
-}
 
 /** What came of decoding one incoming message. */
 export type DecodedFrame =
@@ -44,9 +28,10 @@ export type DecodedFrame =
 export function decodeFrame(
   codec: Codec,
   subprotocol: string,
-  data: Buffer,
+  raw: WebSocket.RawData,
   isBinary: boolean,
 ): DecodedFrame {
+  const data = toBuffer(raw);
   const bytes = data.length;
   const frame = isBinary ? 'binary' : 'text';
   let use: Codec;
@@ -81,4 +66,10 @@ function rqiOf(err: unknown): string | undefined {
   if (typeof err !== 'object' || err === null || !('rqi' in err)) return undefined;
   const rqi = err.rqi;
   return typeof rqi === 'string' ? rqi : undefined;
+}
+
+function toBuffer(data: WebSocket.RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
 }
