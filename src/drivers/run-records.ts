@@ -18,10 +18,8 @@ export interface RunRecord {
   readonly boot: string;
 }
 
-/** Width of a record line (keys are file-name safe ASCII): the longest value and boot id fit. */
-function slotBytes(key: string): number {
-  return JSON.stringify({ key, last: -Number.MAX_SAFE_INTEGER, boot: 'f'.repeat(16) }).length + 1;
-}
+/** A record line without its key, with the longest value and boot id (keys are file-name safe ASCII). */
+const RECORD_BYTES = JSON.stringify({ key: '', last: -Number.MAX_SAFE_INTEGER, boot: 'f'.repeat(16) }).length;
 
 /** Reads the records of `file` by key (the first line of a key wins; torn lines are skipped). */
 export async function readRunRecords(file: string): Promise<Map<string, RunRecord>> {
@@ -114,7 +112,7 @@ class RunRecordFile {
 }
 
 function render(key: string, r: RunRecord): string {
-  return JSON.stringify({ key, last: r.last, boot: r.boot }).padEnd(slotBytes(key) - 1) + '\n';
+  return JSON.stringify({ key, last: r.last, boot: r.boot }).padEnd(RECORD_BYTES + key.length) + '\n';
 }
 
 const files = new Map<string, RunRecordFile>();
