@@ -1,14 +1,14 @@
 /**
  * Footprint of the service: `m2m-agent run` with four `sim` devices (model schedules, every 10 s)
  * against the development registrar on loopback (in this process). Figures: idle RSS and CPU once
- * registered, each beside a bare `node` that imports the same dependencies (ws, cbor-x, node-cron,
- * serialport, fast-xml-parser) and idles, measured over the same window in the same run; and the
+ * registered, each beside a bare `node` that imports the same dependencies (ws, cbor-x, serialport,
+ * fast-xml-parser) and idles, measured over the same window in the same run; and the
  * time from spawning the process to its `<AE>` existing on the registrar, beside the time the bare
  * process takes to import those dependencies. Goal (issue 7): RSS ratio <= 1.2.
  * `rss_anon` is the private part of RSS (RssAnon): VmRSS also counts pages of the node binary the
  * process touched, shared with every other node process and reclaimable; node-cron's scheduler
- * alone touches ~6 MB of them (ICU data, through `Intl.DateTimeFormat`), which the idle baseline
- * never does.
+ * alone touched ~6 MB of them (ICU data, through `Intl.DateTimeFormat`) before the agent stopped
+ * using it.
  * Both processes get the same loader: plain `node` on the compiled output (`npm run bench`), tsx
  * (which adds its own memory to both) when this file runs from source.
  */
@@ -27,7 +27,7 @@ const SUFFIX = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 const CLI = fileURLToPath(new URL(`../../src/cli/main${SUFFIX}`, import.meta.url));
 const PACKAGE_DIR = fileURLToPath(new URL(SUFFIX === '.ts' ? '../..' : '../../..', import.meta.url));
 const LOADER: readonly string[] = SUFFIX === '.ts' ? ['--import', 'tsx'] : [];
-const DEPENDENCIES = ['ws', 'cbor-x', 'node-cron', 'serialport', 'fast-xml-parser'];
+const DEPENDENCIES = ['ws', 'cbor-x', 'serialport', 'fast-xml-parser'];
 const MB = 1024 * 1024;
 
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ). */

@@ -4,22 +4,28 @@
  * - `<key>.json` `{ "last": R }`, replaced atomically with fsyncs (`writeStateFile`): a
  *   reservation, R >= every value handed out. Rewritten only when the counter passes it (every
  *   `reserveAhead` values) and on a clean close (then R is the exact last value).
- * - `<key>.run` `{ "last": N, "boot": id }`: the exact last value, rewritten in place on every
- *   value without fsync (`InPlaceStateFile`). The page cache survives the process (crash, SIGKILL), not the
- *   machine, so it is trusted only within the same boot.
+ * - a line `{ "key", "last": N, "boot": id }` of `counters.run`: the exact last value, rewritten
+ *   in place on every value without fsync, with the other counters due at the same instant
+ *   (run-records.ts). The page cache survives the process (crash, SIGKILL), not the machine, so
+ *   it is trusted only within the same boot.
  * After a restart in the same boot the counter goes on from N (no gap); after a power cut from R
  * (a gap of at most `reserveAhead`, never a repeat). The first state file format (`{ "last": N }`
  * written with fsyncs on every value) reads as a reservation.
  */
-import { InPlaceStateFile, readStateFile, stateFilePath, writeStateFile } from './state-file.js';
+import path from 'node:path';
+import { readStateFile, stateFilePath, writeStateFile } from './state-file.js';
+import { readRunRecords, runRecordFile, type RunRecordFile } from './run-records.js';
 
 /** Values reserved per durable write: one pair of fsyncs per this many values. */
 export const DEFAULT_RESERVE_AHEAD = 100;
 
 export class CounterState {
   private readonly durableFile: string;
-  private readonly runFile: InPlaceStateFile;
-  /** 64 bits of the boot id: enough to tell boots apart, and the record fits 64 bytes. */
+  private readonly runFile: RunRecordFile;
+  /** This counter's line in the run-record file: the durable file's name. */
+  private readonly runKey: string;
+  private runOpen = false;
+  /** 64 bits of the boot id: enough to tell boots apart. */
   private readonly boot: string;
   private reserved = -Infinity;
 
@@ -30,20 +36,17 @@ export class CounterState {
     private readonly reserveAhead = DEFAULT_RESERVE_AHEAD,
   ) {
     this.durableFile = stateFilePath(stateDir, key);
-    this.runFile = new InPlaceStateFile(this.durableFile.replace(/\.json$/, '.run'), 64);
+    this.runFile = runRecordFile(path.dirname(this.durableFile));
+    this.runKey = path.basename(this.durableFile, '.json');
     this.boot = bootId.replace(/[^0-9a-zA-Z]/g, '').slice(-16);
   }
 
   /** The last value handed out before (undefined: none). Throws if the durable file is unreadable. */
   async load(): Promise<number | undefined> {
     const saved = integer((await readStateFile(this.durableFile)) as { last?: unknown } | undefined);
-    let run: { last?: unknown; boot?: unknown } | undefined;
-    try {
-      run = (await readStateFile(this.runFile.file)) as typeof run;
-    } catch {
-      run = undefined; // torn by a power cut: the reservation covers it
-    }
-    const exact = run?.boot === this.boot ? integer(run) : undefined;
+    // Read from the disk, not from the shared table: what a restarted process would find.
+    const run = (await readRunRecords(this.runFile.file).catch(() => undefined))?.get(this.runKey);
+    const exact = run?.boot === this.boot ? run.last : undefined;
     if (saved !== undefined) this.reserved = saved;
     return exact !== undefined && (saved === undefined || exact <= saved) ? exact : saved;
   }
@@ -56,12 +59,17 @@ export class CounterState {
       await writeStateFile(this.durableFile, { last: reserved });
       this.reserved = reserved;
     }
-    this.runFile.write({ last: value, boot: this.boot });
+    if (!this.runOpen) {
+      await this.runFile.open();
+      this.runOpen = true;
+    }
+    await this.runFile.set(this.runKey, { last: value, boot: this.boot });
   }
 
   /** A clean stop: the reservation becomes the exact value, so the next start leaves no gap. */
   async close(value: number): Promise<void> {
-    this.runFile.close();
+    if (this.runOpen) this.runFile.release();
+    this.runOpen = false;
     if (value === this.reserved || !Number.isFinite(this.reserved)) return;
     this.reserved = value;
     await writeStateFile(this.durableFile, { last: value });

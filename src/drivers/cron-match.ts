@@ -1,7 +1,7 @@
 /**
- * When a sampling cron expression next matches, in the process's local time. node-cron still
- * parses the expression (what `check` accepts is unchanged), but the search is ours: node-cron's
- * matcher reads every candidate through `Intl.DateTimeFormat`, which maps about 7 MiB of ICU data
+ * When a sampling cron expression next matches, in the process's local time. The expression is
+ * read by node-cron's rules (util/cron-syntax.ts: what `check` accepts is unchanged); the search
+ * is ours: node-cron's matcher reads every candidate through `Intl.DateTimeFormat`, which maps about 7 MiB of ICU data
  * into an agent that otherwise never touches Intl (the local time zone alone costs about 1 MiB).
  *
  * A sampling instant is a real second whose local wall-clock reading matches every field
@@ -13,8 +13,8 @@
  * The search is the schedule's (util/calendar-fields.ts `firstMatchFrom`, shared with connectivity/schedule.ts) run on wall-clock time
  * written as UTC, one stretch of constant UTC offset at a time.
  */
-import cron from 'node-cron';
 import { ValueSet, daysInMonth, firstMatchFrom, type Entry } from '../util/calendar-fields.js';
+import { parseCron, type CronToken } from '../util/cron-syntax.js';
 
 /** The UTC offset (ms east of Greenwich) in force at an instant. */
 export type OffsetAt = (ms: number) => number;
@@ -50,7 +50,7 @@ function nearestWeekday(y: number, mo: number, target: number): number {
 }
 
 /** One day-of-month token as node-cron reads it: a number, `L`, `L-n`, `nW` or `LW`. */
-function dayOfMonthToken(token: number | string): DayTest {
+function dayOfMonthToken(token: CronToken): DayTest {
   if (typeof token === 'number') return (_y, _mo, d) => d === token;
   const w = /^(\d{1,2}|L)W$/.exec(token);
   if (w) return (y, mo, d) => nearestWeekday(y, mo, w[1] === 'L' ? daysInMonth(y, mo) : Number(w[1])) === d;
@@ -61,7 +61,7 @@ function dayOfMonthToken(token: number | string): DayTest {
 }
 
 /** One day-of-week token: a number (0-6), `nL` (last n-day of the month) or `n#k` (k-th n-day). */
-function dayOfWeekToken(token: number | string): DayTest {
+function dayOfWeekToken(token: CronToken): DayTest {
   if (typeof token === 'number') return (_y, _mo, _d, dow) => dow === token % 7;
   const last = /^([0-7])L$/.exec(token);
   if (last) return (y, mo, d, dow) => dow === Number(last[1]) % 7 && d + 7 > daysInMonth(y, mo);
@@ -99,12 +99,12 @@ export class CronMatcher {
   private readonly months: ValueSet;
   private readonly dayMatches: DayTest;
 
-  /** `expr` must be valid (util/sample-cron.ts); node-cron's parser throws otherwise. */
+  /** `expr` must be valid (util/sample-cron.ts); `parseCron` throws otherwise. */
   constructor(
     expr: string,
     private readonly offsetAt: OffsetAt = localOffsetAt,
   ) {
-    const f = cron.parse(expr);
+    const f = parseCron(expr);
     this.timeOfDay = [
       valueSet('second', 0, 59, f.second),
       valueSet('minute', 0, 59, f.minute),

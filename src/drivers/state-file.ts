@@ -3,7 +3,7 @@
  * Written atomically (temp file, fsync, rename, fsync of the directory) so a power cut leaves
  * either the old or the new value, never a torn file.
  */
-import { closeSync, constants, promises as fsp, openSync, writeSync } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 
 /** The state file path of one device: `<stateDir>/drivers/<key>.json` (key made file-name safe). */
@@ -51,34 +51,5 @@ export async function writeStateFile(file: string, value: unknown): Promise<void
     await dirHandle.sync();
   } finally {
     await dirHandle.close();
-  }
-}
-
-/**
- * A small state file rewritten in place on every change, without fsync: one `pwrite` of a
- * fixed-size record into the page cache, synchronously (no rename, no directory update, no
- * thread-pool round trip; a rename per change blocked the event loop behind the outbox's fsyncs).
- * A crash of the process cannot tear one write of this size; a power cut can, so callers keep a
- * durable fallback (see `CounterState`). The directory must exist.
- */
-export class InPlaceStateFile {
-  private fd: number | undefined;
-  constructor(
-    readonly file: string,
-    /** Record size: the JSON is padded with spaces to it, so no truncation is ever needed. */
-    private readonly sizeBytes = 128,
-  ) {}
-
-  write(value: unknown): void {
-    const json = JSON.stringify(value);
-    if (json.length + 1 > this.sizeBytes) throw new Error(`state too large for ${this.file}`);
-    // Never truncated: a kill between a truncation and the write would leave an empty file.
-    this.fd ??= openSync(this.file, constants.O_RDWR | constants.O_CREAT, 0o640);
-    writeSync(this.fd, json.padEnd(this.sizeBytes - 1) + '\n', 0, 'utf8');
-  }
-
-  close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
   }
 }

@@ -1,13 +1,14 @@
 /**
  * The one check of a sampling cron expression, shared by `m2m-agent check` (config/) and the
  * sampler (drivers/trigger.ts), so that check accepts exactly what the sampler runs: six fields,
- * seconds first, as node-cron reads them, minus what node-cron silently accepts but never means
+ * seconds first, as node-cron reads them (util/cron-syntax.ts: its rules, without the package),
+ * minus what node-cron silently accepts but never means
  * (a reversed range such as `5-2`, a step larger than the field such as `*\/70`).
  * Five fields are refused although node-cron takes them: the sampler used to refuse them at start
  * ("device failed to start") after check had said OK, and a cron without seconds cannot sample
  * faster than once a minute.
  */
-import cron from 'node-cron';
+import { readCron } from './cron-syntax.js';
 
 /** What a sampling expression looks like, for messages and documentation. */
 export const SAMPLE_CRON_FORMAT =
@@ -84,7 +85,7 @@ export function sampleCronProblems(expr: string): string[] {
   if (fields.length !== 6) return [`expected ${SAMPLE_CRON_FORMAT}; ${got}`];
   const own = fields.flatMap((f, i) => fieldProblems(f, FIELDS[i] as Field));
   if (own.length > 0) return own;
-  const result = cron.validateDetailed(expr);
+  const result = readCron(expr);
   if (result.valid) return [];
   return result.errors.map((e) => {
     const field = FIELDS[NODE_CRON_FIELD[e.field] ?? -1];

@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rawConfig } from '../helpers/agent-harness.js';
+import { savedRunValue } from '../helpers/run-records.js';
 import {
   FlakyRegistrar,
   recordValues,
@@ -25,10 +26,11 @@ import {
 import type { ResourceEvent } from '../../src/cse/events.js';
 import { ResourceType } from '../../src/protocol/codes.js';
 
-/** The counter's last value: the exact one the running driver keeps in `sim-counter.run`. */
+/** The counter's last value: the exact one the running driver keeps in `drivers/counters.run`. */
 function savedCounter(stateDir: string): number {
-  return (JSON.parse(readFileSync(join(stateDir, 'drivers', 'sim-counter.run'), 'utf8')) as { last: number })
-    .last;
+  const last = savedRunValue(stateDir, 'sim-counter');
+  if (last === undefined) throw new Error('no run record of sim-counter yet');
+  return last;
 }
 
 function outboxDepth(stateDir: string): number {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { readStatus } from '../../src/agent/status.js';
 import type { DisconnectionEvent } from '../../src/cse/registrar-events.js';
 import { rawConfig } from '../helpers/agent-harness.js';
+import { savedRunValue } from '../helpers/run-records.js';
 import {
   FlakyRegistrar,
   recordValues,
@@ -22,17 +23,11 @@ import {
 
 /**
  * The counter's last value: the exact one the running driver writes in place at every sample
- * (`<stateDir>/drivers/sim-counter.run`; the `.json` beside it holds only a reservation). -1 before
- * the first sample.
+ * (its line in `<stateDir>/drivers/counters.run`; `sim-counter.json` holds only a reservation). -1
+ * before the first sample.
  */
 function savedCounter(stateDir: string): number {
-  try {
-    return (
-      JSON.parse(readFileSync(join(stateDir, 'drivers', 'sim-counter.run'), 'utf8')) as { last: number }
-    ).last;
-  } catch {
-    return -1;
-  }
+  return savedRunValue(stateDir, 'sim-counter') ?? -1;
 }
 
 /**

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SimDriver } from '../../src/drivers/sim.js';
+import { runRecordFile } from '../../src/drivers/run-records.js';
 import { recordingContext } from './context.js';
 
 function stateDir(t: { after(fn: () => void): void }): string {
@@ -63,7 +64,7 @@ test('a torn exact-value file falls back to the reservation', async (t) => {
   const dir = stateDir(t);
   const a = await counter(dir, 'boot-1');
   await values(a, 3);
-  fs.writeFileSync(path.join(dir, 'drivers', 'sim-c.run'), '{"last":');
+  fs.writeFileSync(path.join(dir, 'drivers', 'counters.run'), '{"key":"sim-c","last":');
   const b = await counter(dir, 'boot-1');
   assert.deepEqual(await values(b, 1), [101]);
 });
@@ -84,4 +85,52 @@ test('a state file of the first format (exact value, fsynced) is read as a reser
   fs.writeFileSync(path.join(dir, 'drivers', 'sim-c.json'), '{"last":41}\n');
   const b = await counter(dir, 'boot-1');
   assert.deepEqual(await values(b, 1), [42]);
+});
+
+test('counters sampled at the same instant write their exact values in one write, each in its own line', async (t) => {
+  const dir = stateDir(t);
+  const ids = ['a', 'b', 'c'];
+  const drivers = await Promise.all(
+    ids.map(async (key) => {
+      const d = new SimDriver({ waveform: 'counter' }, { stateDir: dir, stateKey: key, bootId: 'boot-1' });
+      await d.open(recordingContext());
+      return d;
+    }),
+  );
+  await Promise.all(drivers.map((d) => d.sample())); // first values: reservations, file opened
+  const file = runRecordFile(path.join(dir, 'drivers'));
+  const before = file.writes;
+  const second = await Promise.all(drivers.map((d) => d.sample()));
+  assert.deepEqual(
+    second.map((r) => r[0]?.v),
+    [1, 1, 1],
+  );
+  assert.equal(file.writes - before, 1, 'one write for the three values of one instant');
+  // A crash now (no close): each counter, restarted in the same boot, goes on without a gap.
+  for (const key of ids) {
+    const again = new SimDriver({ waveform: 'counter' }, { stateDir: dir, stateKey: key, bootId: 'boot-1' });
+    await again.open(recordingContext());
+    assert.deepEqual((await again.sample())[0]?.v, 2, key);
+  }
+});
+
+test('a shorter run-record file is cut after the rewrite; stale lines after it never win', async (t) => {
+  const dir = stateDir(t);
+  fs.mkdirSync(path.join(dir, 'drivers'));
+  const stale = JSON.stringify({ key: 'sim-c', last: 1, boot: 'boot1' });
+  // A torn line first (power cut), then an older record of the same counter.
+  fs.writeFileSync(
+    path.join(dir, 'drivers', 'counters.run'),
+    `{"key":"sim-c","la\n${stale}\n${' '.repeat(300)}\n`,
+  );
+  const a = await counter(dir, 'boot-1');
+  assert.deepEqual(await values(a, 1), [2]);
+  const text = fs.readFileSync(path.join(dir, 'drivers', 'counters.run'), 'utf8');
+  assert.deepEqual(
+    text
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as unknown),
+    [{ key: 'sim-c', last: 2, boot: 'boot1' }],
+  );
 });

@@ -222,8 +222,13 @@ describe('the service under a real systemd (systemd-nspawn)', { skip: skip ?? fa
     }, 'restarted by systemd');
     assert.equal(s['NRestarts'], '1');
     mainPid = s['MainPID'] ?? '';
-    // The exact value the restarted driver goes on from (the .json beside it holds a reservation).
-    const saved = JSON.parse(await sh('cat /var/lib/m2m-agent/drivers/sim-counter.run')) as { last: number };
+    // The exact value the restarted driver goes on from (sim-counter.json holds a reservation).
+    const runLines = (await sh('cat /var/lib/m2m-agent/drivers/counters.run')).split('\n');
+    const saved = runLines
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as { key: string; last: number })
+      .find((r) => r.key === 'sim-counter');
+    assert.ok(saved, 'a run record of sim-counter');
     const last = saved.last;
     const back = await registrar.up();
     back.on('disconnection', (e) => closes.push(e));
