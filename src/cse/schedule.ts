@@ -11,12 +11,20 @@ import { checkedTypeHandler, type TypeHandler } from './context.js';
 import { refuse } from './errors.js';
 import type { ResourceNode } from './tree.js';
 
-/** The `<schedule>` handler. Parents are liberal: CSEBase, AE, remoteCSE, subscription. */
+/** Where a `<schedule>` may be created: liberal, as the registrar stores schedules and never acts on them. */
+const SCHEDULE_PARENTS = [
+  ResourceType.CSEBase,
+  ResourceType.AE,
+  ResourceType.RemoteCSE,
+  ResourceType.Subscription,
+];
+
+/** The `<schedule>` handler. */
 export const scheduleHandler: TypeHandler = checkedTypeHandler({
   ty: ResourceType.Schedule,
   short: 'sch',
   policy: SCHEDULE_POLICY,
-  parents: [ResourceType.CSEBase, ResourceType.AE, ResourceType.RemoteCSE, ResourceType.Subscription],
+  parents: SCHEDULE_PARENTS,
   check: checkSchedule,
 });
 
