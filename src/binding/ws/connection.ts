@@ -18,8 +18,7 @@ import { describeError, errCode } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
 import { Correlator } from './correlator.js';
 import { WsLinkClosedError, WsMessageTooLargeError, WsProtocolError, type WsError } from './errors.js';
-import { decodeFrame, type DecodedFrame } from './frames.js';
-import { answerRequest } from './incoming.js';
+import { answerRequest, decodeFrame, type DecodedFrame } from './incoming.js';
 import { Liveness } from './liveness.js';
 import type { CloseInfo, Connection, FrameObserver, RequestHandler, RequestOptions } from './types.js';
 

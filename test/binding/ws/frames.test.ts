@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeFrame } from '../../../src/binding/ws/connection.js';
-import { decodeFrame, recoverRqiFromText } from '../../../src/binding/ws/frames.js';
+import { decodeFrame, recoverRqiFromText } from '../../../src/binding/ws/incoming.js';
 import { cborCodec, jsonCodec } from '../../../src/codec/index.js';
 import type { RequestPrimitive } from '../../../src/protocol/primitive.js';
 
