@@ -44,10 +44,28 @@ const MB = 1024 * 1024;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Extra node flags for the agent only (`M2M_BENCH_AGENT_NODE_FLAGS`, space-separated), to measure
- * V8 settings such as the unit's `--max-semi-space-size` both ways.
+ * The node flags the systemd unit runs the agent with (its `NODE_OPTIONS`), so that the figures
+ * are those of the agent as a board runs it. The baseline keeps node's defaults.
  */
-const AGENT_NODE_FLAGS = (process.env.M2M_BENCH_AGENT_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+function unitNodeFlags(): string {
+  for (const rel of ['../../../systemd/m2m-agent.service', '../../systemd/m2m-agent.service']) {
+    try {
+      const unit = readFileSync(here(rel), 'utf8');
+      return /^Environment="NODE_OPTIONS=([^"]*)"/m.exec(unit)?.[1] ?? '';
+    } catch {
+      // not at this depth (dist/ or source)
+    }
+  }
+  return '';
+}
+
+/**
+ * Node flags for the agent only: the unit's by default; `M2M_BENCH_AGENT_NODE_FLAGS` (space-separated,
+ * empty for node's defaults) replaces them, to measure V8 settings both ways.
+ */
+const AGENT_NODE_FLAGS = (process.env.M2M_BENCH_AGENT_NODE_FLAGS ?? unitNodeFlags())
+  .split(/\s+/)
+  .filter(Boolean);
 
 function spawnProbed(args: readonly string[], dir: string, nodeFlags: readonly string[] = []): ChildProcess {
   return spawn(process.execPath, [...nodeFlags, ...LOADER, '--import', PROBE, ...args], {
@@ -228,7 +246,9 @@ async function runMode(
     );
     const base = spawnProbed([BASELINE, plan], dir);
     children.push(base);
-    o.note(`${mode.name}: settling ${settleMs} ms, then measuring ${windowMs} ms`);
+    o.note(
+      `${mode.name}: agent node flags [${AGENT_NODE_FLAGS.join(' ')}]; settling ${settleMs} ms, then measuring ${windowMs} ms`,
+    );
     await sleep(settleMs);
     const [a0, b0] = [await snap(agent, agentProxy), await snap(base, baseProxy)];
     const rssA: number[] = [];
