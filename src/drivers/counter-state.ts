@@ -10,8 +10,11 @@
  *   it is trusted only within the same boot.
  * After a restart in the same boot the counter goes on from N (no gap); after a power cut from R
  * (a gap of at most `reserveAhead`, never a repeat). The first state file format (`{ "last": N }`
- * written with fsyncs on every value) reads as a reservation.
+ * written with fsyncs on every value) reads as a reservation. The previous run file, one
+ * `<key>.run` per counter, is read when `counters.run` has no line for the counter (an upgrade
+ * after a crash leaves no gap) and removed once that line is written.
  */
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { readStateFile, stateFilePath, writeStateFile } from './state-file.js';
 import { readRunRecords, runRecordFile, type RunRecordFile } from './run-records.js';
@@ -25,6 +28,8 @@ export class CounterState {
   /** This counter's line in the run-record file: the durable file's name. */
   private readonly runKey: string;
   private runOpen = false;
+  /** The previous format's run file of this counter, while it may still exist. */
+  private legacyRunFile: string | undefined;
   /** 64 bits of the boot id: enough to tell boots apart. */
   private readonly boot: string;
   private reserved = -Infinity;
@@ -38,6 +43,7 @@ export class CounterState {
     this.durableFile = stateFilePath(stateDir, key);
     this.runFile = runRecordFile(path.dirname(this.durableFile));
     this.runKey = path.basename(this.durableFile, '.json');
+    this.legacyRunFile = this.durableFile.replace(/\.json$/, '.run');
     this.boot = bootId.replace(/[^0-9a-zA-Z]/g, '').slice(-16);
   }
 
@@ -45,8 +51,10 @@ export class CounterState {
   async load(): Promise<number | undefined> {
     const saved = integer((await readStateFile(this.durableFile)) as { last?: unknown } | undefined);
     // Read from the disk, not from the shared table: what a restarted process would find.
-    const run = (await readRunRecords(this.runFile.file).catch(() => undefined))?.get(this.runKey);
-    const exact = run?.boot === this.boot ? run.last : undefined;
+    const run =
+      (await readRunRecords(this.runFile.file).catch(() => undefined))?.get(this.runKey) ??
+      (await this.readLegacyRun());
+    const exact = run?.boot === this.boot ? integer(run) : undefined;
     if (saved !== undefined) this.reserved = saved;
     return exact !== undefined && (saved === undefined || exact <= saved) ? exact : saved;
   }
@@ -64,6 +72,23 @@ export class CounterState {
       this.runOpen = true;
     }
     await this.runFile.set(this.runKey, { last: value, boot: this.boot });
+    if (this.legacyRunFile !== undefined) await this.removeLegacyRun(this.legacyRunFile);
+  }
+
+  /** `<key>.run` of the previous format, `{ "last": N, "boot": id }` padded with spaces. */
+  private async readLegacyRun(): Promise<{ last?: unknown; boot?: unknown } | undefined> {
+    if (this.legacyRunFile === undefined) return undefined;
+    try {
+      return JSON.parse(await fsp.readFile(this.legacyRunFile, 'utf8')) as { last?: unknown; boot?: unknown };
+    } catch {
+      return undefined; // absent, or torn by a power cut: the reservation covers it
+    }
+  }
+
+  /** Once this counter's line is in `counters.run`, the old file would only mislead a reader. */
+  private async removeLegacyRun(file: string): Promise<void> {
+    this.legacyRunFile = undefined;
+    await fsp.rm(file, { force: true }).catch(() => undefined);
   }
 
   /** A clean stop: the reservation becomes the exact value, so the next start leaves no gap. */

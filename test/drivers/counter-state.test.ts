@@ -134,3 +134,27 @@ test('a shorter run-record file is cut after the rewrite; stale lines after it n
     [{ key: 'sim-c', last: 2, boot: 'boot1' }],
   );
 });
+
+test('an upgrade after a crash of the per-counter run file version goes on without a gap, then removes that file', async (t) => {
+  const dir = stateDir(t);
+  fs.mkdirSync(path.join(dir, 'drivers'));
+  // What the previous version left after handing out 0..41 and dying (no close): a reservation
+  // and `sim-c.run`, the exact value padded with spaces to 64 bytes (boot id alphanumerics only).
+  fs.writeFileSync(path.join(dir, 'drivers', 'sim-c.json'), '{"last":100}');
+  const legacy = path.join(dir, 'drivers', 'sim-c.run');
+  fs.writeFileSync(legacy, JSON.stringify({ last: 41, boot: 'boot1' }).padEnd(63) + '\n');
+  const d = await counter(dir, 'boot-1');
+  assert.deepEqual(await values(d, 2), [42, 43]);
+  assert.equal(fs.existsSync(legacy), false, 'the old run file is gone once counters.run has the line');
+  const again = await counter(dir, 'boot-1');
+  assert.deepEqual(await values(again, 1), [44], 'read from counters.run now');
+});
+
+test('the previous run file from another boot is not trusted: the reservation is', async (t) => {
+  const dir = stateDir(t);
+  fs.mkdirSync(path.join(dir, 'drivers'));
+  fs.writeFileSync(path.join(dir, 'drivers', 'sim-c.json'), '{"last":100}');
+  fs.writeFileSync(path.join(dir, 'drivers', 'sim-c.run'), JSON.stringify({ last: 41, boot: 'boot1' }));
+  const d = await counter(dir, 'boot-2');
+  assert.deepEqual(await values(d, 1), [101]);
+});
