@@ -79,7 +79,7 @@ export class CounterState {
   private async readLegacyRun(): Promise<{ last?: unknown; boot?: unknown } | undefined> {
     if (this.legacyRunFile === undefined) return undefined;
     try {
-      return JSON.parse(await fsp.readFile(this.legacyRunFile, 'utf8')) as { last?: unknown; boot?: unknown };
+      return (await readStateFile(this.legacyRunFile)) as { last?: unknown; boot?: unknown } | undefined;
     } catch {
       return undefined; // absent, or torn by a power cut: the reservation covers it
     }

@@ -11,6 +11,7 @@
  */
 import { closeSync, constants, ftruncateSync, openSync, promises as fsp, writeSync } from 'node:fs';
 import path from 'node:path';
+import { readStateText } from './state-file.js';
 
 /** A counter's record: its exact last value and the boot it was written in. */
 export interface RunRecord {
@@ -24,13 +25,8 @@ const RECORD_BYTES = JSON.stringify({ key: '', last: -Number.MAX_SAFE_INTEGER, b
 /** Reads the records of `file` by key (the first line of a key wins; torn lines are skipped). */
 export async function readRunRecords(file: string): Promise<Map<string, RunRecord>> {
   const records = new Map<string, RunRecord>();
-  let text: string;
-  try {
-    text = await fsp.readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return records;
-    throw err;
-  }
+  const text = await readStateText(file);
+  if (text === undefined) return records;
   for (const line of text.split('\n')) {
     let r: { key?: unknown; last?: unknown; boot?: unknown };
     try {

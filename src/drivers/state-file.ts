@@ -14,14 +14,18 @@ export function stateFilePath(stateDir: string, key: string): string {
 
 /** Reads a state file; undefined when it does not exist. Throws on unreadable or non-JSON content. */
 export async function readStateFile(file: string): Promise<unknown> {
-  let text: string;
+  const text = await readStateText(file);
+  return text === undefined ? undefined : (JSON.parse(text) as unknown);
+}
+
+/** A state file's text; undefined when it does not exist. Throws when it cannot be read. */
+export async function readStateText(file: string): Promise<string | undefined> {
   try {
-    text = await fsp.readFile(file, 'utf8');
+    return await fsp.readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-  return JSON.parse(text) as unknown;
 }
 
 let tmpSeq = 0;
