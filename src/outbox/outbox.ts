@@ -59,7 +59,12 @@ export class Outbox {
   private readonly log: Logger;
   private readonly maxAgeMs: number;
   private inFlight: ReadonlySet<number> = EMPTY;
+  /** Appends that make room first, in call order; `queuedAppends` of them not done. */
   private appendChain: Promise<unknown> = Promise.resolve();
+  private queuedAppends = 0;
+  /** The store write of the latest direct append (settled: all are) and the bytes not yet written. */
+  private lastDirectWrite: Promise<unknown> = Promise.resolve();
+  private unwrittenBytes = 0;
   private readonly listeners = new Set<(meta: RecordMeta) => void>();
   private readonly waiters = new Set<{ resolve: () => void; reject: (e: Error) => void }>();
   private refusedFull = 0;
@@ -95,9 +100,14 @@ export class Outbox {
    */
   append(input: OutboxInput): Promise<number> {
     if (this.closed) return Promise.reject(new OutboxClosedError());
-    const run = this.appendChain.then(() => this.appendNow(input));
-    this.appendChain = run.catch(() => undefined);
-    return run;
+    const rec = this.recordOf(input);
+    // Nothing to evict or replace and nothing queued ahead: straight to the store, which
+    // writes the appends of one tick (devices sampled together) in one write.
+    if (this.queuedAppends === 0 && rec.ec !== 'latest') {
+      const bytes = this.store.sizeOf(rec);
+      if (this.storedBytes() + bytes <= this.opts.maxBytes) return this.appendDirect(rec, bytes);
+    }
+    return this.enqueue(() => this.appendNow(rec));
   }
 
   /**
@@ -209,6 +219,7 @@ export class Outbox {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.lastDirectWrite;
     await this.appendChain;
     for (const w of this.waiters) w.reject(new OutboxClosedError());
     this.waiters.clear();
@@ -217,9 +228,9 @@ export class Outbox {
 
   // ---- internals ------------------------------------------------------------------------------
 
-  private async appendNow(input: OutboxInput): Promise<number> {
+  private recordOf(input: OutboxInput): NewRecord {
     const stamp = input.sampledAt ?? this.now();
-    const rec: NewRecord = {
+    return {
       stream: input.stream,
       ec: input.ec,
       createdWallMs: stamp.wallMs,
@@ -228,6 +239,64 @@ export class Outbox {
       ...(input.expiresAtWallMs === undefined ? {} : { expiresAtWallMs: input.expiresAtWallMs }),
       payload: input.payload,
     };
+  }
+
+  /** Bytes stored plus those of direct appends not yet written: what `maxBytes` bounds. */
+  private storedBytes(): number {
+    return this.store.stats().bytes + this.unwrittenBytes;
+  }
+
+  /**
+   * Appends in call order behind the queued ones (eviction, replacement, a full disk), once the
+   * direct ones before are written: only written records can be evicted.
+   */
+  private enqueue(fn: () => Promise<number>): Promise<number> {
+    this.queuedAppends++;
+    const run = this.appendChain
+      .then(() => this.lastDirectWrite)
+      .then(fn)
+      .finally(() => {
+        this.queuedAppends--;
+      });
+    this.appendChain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** An append that needs no room made; a full disk sends it to the queue to evict and retry. */
+  private appendDirect(rec: NewRecord, bytes: number): Promise<number> {
+    this.unwrittenBytes += bytes;
+    const write = this.store.append(rec);
+    const run = write.then(
+      (id) => {
+        this.unwrittenBytes -= bytes;
+        this.noteAccepted();
+        this.appended(id);
+        return id;
+      },
+      (err: unknown) => {
+        this.unwrittenBytes -= bytes;
+        if (!(err instanceof OutboxNoSpaceError)) throw err;
+        return this.enqueue(async () => {
+          const id = await this.appendWithSpaceRetry(rec);
+          this.appended(id);
+          return id;
+        });
+      },
+    );
+    // Registered after `run`'s handlers: a retry is queued before this settles.
+    this.lastDirectWrite = write.catch(() => undefined);
+    return run;
+  }
+
+  /** Tells the listeners and the `whenNonEmpty` waiters. */
+  private appended(id: number): void {
+    const meta = this.store.meta(id);
+    if (meta) for (const fn of this.listeners) this.notify(fn, meta);
+    for (const w of this.waiters) w.resolve();
+    this.waiters.clear();
+  }
+
+  private async appendNow(rec: NewRecord): Promise<number> {
     // `latest`: older unsent entries of the stream are superseded; their room counts as free.
     const superseded: number[] = [];
     let supersededBytes = 0;
@@ -246,17 +315,14 @@ export class Outbox {
     await this.makeRoom(rec, this.store.sizeOf(rec) - supersededBytes, new Set(superseded));
     const id = await this.appendWithSpaceRetry(rec);
     if (superseded.length > 0) await this.store.remove(superseded, 'replaced');
-    const meta = this.store.meta(id);
-    if (meta) for (const fn of this.listeners) this.notify(fn, meta);
-    for (const w of this.waiters) w.resolve();
-    this.waiters.clear();
+    this.appended(id);
     return id;
   }
 
   /** Evicts, oldest first in category order, until `needBytes` more fit under `maxBytes`. */
   private async makeRoom(rec: NewRecord, needBytes: number, spare: ReadonlySet<number>): Promise<void> {
     const ec = rec.ec;
-    const over = this.store.stats().bytes + needBytes - this.opts.maxBytes;
+    const over = this.storedBytes() + needBytes - this.opts.maxBytes;
     if (over <= 0) return;
     const keep = (id: number): boolean => this.inFlight.has(id) || spare.has(id);
     const victims = pickVictims(this.store, ec, keep, (_, bytes) => bytes >= over);
