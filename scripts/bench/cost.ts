@@ -187,6 +187,11 @@ const ALL_MODES: readonly Mode[] = [
   { name: 'deflate', deflate: true },
 ];
 /** `M2M_BENCH_COST_MODES=plain` (or `deflate`) measures one mode only, for quicker comparisons. */
+/**
+ * `M2M_BENCH_COST_SETTLE_S=600` settles that long before the window: V8 is still compiling the
+ * agent's code 3-4 minutes after start (`--full`'s 180 s); a board runs for weeks.
+ */
+const SETTLE_S = process.env.M2M_BENCH_COST_SETTLE_S ? Number(process.env.M2M_BENCH_COST_SETTLE_S) : undefined;
 const MODES = ALL_MODES.filter((m) =>
   (process.env.M2M_BENCH_COST_MODES ?? 'plain,deflate').split(',').includes(m.name),
 );
@@ -198,7 +203,7 @@ async function runMode(
   dir: string,
   frames: { payload: Buffer; binary: boolean }[] | undefined,
 ): Promise<{ figures: Figure[]; frames: { payload: Buffer; binary: boolean }[] }> {
-  const settleMs = o.full ? 180_000 : 5000;
+  const settleMs = SETTLE_S !== undefined ? SETTLE_S * 1000 : o.full ? 180_000 : 5000;
   const windowMs = o.full ? 60_000 : 20_000;
   const children: ChildProcess[] = [];
   const proxies: CountingProxy[] = [];
