@@ -191,7 +191,9 @@ const ALL_MODES: readonly Mode[] = [
  * `M2M_BENCH_COST_SETTLE_S=600` settles that long before the window: V8 is still compiling the
  * agent's code 3-4 minutes after start (`--full`'s 180 s); a board runs for weeks.
  */
-const SETTLE_S = process.env.M2M_BENCH_COST_SETTLE_S ? Number(process.env.M2M_BENCH_COST_SETTLE_S) : undefined;
+const SETTLE_S = process.env.M2M_BENCH_COST_SETTLE_S
+  ? Number(process.env.M2M_BENCH_COST_SETTLE_S)
+  : undefined;
 const MODES = ALL_MODES.filter((m) =>
   (process.env.M2M_BENCH_COST_MODES ?? 'plain,deflate').split(',').includes(m.name),
 );
