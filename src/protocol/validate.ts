@@ -40,6 +40,10 @@ function describe(v: unknown): string {
  */
 export const ACME_DISCOVERY_OP = -2;
 
+// The parameter tables as lists, made once: every frame received is checked against one.
+const REQUEST_CHECKS = Object.entries(REQUEST_PARAMS);
+const RESPONSE_CHECKS = Object.entries(RESPONSE_PARAMS);
+
 /** Checks a decoded message and returns it typed as a primitive, or throws `PrimitiveInvalidError`. */
 export function validatePrimitive(input: unknown): Primitive {
   if (!isPlainObject(input))
@@ -55,8 +59,7 @@ export function validatePrimitive(input: unknown): Primitive {
   if (isReq && isRsp) throw new PrimitiveInvalidError('a primitive cannot carry both op and rsc', rqi);
   if (!isReq && !isRsp)
     throw new PrimitiveInvalidError('a primitive needs op (request) or rsc (response)', rqi);
-  const table = isReq ? REQUEST_PARAMS : RESPONSE_PARAMS;
-  for (const [key, type] of Object.entries(table)) {
+  for (const [key, type] of isReq ? REQUEST_CHECKS : RESPONSE_CHECKS) {
     const v = data[key];
     if (v === undefined) continue;
     if (!typeOk(v, type))
