@@ -148,7 +148,7 @@ describe('Outbox bounds and eviction', () => {
     assert.deepEqual(held(t.store), [alarm2]);
   });
 
-  it('serialises concurrent appends so the bound holds', async () => {
+  it('concurrent appends keep the bound (those that must make room wait for the ones before)', async () => {
     const t = setup();
     const outbox = new Outbox(t.store, {
       maxBytes: t.unit * 5,
