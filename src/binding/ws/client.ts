@@ -13,6 +13,7 @@ import { WsError, WsHandshakeFailedError, WsHandshakeTimeoutError, WsOptionsErro
 import { handshake, type Route } from './handshake.js';
 import { parseProxyUrl, proxyAddress, proxyAgent } from './proxy.js';
 import { buildOffer, checkSelection } from './subprotocol.js';
+import { useSyncDeflate } from './sync-deflate.js';
 import type { ConnectOptions, Connection, TlsOptions } from './types.js';
 
 /**
@@ -131,6 +132,7 @@ function openConnection(
 ): Connection {
   const subprotocol = ws.protocol;
   const codec = checkSelection(offered, subprotocol);
+  useSyncDeflate(ws);
   deps.logger.info('link open', { subprotocol, offered });
   return new WsConnection({
     ws,

@@ -31,7 +31,13 @@ async function server(deflate: boolean): Promise<{
     ws.on('message', (data: Buffer) => {
       wireBytes.push(socket.bytesRead - seen);
       seen = socket.bytesRead;
-      const req = cborCodec.decode(data) as RequestPrimitive;
+      let req: RequestPrimitive;
+      try {
+        req = cborCodec.decode(data) as RequestPrimitive;
+      } catch {
+        ws.close(1007, 'undecodable');
+        return;
+      }
       ws.send(Buffer.from(cborCodec.encode(responseTo(req, 2001))));
     });
   });
@@ -76,6 +82,26 @@ describe('permessage-deflate (RFC 7692)', () => {
       // With context takeover a request like the previous one costs a fraction of its size.
       const last = s.wireBytes[s.wireBytes.length - 1] ?? Infinity;
       assert.ok(last < plain / 2, `compressed ${last} B vs plain ${plain} B`);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('fifty requests sent in one turn (one corked write) arrive intact and are all answered', async () => {
+    const s = await server(true);
+    try {
+      const c = await connect({ url: s.url, serializations: ['cbor'] });
+      assert.equal(c.compression, 'permessage-deflate');
+      for (let round = 0; round < 3; round++) {
+        const answers = await Promise.all(
+          Array.from({ length: 50 }, (_, i) => c.request(cin(round * 50 + i))),
+        );
+        assert.deepEqual(
+          answers.map((r) => `${r.rqi} ${r.rsc}`),
+          Array.from({ length: 50 }, (_, i) => `r${round * 50 + i} 2001`),
+        );
+      }
+      await c.close(1000, '', 0);
     } finally {
       await s.close();
     }
