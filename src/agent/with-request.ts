@@ -21,6 +21,9 @@ export function withRequest(conn: Connection, request: Connection['request']): C
     get isOpen() {
       return conn.isOpen;
     },
+    get compression() {
+      return conn.compression;
+    },
     closed: conn.closed,
     close: (code, reason, graceMs) => conn.close(code, reason, graceMs),
     request,

@@ -85,3 +85,13 @@ test('gap 0 changes nothing', () => {
   assert.equal(spacing.wrapConnection(conn), conn);
   assert.equal(spacing.wrapHandler(h), h);
 });
+
+test('the spaced connection reports what the link agreed on (compression, subprotocol)', () => {
+  const clock = new ManualClock();
+  const conn = new FrameSpacing(100, clock).wrapConnection({
+    ...fakeConn(clock, []),
+    compression: 'permessage-deflate',
+  });
+  assert.equal(conn.compression, 'permessage-deflate');
+  assert.equal(conn.subprotocol, 'oneM2M.json');
+});
