@@ -79,6 +79,8 @@ for (const serialization of ['cbor', 'json'] as const) {
         'first start registers once; readings arrive in order with their sampling time',
         async () => {
           await until(async () => (await stored(acme, ae)).length >= 3, 'three readings in ACME');
+          // ACME agrees on permessage-deflate: these readings went through our synchronous deflate.
+          assert.equal(a.agent.snapshot().link.compression, 'permessage-deflate');
           const aes = a.creates(ResourceType.AE);
           assert.deepEqual(
             aes.map((c) => c.rsc),
