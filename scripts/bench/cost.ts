@@ -186,7 +186,7 @@ const ALL_MODES: readonly Mode[] = [
   { name: 'plain', deflate: false },
   { name: 'deflate', deflate: true },
 ];
-/** `M2M_BENCH_COST_MODES=plain` (or `deflate`) measures one mode only, for quicker comparisons. */
+/** `M2M_BENCH_COST_MODES=plain` measures one mode only, for quicker comparisons (deflate needs plain first). */
 /**
  * `M2M_BENCH_COST_SETTLE_S=600` settles that long before the window: V8 is still compiling the
  * agent's code 3-4 minutes after start (`--full`'s 180 s); a board runs for weeks.
@@ -299,6 +299,11 @@ async function cost(o: BenchOptions): Promise<Figure[]> {
     const figures: Figure[] = [];
     let frames: { payload: Buffer; binary: boolean }[] | undefined;
     for (const mode of MODES) {
+      // The proxy reads the agent's frames (for the baseline to send) only off an uncompressed link.
+      if (frames === undefined && mode.deflate)
+        throw new Error(
+          'M2M_BENCH_COST_MODES: deflate needs plain before it (plain,deflate): the baseline sends the frames captured in plain mode',
+        );
       const r = await runMode(o, mode, registrar.url, dir, frames);
       frames ??= r.frames;
       figures.push(...r.figures);
