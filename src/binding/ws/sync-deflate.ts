@@ -162,12 +162,10 @@ function deferred(done: Done, err: Error | null, out?: Buffer): void {
 /** The error `ws` would raise, with the close code it would send. */
 function inflateError(err: unknown): Error {
   const e = err instanceof Error ? err : new Error(String(err));
-  if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-    const tooLarge = Object.assign(new RangeError('Max payload size exceeded'), {
+  if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+    return Object.assign(new RangeError('Max payload size exceeded'), {
       code: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
       [kStatusCode]: 1009,
     });
-    return tooLarge;
-  }
   return Object.assign(e, { [kStatusCode]: 1007 });
 }
