@@ -1,14 +1,14 @@
 /**
- * The outbox policy over an {@link OutboxStore}: bounds (`maxBytes`, `maxAgeSeconds`), eviction by
- * event category, `latest` replacement, expiry that ignores wall-clock jumps, and disk-full
- * handling. The uplink drives it: `next` → send → `ack` / `reject`; a transport failure just
- * leaves the entry for the next `next`. See README.md for the rules and their limits.
+ * The outbox policy over an {@link OutboxStore}: what gets in (`maxBytes`, eviction by event
+ * category, `latest` replacement, a full disk: admission.ts), expiry that ignores wall-clock
+ * jumps, and the drain. The uplink drives it: `next` → send → `ack` / `reject`; a transport
+ * failure just leaves the entry for the next `next`. See README.md for the rules and their limits.
  */
-import { readBootId, type TimeStamp } from '../util/clock-jump.js';
+import { correctedWallMs, elapsedMs, readBootId, type TimeStamp } from '../util/clock-jump.js';
 import { bootClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
-import { OutboxClosedError, OutboxFullError, OutboxNoSpaceError } from './errors.js';
-import { evictForSpace, pickVictims } from './eviction.js';
+import { Admission } from './admission.js';
+import { OutboxClosedError } from './errors.js';
 import type { EventCategory, NewRecord, OutboxStore, RecordMeta, StoreStats, StoredRecord } from './store.js';
 
 export interface OutboxOptions {
@@ -50,7 +50,6 @@ export interface OutboxStats extends StoreStats {
 }
 
 const EMPTY: ReadonlySet<number> = new Set();
-const LOG_EVERY_MS = 60_000;
 
 /** The durable, bounded buffer of pending uploads. */
 export class Outbox {
@@ -59,24 +58,10 @@ export class Outbox {
   private readonly log: Logger;
   private readonly maxAgeMs: number;
   private inFlight: ReadonlySet<number> = EMPTY;
-  /** Appends that make room first, in call order; `queuedAppends` of them not done. */
-  private appendChain: Promise<unknown> = Promise.resolve();
-  private queuedAppends = 0;
-  /** The store write of the latest direct append (settled: all are) and the bytes not yet written. */
-  private lastDirectWrite: Promise<unknown> = Promise.resolve();
-  private unwrittenBytes = 0;
+  private readonly admission: Admission;
   private readonly listeners = new Set<(meta: RecordMeta) => void>();
   private readonly waiters = new Set<{ resolve: () => void; reject: (e: Error) => void }>();
-  private refusedFull = 0;
-  private evictedForSpace = 0;
   private closed = false;
-  private lastEvictLogMs = -Infinity;
-  private evictedSinceLog = 0;
-  /** Appends are being refused (logged once per change). */
-  private refusing = false;
-  private refusedSinceAccepted = 0;
-  /** `ec:depth:bytes` when reclaiming space last found nothing for that category. */
-  private readonly reclaim: { unreclaimable?: string } = {};
 
   constructor(
     private readonly store: OutboxStore,
@@ -86,6 +71,15 @@ export class Outbox {
     this.bootId = opts.bootId ?? readBootId();
     this.log = (opts.logger ?? silentLogger).child({ component: 'outbox' });
     this.maxAgeMs = Math.max(0, opts.maxAgeSeconds) * 1000;
+    this.admission = new Admission(store, {
+      maxBytes: opts.maxBytes,
+      clock: this.clock,
+      log: this.log,
+      inFlight: () => this.inFlight,
+      appended: (id) => {
+        this.appended(id);
+      },
+    });
   }
 
   /** The current time stamp (for producers that stamp readings themselves). */
@@ -100,14 +94,7 @@ export class Outbox {
    */
   append(input: OutboxInput): Promise<number> {
     if (this.closed) return Promise.reject(new OutboxClosedError());
-    const rec = this.recordOf(input);
-    // Nothing to evict or replace and nothing queued ahead: straight to the store, which
-    // writes the appends of one tick (devices sampled together) in one write.
-    if (this.queuedAppends === 0 && rec.ec !== 'latest') {
-      const bytes = this.store.sizeOf(rec);
-      if (this.storedBytes() + bytes <= this.opts.maxBytes) return this.appendDirect(rec, bytes);
-    }
-    return this.enqueue(() => this.appendNow(rec));
+    return this.admission.append(this.recordOf(input));
   }
 
   /**
@@ -179,8 +166,8 @@ export class Outbox {
     return {
       ...s,
       oldestAgeSeconds: oldest && Math.floor(elapsedMs(stampOf(oldest), this.now()) / 1000),
-      refusedFull: this.refusedFull,
-      evictedForSpace: this.evictedForSpace,
+      refusedFull: this.admission.refusedFull,
+      evictedForSpace: this.admission.evictedForSpace,
     };
   }
 
@@ -219,8 +206,7 @@ export class Outbox {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.lastDirectWrite;
-    await this.appendChain;
+    await this.admission.settled();
     for (const w of this.waiters) w.reject(new OutboxClosedError());
     this.waiters.clear();
     await this.store.close();
@@ -241,143 +227,12 @@ export class Outbox {
     };
   }
 
-  /** Bytes stored plus those of direct appends not yet written: what `maxBytes` bounds. */
-  private storedBytes(): number {
-    return this.store.stats().bytes + this.unwrittenBytes;
-  }
-
-  /**
-   * Appends in call order behind the queued ones (eviction, replacement, a full disk), once the
-   * direct ones before are written: only written records can be evicted.
-   */
-  private enqueue(fn: () => Promise<number>): Promise<number> {
-    this.queuedAppends++;
-    const run = this.appendChain
-      .then(() => this.lastDirectWrite)
-      .then(fn)
-      .finally(() => {
-        this.queuedAppends--;
-      });
-    this.appendChain = run.catch(() => undefined);
-    return run;
-  }
-
-  /** An append that needs no room made; a full disk sends it to the queue to evict and retry. */
-  private appendDirect(rec: NewRecord, bytes: number): Promise<number> {
-    this.unwrittenBytes += bytes;
-    const write = this.store.append(rec);
-    const run = write.then(
-      (id) => {
-        this.unwrittenBytes -= bytes;
-        this.noteAccepted();
-        this.appended(id);
-        return id;
-      },
-      (err: unknown) => {
-        this.unwrittenBytes -= bytes;
-        if (!(err instanceof OutboxNoSpaceError)) throw err;
-        return this.enqueue(async () => {
-          const id = await this.appendWithSpaceRetry(rec);
-          this.appended(id);
-          return id;
-        });
-      },
-    );
-    // Registered after `run`'s handlers: a retry is queued before this settles.
-    this.lastDirectWrite = write.catch(() => undefined);
-    return run;
-  }
-
   /** Tells the listeners and the `whenNonEmpty` waiters. */
   private appended(id: number): void {
     const meta = this.store.meta(id);
     if (meta) for (const fn of this.listeners) this.notify(fn, meta);
     for (const w of this.waiters) w.resolve();
     this.waiters.clear();
-  }
-
-  private async appendNow(rec: NewRecord): Promise<number> {
-    // `latest`: older unsent entries of the stream are superseded; their room counts as free.
-    const superseded: number[] = [];
-    let supersededBytes = 0;
-    if (rec.ec === 'latest') {
-      this.store.scan(
-        (m) => {
-          if (!this.inFlight.has(m.id)) {
-            superseded.push(m.id);
-            supersededBytes += m.sizeBytes;
-          }
-          return true;
-        },
-        { stream: rec.stream, ec: 'latest' },
-      );
-    }
-    await this.makeRoom(rec, this.store.sizeOf(rec) - supersededBytes, new Set(superseded));
-    const id = await this.appendWithSpaceRetry(rec);
-    if (superseded.length > 0) await this.store.remove(superseded, 'replaced');
-    this.appended(id);
-    return id;
-  }
-
-  /** Evicts, oldest first in category order, until `needBytes` more fit under `maxBytes`. */
-  private async makeRoom(rec: NewRecord, needBytes: number, spare: ReadonlySet<number>): Promise<void> {
-    const ec = rec.ec;
-    const over = this.storedBytes() + needBytes - this.opts.maxBytes;
-    if (over <= 0) return;
-    const keep = (id: number): boolean => this.inFlight.has(id) || spare.has(id);
-    const victims = pickVictims(this.store, ec, keep, (_, bytes) => bytes >= over);
-    if (victims.bytes < over) {
-      this.refuse(rec, `maxBytes reached, nothing of lower or equal priority than "${ec}" to evict`);
-      throw new OutboxFullError(
-        `outbox full (${this.opts.maxBytes} bytes) and nothing of lower or equal priority than "${ec}" to evict`,
-      );
-    }
-    const n = await this.store.remove(victims.ids, 'evicted');
-    this.noteEvicted(n, 'maxBytes');
-  }
-
-  /** Appends; on a full disk evicts what frees space (`evictForSpace`) and retries. */
-  private async appendWithSpaceRetry(rec: NewRecord): Promise<number> {
-    for (let batch = 1; ; batch *= 2) {
-      try {
-        const id = await this.store.append(rec);
-        this.noteAccepted();
-        return id;
-      } catch (err) {
-        if (!(err instanceof OutboxNoSpaceError)) throw err;
-        const inFlight = (id: number): boolean => this.inFlight.has(id);
-        const n = await evictForSpace(this.store, rec.ec, batch, inFlight, this.reclaim);
-        if (n === undefined) {
-          this.refuse(rec, 'disk full and nothing this entry may evict would free space');
-          throw new OutboxFullError('disk full and nothing left to evict', err);
-        }
-        this.evictedForSpace += n;
-        this.noteEvicted(n, 'disk full');
-      }
-    }
-  }
-
-  /** Counts a refusal; logs once when refusals start (and `noteAccepted` once when they end). */
-  private refuse(rec: NewRecord, why: string): void {
-    this.refusedFull++;
-    this.refusedSinceAccepted++;
-    if (this.refusing) return;
-    this.refusing = true;
-    this.log.error(
-      `outbox full: refusing new entries (${why}); logged once until entries are accepted again`,
-      {
-        stream: rec.stream,
-        ec: rec.ec,
-        maxBytes: this.opts.maxBytes,
-      },
-    );
-  }
-
-  private noteAccepted(): void {
-    if (!this.refusing) return;
-    this.refusing = false;
-    this.log.info('outbox accepting entries again', { refused: this.refusedSinceAccepted });
-    this.refusedSinceAccepted = 0;
   }
 
   private isExpired(m: RecordMeta, now: TimeStamp): boolean {
@@ -393,19 +248,6 @@ export class Outbox {
     const n = await this.store.remove(ids, 'expired');
     if (n > 0) this.log.info('outbox entries expired', { count: n });
     return n;
-  }
-
-  /** One log line per minute at most while evictions continue, with the count since the last line. */
-  private noteEvicted(n: number, why: string): void {
-    this.evictedSinceLog += n;
-    const nowMono = this.clock.monotonicMs();
-    if (nowMono - this.lastEvictLogMs < LOG_EVERY_MS) return;
-    this.log.warn(`outbox ${why}: evicted oldest entries`, {
-      count: this.evictedSinceLog,
-      totalEvicted: this.store.stats().evicted,
-    });
-    this.lastEvictLogMs = nowMono;
-    this.evictedSinceLog = 0;
   }
 
   private notify(fn: (meta: RecordMeta) => void, meta: RecordMeta): void {
@@ -424,23 +266,4 @@ function abortReason(signal: AbortSignal | undefined): Error {
 
 function stampOf(m: RecordMeta): TimeStamp {
   return { wallMs: m.createdWallMs, monoMs: m.createdMonoMs, bootId: m.bootId };
-}
-
-/**
- * The wall time at which `stamp` was taken, corrected for any wall-clock jump since then:
- * same boot: `now.wallMs - (now.monoMs - stamp.monoMs)`; another boot: `stamp.wallMs` as stored.
- */
-export function correctedWallMs(stamp: TimeStamp, now: TimeStamp): number {
-  if (stamp.bootId !== now.bootId) return stamp.wallMs;
-  return now.wallMs - (now.monoMs - stamp.monoMs);
-}
-
-/**
- * Time elapsed since `stamp`, immune to wall-clock jumps within a boot: same boot: monotonic
- * difference; another boot: wall difference. Clamped at 0 (a clock set backwards never yields a
- * negative age).
- */
-export function elapsedMs(stamp: TimeStamp, now: TimeStamp): number {
-  const d = stamp.bootId === now.bootId ? now.monoMs - stamp.monoMs : now.wallMs - stamp.wallMs;
-  return d > 0 ? d : 0;
 }

@@ -3,8 +3,8 @@
  * its last saved time) and jumps years when NTP answers. Every stored time therefore carries a
  * monotonic reference (`bootClock`, util/clock.ts) and the id of the boot it was taken in: within
  * one boot the monotonic difference is the true elapsed time whatever the wall clock did; across a
- * reboot only the wall clock is left. The correction itself is the outbox's (outbox/outbox.ts
- * `correctedWallMs`, `elapsedMs`): it runs for every entry handed to the uplink, this at start-up.
+ * reboot only the wall clock is left. The correction (`correctedWallMs`, `elapsedMs`) runs for every entry the
+ * outbox hands to the uplink.
  */
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
@@ -65,4 +65,23 @@ export function readBootId(path: string = BOOT_ID_PATH, env: NodeJS.ProcessEnv =
 /** Takes a {@link TimeStamp} from `clock` for the given boot. */
 export function stampNow(clock: Clock, bootId: string): TimeStamp {
   return { wallMs: clock.nowMs(), monoMs: clock.monotonicMs(), bootId };
+}
+
+/**
+ * The wall time at which `stamp` was taken, corrected for any wall-clock jump since then:
+ * same boot: `now.wallMs - (now.monoMs - stamp.monoMs)`; another boot: `stamp.wallMs` as stored.
+ */
+export function correctedWallMs(stamp: TimeStamp, now: TimeStamp): number {
+  if (stamp.bootId !== now.bootId) return stamp.wallMs;
+  return now.wallMs - (now.monoMs - stamp.monoMs);
+}
+
+/**
+ * Time elapsed since `stamp`, immune to wall-clock jumps within a boot: same boot: monotonic
+ * difference; another boot: wall difference. Clamped at 0 (a clock set backwards never yields a
+ * negative age).
+ */
+export function elapsedMs(stamp: TimeStamp, now: TimeStamp): number {
+  const d = stamp.bootId === now.bootId ? now.monoMs - stamp.monoMs : now.wallMs - stamp.wallMs;
+  return d > 0 ? d : 0;
 }

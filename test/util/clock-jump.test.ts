@@ -4,8 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { correctedWallMs, elapsedMs } from '../../src/outbox/outbox.js';
-import { kernelBootId, readBootId, stampNow } from '../../src/util/clock-jump.js';
+import { correctedWallMs, elapsedMs, kernelBootId, readBootId, stampNow } from '../../src/util/clock-jump.js';
 import { ManualClock, bootClock } from '../../src/util/clock.js';
 
 const YEAR_MS = 365 * 24 * 3600 * 1000;
