@@ -118,23 +118,18 @@ function statusSnapshot(o: StatusSources, lastRoundTripMs: number | undefined): 
 
 /** A device as the status file shows it: its newest value by name, its counters and last error. */
 export function deviceSnapshot(s: DeviceStatus): DeviceSnapshot {
+  // Property by property, no spreads: a spread here built a new hidden class per device per write.
+  const snap: { -readonly [K in keyof DeviceSnapshot]?: DeviceSnapshot[K] } = {};
   const last = s.lastReading;
-  return {
-    ...(last
-      ? {
-          lastReading: {
-            time: new Date(last.timeMs).toISOString(),
-            values: {
-              [last.n || 'value']: last.v ?? last.vb ?? last.vs,
-              ...(last.u ? { unit: last.u } : {}),
-            },
-          },
-        }
-      : {}),
-    ...(s.lastError === undefined ? {} : { lastError: s.lastError }),
-    errors: s.errors,
-    readings: s.delivered,
-  };
+  if (last) {
+    const values: Record<string, unknown> = { [last.n || 'value']: last.v ?? last.vb ?? last.vs };
+    if (last.u) values['unit'] = last.u;
+    snap.lastReading = { time: new Date(last.timeMs).toISOString(), values };
+  }
+  if (s.lastError !== undefined) snap.lastError = s.lastError;
+  snap.errors = s.errors;
+  snap.readings = s.delivered;
+  return snap as DeviceSnapshot;
 }
 
 /**

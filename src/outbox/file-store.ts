@@ -30,16 +30,17 @@ import { SegmentReader } from './segment-reader.js';
 import { SegmentWriter, type RecordToWrite } from './segment-writer.js';
 import { ReserveFile } from './reserve-file.js';
 import { reclaimOldestSegment } from './space-reclaim.js';
-import type {
-  EventCategory,
-  NewRecord,
-  OutboxStore,
-  QuarantinedRecord,
-  RecordFilter,
-  RecordMeta,
-  RemoveCause,
-  StoreStats,
-  StoredRecord,
+import {
+  recordMeta,
+  type EventCategory,
+  type NewRecord,
+  type OutboxStore,
+  type QuarantinedRecord,
+  type RecordFilter,
+  type RecordMeta,
+  type RemoveCause,
+  type StoreStats,
+  type StoredRecord,
 } from './store.js';
 
 export interface FileOutboxStoreOptions {
@@ -280,7 +281,7 @@ export class FileOutboxStore implements OutboxStore {
       await this.ids.ensure(lastId);
       while (i < batch.length) {
         const count = await this.writer.append(batch, i, (a, segment, offset, sizeBytes) => {
-          this.index.add({ ...a.rec, id: a.id, sizeBytes }, { segment, offset });
+          this.index.add(recordMeta(a.rec, a.id, sizeBytes), { segment, offset });
         });
         for (let k = i; k < i + count; k++) batch[k]?.resolve(batch[k]?.id ?? 0);
         i += count;

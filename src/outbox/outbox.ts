@@ -121,7 +121,7 @@ export class Outbox {
         continue;
       }
       const out: OutboxEntry[] = [];
-      for (const r of recs) out.push({ ...r, correctedCreatedWallMs: correctedWallMs(stampOf(r), now) });
+      for (const r of recs) out.push(entryOf(r, now));
       return out;
     }
   }
@@ -262,6 +262,23 @@ export class Outbox {
 function abortReason(signal: AbortSignal | undefined): Error {
   const r: unknown = signal?.reason;
   return r instanceof Error ? r : new Error('aborted');
+}
+
+/** `r` with its jump-corrected creation time: one literal, no spread (see store.ts `recordMeta`). */
+function entryOf(r: StoredRecord, now: TimeStamp): OutboxEntry {
+  const e: { -readonly [K in keyof OutboxEntry]: OutboxEntry[K] } = {
+    id: r.id,
+    stream: r.stream,
+    ec: r.ec,
+    createdWallMs: r.createdWallMs,
+    createdMonoMs: r.createdMonoMs,
+    bootId: r.bootId,
+    sizeBytes: r.sizeBytes,
+    payload: r.payload,
+    correctedCreatedWallMs: correctedWallMs(stampOf(r), now),
+  };
+  if (r.expiresAtWallMs !== undefined) e.expiresAtWallMs = r.expiresAtWallMs;
+  return e;
 }
 
 function stampOf(m: RecordMeta): TimeStamp {

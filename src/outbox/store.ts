@@ -124,14 +124,29 @@ export function matches(meta: RecordMeta, filter: RecordFilter | undefined): boo
 
 /** The header of a decoded record. */
 export function metaOf(r: RecordMeta): RecordMeta {
-  return {
-    id: r.id,
-    stream: r.stream,
-    ec: r.ec,
-    createdWallMs: r.createdWallMs,
-    createdMonoMs: r.createdMonoMs,
-    bootId: r.bootId,
-    ...(r.expiresAtWallMs === undefined ? {} : { expiresAtWallMs: r.expiresAtWallMs }),
-    sizeBytes: r.sizeBytes,
+  return recordMeta(r, r.id, r.sizeBytes);
+}
+
+/**
+ * The header of `rec` once stored as `id` in `sizeBytes`. Built field by field, never as
+ * `{ ...rec, id }`: on this path (once per record appended or drained) a spread made V8 create a
+ * new hidden class for every record (`--log-maps`: three per reading), old-space garbage that
+ * cost a full collection every few minutes.
+ */
+export function recordMeta(
+  rec: Omit<RecordMeta, 'id' | 'sizeBytes'>,
+  id: number,
+  sizeBytes: number,
+): RecordMeta {
+  const m: { -readonly [K in keyof RecordMeta]: RecordMeta[K] } = {
+    id,
+    stream: rec.stream,
+    ec: rec.ec,
+    createdWallMs: rec.createdWallMs,
+    createdMonoMs: rec.createdMonoMs,
+    bootId: rec.bootId,
+    sizeBytes,
   };
+  if (rec.expiresAtWallMs !== undefined) m.expiresAtWallMs = rec.expiresAtWallMs;
+  return m;
 }
