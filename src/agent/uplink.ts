@@ -126,7 +126,7 @@ export class Uplink {
   private async sendNextBatch(conn: Connection, nowMono: number): Promise<number> {
     const room = this.o.maxInFlight - this.window.size;
     if (room <= 0) return 0;
-    const batch = await this.o.queue.next(room, this.window.ids, this.window.streamsToSkip(nowMono));
+    const batch = await this.o.queue.next(room, this.window.idsForNext(), this.window.streamsToSkip(nowMono));
     let sent = 0;
     for (const e of batch) {
       // A held stream goes one request at a time, oldest first (the rest come on later passes).

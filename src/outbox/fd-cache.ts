@@ -9,10 +9,14 @@ import type { Logger } from '../util/log.js';
 import type { FileOps, OpenFlags } from './file-ops.js';
 
 export class FdCache {
-  /** key `path|flags` → fd, in least-recently-used order. */
-  private readonly open = new Map<string, number>();
-  private readonly dirty = new Set<number>();
-  private readonly dirtyAcks = new Set<number>();
+  /**
+   * key `path|flags` → fd and when it was last used. A use counter, not Map reordering: a delete
+   * and a set per use would rehash the table every few uses (README: Benchmarks, memory).
+   */
+  private readonly open = new Map<string, { readonly fd: number; used: number }>();
+  private uses = 0;
+  private dirty = new Set<number>();
+  private dirtyAcks = new Set<number>();
 
   constructor(
     private readonly ops: FileOps,
@@ -25,16 +29,15 @@ export class FdCache {
     const key = `${path}|${flags}`;
     const hit = this.open.get(key);
     if (hit !== undefined) {
-      this.open.delete(key);
-      this.open.set(key, hit);
-      return hit;
+      hit.used = ++this.uses;
+      return hit.fd;
     }
     const fd = await this.ops.open(path, flags);
-    this.open.set(key, fd);
+    this.open.set(key, { fd, used: ++this.uses });
     while (this.open.size > this.maxOpen) {
-      const [oldKey, oldFd] = this.open.entries().next().value as [string, number];
+      const [oldKey, old] = this.leastRecentlyUsed();
       this.open.delete(oldKey);
-      await this.closeFd(oldFd, true);
+      await this.closeFd(old.fd, true);
     }
     return fd;
   }
@@ -52,7 +55,11 @@ export class FdCache {
   /** Fsyncs one fd if it is dirty. */
   async syncFd(fd: number): Promise<void> {
     const wasAck = this.dirtyAcks.delete(fd);
-    if (!this.dirty.delete(fd) && !wasAck) return;
+    const wasData = this.dirty.delete(fd);
+    // Fresh when empty: keeps V8's hash tables young (README: Benchmarks, memory).
+    if (this.dirty.size === 0) this.dirty = new Set();
+    if (this.dirtyAcks.size === 0) this.dirtyAcks = new Set();
+    if (!wasData && !wasAck) return;
     try {
       await this.ops.fsync(fd);
     } catch (err) {
@@ -68,7 +75,7 @@ export class FdCache {
 
   /** Closes the fds of `path` without syncing (the file is about to be deleted). */
   async drop(path: string): Promise<void> {
-    for (const [key, fd] of [...this.open]) {
+    for (const [key, { fd }] of [...this.open]) {
       if (key.slice(0, key.lastIndexOf('|')) !== path) continue;
       this.open.delete(key);
       await this.closeFd(fd, false);
@@ -77,10 +84,17 @@ export class FdCache {
 
   /** Syncs and closes everything. */
   async closeAll(): Promise<void> {
-    for (const [key, fd] of [...this.open]) {
+    for (const [key, { fd }] of [...this.open]) {
       this.open.delete(key);
       await this.closeFd(fd, true);
     }
+  }
+
+  private leastRecentlyUsed(): [string, { readonly fd: number; used: number }] {
+    let oldest: [string, { readonly fd: number; used: number }] | undefined;
+    for (const e of this.open) if (!oldest || e[1].used < oldest[1].used) oldest = e;
+    if (!oldest) throw new Error('fd cache: nothing open'); // only called when over maxOpen
+    return oldest;
   }
 
   private async closeFd(fd: number, sync: boolean): Promise<void> {

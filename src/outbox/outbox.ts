@@ -59,7 +59,7 @@ export class Outbox {
   private readonly maxAgeMs: number;
   private inFlight: ReadonlySet<number> = EMPTY;
   private readonly admission: Admission;
-  private readonly listeners = new Set<(meta: RecordMeta) => void>();
+  private listeners = new Set<(meta: RecordMeta) => void>();
   private readonly waiters = new Set<{ resolve: () => void; reject: (e: Error) => void }>();
   private closed = false;
 
@@ -174,7 +174,11 @@ export class Outbox {
   /** Calls `fn` after every successful append; returns the unsubscribe function. */
   onAppended(fn: (meta: RecordMeta) => void): () => void {
     this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
+    return () => {
+      this.listeners.delete(fn);
+      // Fresh when empty: keeps V8's hash tables young (README: Benchmarks, memory).
+      if (this.listeners.size === 0) this.listeners = new Set();
+    };
   }
 
   /** Resolves once the outbox holds anything (at once if it does); rejects on abort or close. */
