@@ -60,7 +60,7 @@ export class Outbox {
   private inFlight: ReadonlySet<number> = EMPTY;
   private readonly admission: Admission;
   private listeners = new Set<(meta: RecordMeta) => void>();
-  private readonly waiters = new Set<{ resolve: () => void; reject: (e: Error) => void }>();
+  private waiters = new Set<{ resolve: () => void; reject: (e: Error) => void }>();
   private closed = false;
 
   constructor(
@@ -235,8 +235,10 @@ export class Outbox {
   private appended(id: number): void {
     const meta = this.store.meta(id);
     if (meta) for (const fn of this.listeners) this.notify(fn, meta);
-    for (const w of this.waiters) w.resolve();
-    this.waiters.clear();
+    if (this.waiters.size === 0) return;
+    const waiters = this.waiters;
+    this.waiters = new Set(); // not clear(): keeps V8's hash tables young (README: Benchmarks, memory)
+    for (const w of waiters) w.resolve();
   }
 
   private isExpired(m: RecordMeta, now: TimeStamp): boolean {
