@@ -20,6 +20,7 @@ import { COMMAND_CONTAINER_NAME } from './resources.js';
 import { limitInFlight } from './in-flight-gate.js';
 import type { Actuate } from './actuators.js';
 import { stepBackoff } from '../util/backoff.js';
+import { renewedIfEmpty } from '../util/young-collections.js';
 
 /** Where a device's readings go in the outbox: its stream and event category (from its configuration). */
 type ReadingSource = Pick<DeviceConfig, 'name' | 'eventCategory'>;
@@ -141,8 +142,7 @@ export class Agent {
       return;
     } finally {
       this.appending.delete(appended);
-      // Fresh when empty: keeps V8's hash tables young (README: Benchmarks, memory).
-      if (this.appending.size === 0) this.appending = new Set();
+      this.appending = renewedIfEmpty(this.appending);
     }
     this.p.onReading?.(d.name, readings);
     this.p.link.wake();

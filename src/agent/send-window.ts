@@ -13,6 +13,7 @@
  */
 import { stepBackoff } from '../util/backoff.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
+import { renewedIfEmpty } from '../util/young-collections.js';
 
 /** Delays before the n-th retry of an entry (the last one repeats). */
 const RETRY_DELAY_MS = stepBackoff([1_000, 2_000, 5_000, 10_000, 30_000, 60_000, 120_000, 300_000]);
@@ -58,11 +59,11 @@ export class SendWindow {
 
   /**
    * The ids in flight, for the outbox's `next` (which keeps the set by reference until its next
-   * call). A fresh set when empty, for young hash tables; only here, so the outbox's set and the
+   * call), renewed when empty (util/young-collections.ts); only here, so the outbox's set and the
    * one entries are added to stay the same between two `next` calls.
    */
   idsForNext(): ReadonlySet<number> {
-    if (this.ids.size === 0) this.ids = new Set();
+    this.ids = renewedIfEmpty(this.ids);
     return this.ids;
   }
 
@@ -88,9 +89,8 @@ export class SendWindow {
         const left = this.countOf(entry.stream) - 1;
         if (left > 0) this.byStream.set(entry.stream, left);
         else this.byStream.delete(entry.stream);
-        // Fresh when empty: keeps V8's hash tables young (README: Benchmarks, memory).
-        if (this.running.size === 0) this.running = new Map();
-        if (this.byStream.size === 0) this.byStream = new Map();
+        this.running = renewedIfEmpty(this.running);
+        this.byStream = renewedIfEmpty(this.byStream);
         this.poke();
       }),
     );

@@ -7,11 +7,12 @@
  */
 import type { Logger } from '../util/log.js';
 import type { FileOps, OpenFlags } from './file-ops.js';
+import { renewedIfEmpty } from '../util/young-collections.js';
 
 export class FdCache {
   /**
    * key `path|flags` → fd and when it was last used. A use counter, not Map reordering: a delete
-   * and a set per use would rehash the table every few uses (README: Benchmarks, memory).
+   * and a set per use would rehash the table every few uses (util/young-collections.ts).
    */
   private readonly open = new Map<string, { readonly fd: number; used: number }>();
   private uses = 0;
@@ -56,9 +57,8 @@ export class FdCache {
   async syncFd(fd: number): Promise<void> {
     const wasAck = this.dirtyAcks.delete(fd);
     const wasData = this.dirty.delete(fd);
-    // Fresh when empty: keeps V8's hash tables young (README: Benchmarks, memory).
-    if (this.dirty.size === 0) this.dirty = new Set();
-    if (this.dirtyAcks.size === 0) this.dirtyAcks = new Set();
+    this.dirty = renewedIfEmpty(this.dirty);
+    this.dirtyAcks = renewedIfEmpty(this.dirtyAcks);
     if (!wasData && !wasAck) return;
     try {
       await this.ops.fsync(fd);

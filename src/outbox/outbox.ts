@@ -9,7 +9,16 @@ import { bootClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { Admission } from './admission.js';
 import { OutboxClosedError } from './errors.js';
-import type { EventCategory, NewRecord, OutboxStore, RecordMeta, StoreStats, StoredRecord } from './store.js';
+import {
+  recordMeta,
+  type EventCategory,
+  type NewRecord,
+  type OutboxStore,
+  type RecordMeta,
+  type StoreStats,
+  type StoredRecord,
+} from './store.js';
+import { renewedIfEmpty } from '../util/young-collections.js';
 
 export interface OutboxOptions {
   /** Upper bound of the stored bytes (`buffer.maxBytes`). */
@@ -176,8 +185,7 @@ export class Outbox {
     this.listeners.add(fn);
     return () => {
       this.listeners.delete(fn);
-      // Fresh when empty: keeps V8's hash tables young (README: Benchmarks, memory).
-      if (this.listeners.size === 0) this.listeners = new Set();
+      this.listeners = renewedIfEmpty(this.listeners);
     };
   }
 
@@ -237,7 +245,7 @@ export class Outbox {
     if (meta) for (const fn of this.listeners) this.notify(fn, meta);
     if (this.waiters.size === 0) return;
     const waiters = this.waiters;
-    this.waiters = new Set(); // not clear(): keeps V8's hash tables young (README: Benchmarks, memory)
+    this.waiters = new Set(); // not clear(): util/young-collections.ts
     for (const w of waiters) w.resolve();
   }
 
@@ -270,20 +278,11 @@ function abortReason(signal: AbortSignal | undefined): Error {
   return r instanceof Error ? r : new Error('aborted');
 }
 
-/** `r` with its jump-corrected creation time: one literal, no spread (see store.ts `recordMeta`). */
+/** `r` with its jump-corrected creation time, built field by field (see store.ts `recordMeta`). */
 function entryOf(r: StoredRecord, now: TimeStamp): OutboxEntry {
-  const e: { -readonly [K in keyof OutboxEntry]: OutboxEntry[K] } = {
-    id: r.id,
-    stream: r.stream,
-    ec: r.ec,
-    createdWallMs: r.createdWallMs,
-    createdMonoMs: r.createdMonoMs,
-    bootId: r.bootId,
-    sizeBytes: r.sizeBytes,
-    payload: r.payload,
-    correctedCreatedWallMs: correctedWallMs(stampOf(r), now),
-  };
-  if (r.expiresAtWallMs !== undefined) e.expiresAtWallMs = r.expiresAtWallMs;
+  const e = recordMeta(r, r.id, r.sizeBytes) as { -readonly [K in keyof OutboxEntry]: OutboxEntry[K] };
+  e.payload = r.payload;
+  e.correctedCreatedWallMs = correctedWallMs(stampOf(r), now);
   return e;
 }
 

@@ -15,6 +15,7 @@ import type { FileOps } from './file-ops.js';
 import { ACK_ENTRY_BYTES, SEGMENT_MAGIC, dataPayloadAt, encodeAcks, encodeFrame } from './record-codec.js';
 import { SegmentFiles, type Segment } from './segment-files.js';
 import type { NewRecord } from './store.js';
+import { renewedIfEmpty } from '../util/young-collections.js';
 
 export type { Segment } from './segment-files.js';
 
@@ -304,12 +305,11 @@ export class RecentFrames {
     if (!f) return;
     this.frames.delete(id);
     this.bytes -= f.length;
-    // Fresh when empty: keeps V8's hash tables young (README: Benchmarks, memory).
-    if (this.frames.size === 0) this.frames = new Map();
+    this.frames = renewedIfEmpty(this.frames);
   }
 
   clear(): void {
-    this.frames = new Map(); // not clear(): see forget
+    this.frames = new Map(); // not clear(): util/young-collections.ts
     this.bytes = 0;
   }
 

@@ -7,6 +7,7 @@ import type { ResponsePrimitive } from '../../protocol/primitive.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import { silentLogger, type Logger } from '../../util/log.js';
 import { WsDuplicateRqiError, WsRequestAbortedError, WsRequestTimeoutError } from './errors.js';
+import { renewedIfEmpty } from '../../util/young-collections.js';
 
 interface Pending {
   readonly resolve: (rsp: ResponsePrimitive) => void;
@@ -111,8 +112,7 @@ export class Correlator {
     const p = this.pending.get(rqi);
     if (!p) return;
     this.pending.delete(rqi);
-    // Fresh when empty: keeps V8's hash tables young (README: Benchmarks, memory).
-    if (this.pending.size === 0) this.pending = new Map();
+    this.pending = renewedIfEmpty(this.pending);
     if (p.timer !== undefined) this.clock.clearTimeout(p.timer);
     if (p.signal && p.onAbort) p.signal.removeEventListener('abort', p.onAbort);
     if (outcome instanceof Error) p.reject(outcome);

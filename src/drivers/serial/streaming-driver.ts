@@ -68,7 +68,7 @@ export abstract class StreamingSerialDriver implements DeviceDriver {
     if (this.latest.size === 0)
       return Promise.reject(new NoDataError(`${this.protocol} on ${this.settings.path}`));
     const out = [...this.latest.values()];
-    this.latest = new Map(); // not clear(): keeps V8's hash tables young (README: Benchmarks, memory)
+    this.latest = new Map(); // not clear(): util/young-collections.ts
     return Promise.resolve(out);
   }
 
